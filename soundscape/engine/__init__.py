@@ -1,0 +1,1 @@
+"""Playback engine: decks, clock, fades, schedule and the engine thread."""

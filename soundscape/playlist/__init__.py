@@ -1,0 +1,1 @@
+"""Playlist format: model, loader and value parsing."""

@@ -1,0 +1,72 @@
+"""Frozen, validated playlist model: what the loader produces and the planner and engine consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ORDERS = ("in-order", "shuffle")
+AT_END = ("fade", "finish")
+WHEN_SHORT = ("repeat", "silence")
+
+DEFAULT_LEVEL_PCT = 70.0
+DEFAULT_CROSSFADE_S = 6.0
+DEFAULT_AMBIENCE_LEVEL_PCT = 30.0
+
+
+@dataclass(frozen=True)
+class Where:
+    """A 1-based source position, kept so later stages (plan, check) can locate warnings."""
+
+    line: int = 0
+    col: int = 0
+
+
+@dataclass(frozen=True)
+class Track:
+    """One playable file of a phase, after folders and globs are expanded (name order)."""
+
+    path: Path  # absolute
+    title: str  # explicit title, else the file's stem
+    gain_db: float = 0.0
+    start_s: float = 0.0  # trim: start playing here
+    end_s: float | None = None  # trim: stop here (None: the file's end)
+    where: Where = field(default=Where(), compare=False)
+
+
+@dataclass(frozen=True)
+class Ambience:
+    """A bed that loops gaplessly under the music."""
+
+    path: Path  # absolute
+    level_pct: float = DEFAULT_AMBIENCE_LEVEL_PCT
+    where: Where = field(default=Where(), compare=False)
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    duration_s: float
+    level_pct: float = DEFAULT_LEVEL_PCT
+    crossfade_s: float = DEFAULT_CROSSFADE_S
+    order: str = "in-order"
+    at_end: str = "fade"
+    when_short: str = "repeat"
+    fade_in_s: float = 0.0
+    fade_out_s: float = 0.0
+    tracks: tuple[Track, ...] = ()
+    ambience: Ambience | None = None  # already resolved: phase override, else top level, else None
+    where: Where = field(default=Where(), compare=False)
+
+
+@dataclass(frozen=True)
+class Playlist:
+    path: Path  # the YAML file, absolute
+    title: str
+    phases: tuple[Phase, ...]
+    description: str = ""
+    music_dir: Path | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return sum(p.duration_s for p in self.phases)
