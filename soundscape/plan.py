@@ -1,0 +1,200 @@
+"""The planned arc: when each phase starts and which tracks fill it, computed without playing.
+
+``make_plan`` applies the same rules the engine follows in real time (phase ends anchored to the
+session clock, ``at_end``, ``when_short``, crossfade overlaps, the shared track order), so what a
+clinician reads in ``soundscape plan`` is what the room will hear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from soundscape.errors import Problem
+from soundscape.playlist.model import Phase, Playlist
+from soundscape.sequence import overlap_s, phase_sequence, play_length_s
+
+MAX_TRACKS_PER_PHASE = 10_000  # a guard against zero-length tracks looping forever
+
+
+@dataclass(frozen=True)
+class PlannedTrack:
+    path: Path
+    title: str
+    start_s: float  # session time the track starts
+    duration_s: float  # how long it is heard (after trims, crossfade tail included, cut applied)
+    repeat: bool = False  # a second or later pass through the phase's list
+    cut: bool = False  # ended early by the phase's end (at_end: fade)
+
+
+@dataclass(frozen=True)
+class PlannedPhase:
+    name: str
+    start_s: float
+    duration_s: float
+    level_pct: float
+    tracks: tuple[PlannedTrack, ...]
+    silence_s: float = 0.0  # music missing before the phase ends (when_short: silence), or unknown
+    unknown: tuple[Path, ...] = ()  # files whose length could not be read
+    overrun_s: float = 0.0  # time the last track runs past the planned end (at_end: finish)
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    seed: int
+    phases: tuple[PlannedPhase, ...] = field(default_factory=tuple)
+    file_durations: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def total_s(self) -> float:
+        last = self.phases[-1]
+        return last.start_s + last.duration_s if self.phases else 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "title": self.title,
+            "seed": self.seed,
+            "total_s": round(self.total_s, 3),
+            "phases": [
+                {
+                    "name": p.name,
+                    "start_s": round(p.start_s, 3),
+                    "duration_s": round(p.duration_s, 3),
+                    "level": p.level_pct,
+                    "silence_s": round(p.silence_s, 3),
+                    "tracks": [
+                        {
+                            "path": str(t.path),
+                            "title": t.title,
+                            "start_s": round(t.start_s, 3),
+                            "duration_s": round(t.duration_s, 3),
+                            "repeat": t.repeat,
+                            "cut": t.cut,
+                        }
+                        for t in p.tracks
+                    ],
+                }
+                for p in self.phases
+            ],
+        }
+
+
+def phase_ends_s(phases: tuple[Phase, ...] | list[Phase]) -> list[float]:
+    """Planned end of each phase on the session clock (cumulative durations)."""
+    ends, total = [], 0.0
+    for phase in phases:
+        total += phase.duration_s
+        ends.append(total)
+    return ends
+
+
+def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, durations, seed: int):
+    """Lay out one phase's tracks from start_s; returns (tracks, music_end_s, unknown, overrun_s).
+
+    music_end_s is when the next phase begins: the planned end, or earlier when the tracks run out
+    (``silence``), or later when the last track plays out (``finish``).
+    """
+    tracks: list[PlannedTrack] = []
+    unknown: list[Path] = []
+    t = start_s
+    previous_len = None
+    for n, slot in enumerate(phase_sequence(phase, seed, index)):
+        if n >= MAX_TRACKS_PER_PHASE or t >= end_s:
+            break
+        length = play_length_s(slot.track, durations.get(slot.track.path))
+        if length is None:
+            unknown.append(slot.track.path)
+            return tracks, end_s, tuple(unknown), 0.0
+        if length <= 0:
+            continue
+        if tracks and previous_len is not None:
+            t -= overlap_s(phase.crossfade_s, previous_len, length)
+            if t >= end_s:
+                break
+        tracks.append(PlannedTrack(slot.track.path, slot.track.title, t, length, slot.repeat))
+        previous_len = length
+        t += length
+    else:
+        # The sequence ran out (when_short: silence): the phase ends when the music does.
+        return tracks, min(t, end_s), tuple(unknown), 0.0
+    if not tracks:
+        return tracks, end_s, tuple(unknown), 0.0
+    last = tracks[-1]
+    last_end = last.start_s + last.duration_s
+    if last_end <= end_s:
+        return tracks, end_s, tuple(unknown), 0.0
+    if phase.at_end == "finish":
+        return tracks, last_end, tuple(unknown), last_end - end_s
+    tracks[-1] = PlannedTrack(last.path, last.title, last.start_s, end_s - last.start_s, last.repeat, True)
+    return tracks, end_s, tuple(unknown), 0.0
+
+
+def make_plan(playlist: Playlist, durations: dict, seed: int = 0) -> Plan:
+    """Plan the whole session. ``durations`` maps each file to its length in seconds (or None)."""
+    ends = phase_ends_s(playlist.phases)
+    planned: list[PlannedPhase] = []
+    start_s = 0.0
+    last_index = len(playlist.phases) - 1
+    for index, phase in enumerate(playlist.phases):
+        end_s = max(ends[index], start_s)
+        tracks, music_end_s, unknown, overrun_s = _fill_phase(phase, index, start_s, end_s, durations, seed)
+        silence_s = 0.0
+        if unknown:
+            silence_s = 0.0
+        elif phase.tracks and music_end_s < end_s:
+            silence_s = end_s - music_end_s
+        # Phase boundaries stay on the session clock: `silence` ends a phase early and `finish`
+        # late, moving only the boundary with the next phase, never the ones after it.
+        boundary_s = music_end_s if (phase.tracks and index < last_index) else end_s
+        if phase.at_end == "finish" and index == last_index:
+            boundary_s = max(end_s, music_end_s)
+        planned.append(PlannedPhase(
+            phase.name, start_s, boundary_s - start_s, phase.level_pct, tuple(tracks),
+            silence_s, unknown, overrun_s,
+        ))
+        start_s = boundary_s
+    return Plan(playlist.title, seed, tuple(planned), dict(durations))
+
+
+def plan_problems(playlist: Playlist, plan: Plan) -> list[Problem]:
+    """Warnings only the durations reveal: a phase that runs short, a track longer than its phase."""
+    problems: list[Problem] = []
+    path = str(playlist.path)
+    for phase, planned in zip(playlist.phases, plan.phases):
+        where = phase.where
+        if phase.tracks and phase.when_short == "silence" and planned.silence_s > 0.5:
+            problems.append(Problem(
+                path, where.line, where.col,
+                f"phase '{phase.name}': its tracks fill {_clock(phase.duration_s - planned.silence_s)} "
+                f"of {_clock(phase.duration_s)}; with when_short: silence it ends "
+                f"{_clock(planned.silence_s)} early",
+                "warning",
+            ))
+        for missing in planned.unknown:
+            problems.append(Problem(
+                path, where.line, where.col,
+                f"phase '{phase.name}': cannot read the length of {missing.name}; "
+                "the plan stops there", "warning",
+            ))
+        seen = set()
+        for track in phase.tracks:
+            if track.path in seen:
+                continue
+            seen.add(track.path)
+            length = play_length_s(track, plan.file_durations.get(track.path))
+            if length is not None and length > phase.duration_s + 0.5:
+                problems.append(Problem(
+                    path, track.where.line or where.line, track.where.col or where.col,
+                    f"track {track.path.name} ({_clock(length)}) is longer than its phase "
+                    f"'{phase.name}' ({_clock(phase.duration_s)})", "warning",
+                ))
+    return problems
+
+
+def _clock(seconds: float) -> str:
+    """Format seconds as h:mm:ss or m:ss, as clinicians write times."""
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
