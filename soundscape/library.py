@@ -1,0 +1,128 @@
+"""The audio library probe: which files are audio, and how long each lasts, cached across runs.
+
+Planning a session needs every track's duration, and checking a playlist needs to know each file
+is really audio. Reading thousands of files with mutagen on every ``check`` is slow, so results
+are cached in ``$XDG_CACHE_HOME/soundscape/durations.json`` keyed by absolute path, size and
+mtime_ns: a changed file is read again, an unchanged one never.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+# What libVLC plays and mutagen can read; lower case, with the dot.
+AUDIO_EXTENSIONS = (
+    ".mp3", ".flac", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".aac", ".aiff", ".aif", ".wma",
+)
+
+_CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What mutagen made of one file: whether it is audio, and its length when known."""
+
+    is_audio: bool
+    duration_s: float | None
+
+
+def is_audio_name(path: str | os.PathLike) -> bool:
+    """True when the file name ends in an extension libVLC plays (case does not matter)."""
+    return os.path.splitext(os.fspath(path))[1].lower() in AUDIO_EXTENSIONS
+
+
+def cache_path() -> Path:
+    """Where the probe cache lives, following the XDG base directory spec."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "soundscape" / "durations.json"
+
+
+def _read_file(path: Path) -> Probe:
+    """Ask mutagen; any failure to parse means 'not audio' (libVLC would play it as silence)."""
+    import mutagen  # imported here: the CLI starts faster without it
+
+    try:
+        audio = mutagen.File(path)
+    except Exception:  # noqa: BLE001 - mutagen raises many unrelated types for bad data
+        return Probe(False, None)
+    if audio is None:
+        return Probe(False, None)
+    length = getattr(getattr(audio, "info", None), "length", None)
+    duration = float(length) if isinstance(length, (int, float)) and length > 0 else None
+    return Probe(True, duration)
+
+
+def _load_cache(path: Path) -> dict:
+    """The cached entries, or an empty dict when the cache is missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION:
+        return {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _save_cache(path: Path, files: dict) -> None:
+    """Write atomically (temp file + rename) so a crash never leaves half a cache."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".durations-", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"version": _CACHE_VERSION, "files": files}, f)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # a cache that cannot be written only costs time on the next run
+
+
+def _cached(entry: object, size: int, mtime_ns: int) -> Probe | None:
+    if not isinstance(entry, dict):
+        return None
+    if entry.get("size") != size or entry.get("mtime_ns") != mtime_ns:
+        return None
+    duration = entry.get("duration_s")
+    if duration is not None and not isinstance(duration, (int, float)):
+        return None
+    return Probe(bool(entry.get("is_audio")), duration)
+
+
+def probe(paths: Iterable[str | os.PathLike]) -> dict[Path, Probe]:
+    """Probe each file (cached); files that cannot be stat'ed are reported as not audio."""
+    cache_file = cache_path()
+    files = _load_cache(cache_file)
+    changed = False
+    result: dict[Path, Probe] = {}
+    for original in paths:
+        path = Path(original)
+        key = os.path.abspath(path)
+        try:
+            st = os.stat(key)
+        except OSError:
+            result[path] = Probe(False, None)
+            continue
+        found = _cached(files.get(key), st.st_size, st.st_mtime_ns)
+        if found is None:
+            found = _read_file(Path(key))
+            files[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                          "is_audio": found.is_audio, "duration_s": found.duration_s}
+            changed = True
+        result[path] = found
+    if changed:
+        _save_cache(cache_file, files)
+    return result
+
+
+def durations(paths: Iterable[str | os.PathLike]) -> dict[Path, float | None]:
+    """Each file's duration in seconds, or None when mutagen cannot tell (cached across runs)."""
+    return {path: p.duration_s for path, p in probe(paths).items()}

@@ -1,0 +1,337 @@
+"""The playlist loader: YAML file -> validated ``Playlist``, or every problem, located and sorted.
+
+A clinician's typo must never surface in the middle of a session, so the loader checks all it can
+before anything plays (values, structure, every file) and reports all problems at once as
+``path:line:col: message``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from soundscape.errors import PlaylistError, Problem, SoundscapeError
+from soundscape.playlist import values
+from soundscape.playlist.model import (
+    AT_END, DEFAULT_AMBIENCE_LEVEL_PCT, DEFAULT_CROSSFADE_S, DEFAULT_LEVEL_PCT, ORDERS, WHEN_SHORT,
+    Ambience, Phase, Playlist, Track, Where)
+from soundscape.playlist.tracks import Files
+from soundscape.playlist.yamlnodes import (
+    MAX_BYTES, NULL_TAG, STR_TAG, Report, is_bare, mapping, read_nodes, scalar, text)
+
+TOP_KEYS = ("title", "phases", "description", "music_dir", "defaults", "ambience")
+SETTING_KEYS = ("level", "crossfade", "order", "at_end", "when_short")
+PHASE_KEYS = ("name", "duration", "tracks", "ambience", "fade_in", "fade_out") + SETTING_KEYS
+TRACK_KEYS = ("file", "gain", "title", "start", "end")
+AMBIENCE_KEYS = ("file", "level")
+LONG_SESSION_S = 12 * 3600
+BUILTIN_DEMO = "builtin:demo"
+
+_NONE = object()  # 'ambience: none' (distinct from 'not given')
+
+
+def _where(node: Node) -> Where:
+    return Where(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Reader:
+    """Value readers bound to one file's report; each returns None after reporting a problem."""
+
+    def __init__(self, report: Report):
+        self.report = report
+
+    def duration(self, node: Node, what: str, positive: bool = False) -> float | None:
+        node = scalar(node, what, self.report)
+        if node is None:
+            return None
+        if node.tag == NULL_TAG and node.value in ("", "~"):
+            self.report.error(node, f"{what} must look like 15m, 90s or 1h30m, not empty")
+            return None
+        try:
+            seconds = values.parse_duration(node.value, what, is_bare(node))
+        except ValueError as exc:
+            self.report.error(node, str(exc))
+            return None
+        if positive and seconds <= 0:
+            self.report.error(node, f"{what} must be longer than 0s")
+            return None
+        return seconds
+
+    def _parsed(self, node: Node, what: str, parse) -> object | None:
+        node = scalar(node, what, self.report)
+        if node is None:
+            return None
+        try:
+            return parse(node)
+        except ValueError as exc:
+            self.report.error(node, str(exc))
+            return None
+
+    def level(self, node: Node, what: str = "level") -> float | None:
+        return self._parsed(node, what, lambda n: values.parse_level(n.value, is_bare(n), what))
+
+    def gain(self, node: Node) -> float | None:
+        return self._parsed(node, "gain", lambda n: values.parse_gain(n.value, is_bare(n)))
+
+    def choice(self, node: Node, what: str, choices: tuple[str, ...]) -> str | None:
+        return self._parsed(
+            node, what, lambda n: values.parse_choice(n.value, choices, what, is_bare(n)))
+
+    def settings(self, items: dict) -> dict[str, tuple[object, Node]]:
+        """The defaults keys a mapping sets: name -> (value, value node); bad ones are left out."""
+        readers = {
+            "level": lambda n: self.level(n),
+            "crossfade": lambda n: self.duration(n, "crossfade"),
+            "order": lambda n: self.choice(n, "order", ORDERS),
+            "at_end": lambda n: self.choice(n, "at_end", AT_END),
+            "when_short": lambda n: self.choice(n, "when_short", WHEN_SHORT),
+        }
+        out = {}
+        for key, read in readers.items():
+            if key in items:
+                value = read(items[key][1])
+                if value is not None:
+                    out[key] = (value, items[key][1])
+        return out
+
+
+class _Builder:
+    """Builds one playlist from its root node, collecting problems instead of stopping."""
+
+    def __init__(self, path: Path, report: Report):
+        self.path = path
+        self.report = report
+        self.read = _Reader(report)
+        self.files: Files | None = None
+
+    def _required(self, items: dict, key: str, node: Node, what: str) -> Node | None:
+        if key not in items:
+            self.report.error(node, f"{what} is missing '{key}'")
+            return None
+        return items[key][1]
+
+    def _music_dir(self, items: dict) -> Path | None:
+        folder = self.path.parent
+        if "music_dir" not in items:
+            return folder
+        node = items["music_dir"][1]
+        written = text(node, "music_dir", self.report)
+        if written is None:
+            return None
+        if written == BUILTIN_DEMO:
+            try:
+                from soundscape.demo import ensure_demo_music
+            except ImportError as exc:
+                self.report.error(node, f"{BUILTIN_DEMO} is not available in this installation "
+                                        f"({exc})")
+                return None
+            return Path(ensure_demo_music()).absolute()
+        full = Path(os.path.normpath(os.path.join(folder, os.path.expanduser(written))))
+        if not full.is_dir():
+            self.report.error(node, f"no such folder: {full}")
+            return None
+        return full
+
+    def _ambience(self, node: Node) -> object:
+        """An Ambience, _NONE for 'none', or None after a problem."""
+        if isinstance(node, ScalarNode) and node.tag == STR_TAG and node.value == "none":
+            return _NONE
+        if not isinstance(node, MappingNode):
+            self.report.error(node, "ambience must be a mapping with file (and level), or none")
+            return None
+        items = mapping(node, AMBIENCE_KEYS, "ambience", self.report)
+        file_node = self._required(items, "file", node, "ambience")
+        level = DEFAULT_AMBIENCE_LEVEL_PCT
+        if "level" in items:
+            level = self.read.level(items["level"][1])
+        written = text(file_node, "file", self.report) if file_node is not None else None
+        if written is None or level is None or self.files is None:
+            return None
+        path = self.files.one_file(written, file_node)
+        return Ambience(path, level, _where(node)) if path else None
+
+    def _track_mapping(self, node: MappingNode) -> list[Track]:
+        items = mapping(node, TRACK_KEYS, "track", self.report)
+        file_node = self._required(items, "file", node, "track")
+        written = text(file_node, "file", self.report) if file_node is not None else None
+        gain = self.read.gain(items["gain"][1]) if "gain" in items else 0.0
+        title = text(items["title"][1], "title", self.report) if "title" in items else ""
+        start = self.read.duration(items["start"][1], "start") if "start" in items else 0.0
+        end = None
+        if "end" in items:
+            end = self.read.duration(items["end"][1], "end")
+            if end is not None and start is not None and end <= start:
+                self.report.error(items["end"][1], f"end must be after start "
+                                                   f"({values.format_duration(start)})")
+                end = None
+        if None in (written, gain, title, start) or self.files is None:
+            return []
+        path = self.files.one_file(written, file_node)
+        if path is None:
+            return []
+        return [Track(path, title or path.stem, gain, start, end, _where(node))]
+
+    def _tracks(self, node: Node) -> tuple[int, list[Track]]:
+        """(number of entries, tracks); entries count even when files cannot be checked."""
+        if not isinstance(node, SequenceNode):
+            if not (isinstance(node, ScalarNode) and node.tag == NULL_TAG):
+                self.report.error(node, "tracks must be a list of files, folders or globs")
+            return 0, []
+        tracks: list[Track] = []
+        for entry in node.value:
+            if isinstance(entry, MappingNode):
+                tracks += self._track_mapping(entry)
+                continue
+            written = text(entry, "a track", self.report)
+            if written is not None and self.files is not None:
+                tracks += [Track(p, p.stem, where=_where(entry))
+                           for p in self.files.entry(written, entry)]
+        return len(node.value), tracks
+
+    def _phase(self, node: Node, defaults: dict, top_ambience: object,
+               names: dict[str, int]) -> Phase | None:
+        items = mapping(node, PHASE_KEYS, "phase", self.report)
+        if items is None:
+            return None
+        name_node = self._required(items, "name", node, "phase")
+        name = text(name_node, "name", self.report) if name_node is not None else None
+        if name is not None:
+            if name in names:
+                self.report.error(name_node, f"duplicate phase name '{name}' "
+                                             f"(first at line {names[name]})")
+            else:
+                names[name] = name_node.start_mark.line + 1
+        duration_node = self._required(items, "duration", node, "phase")
+        duration = (self.read.duration(duration_node, "duration", positive=True)
+                    if duration_node is not None else None)
+        settings = {**defaults, **self.read.settings(items)}
+        fade_in = self.read.duration(items["fade_in"][1], "fade_in") if "fade_in" in items else 0.0
+        fade_out = (self.read.duration(items["fade_out"][1], "fade_out")
+                    if "fade_out" in items else 0.0)
+        count, tracks = self._tracks(items["tracks"][1]) if "tracks" in items else (0, [])
+        ambience = self._ambience(items["ambience"][1]) if "ambience" in items else top_ambience
+        label = f"phase '{name}'" if name else "this phase"
+        if count == 0 and ambience is _NONE:  # None: a broken bed, already reported
+            self.report.error(node, f"{label} has no tracks and no ambience; "
+                                    "give it tracks or an ambience bed")
+        if duration is not None:
+            self._fits(items, settings, duration, fade_in, fade_out, duration_node, count > 0)
+        if None in (name, duration, fade_in, fade_out):
+            return None
+        crossfade = settings.get("crossfade", (DEFAULT_CROSSFADE_S, None))[0]
+        return Phase(
+            name=name, duration_s=duration,
+            level_pct=settings.get("level", (DEFAULT_LEVEL_PCT, None))[0],
+            crossfade_s=crossfade,
+            order=settings.get("order", ("in-order", None))[0],
+            at_end=settings.get("at_end", ("fade", None))[0],
+            when_short=settings.get("when_short", ("repeat", None))[0],
+            fade_in_s=fade_in, fade_out_s=fade_out, tracks=tuple(tracks),
+            ambience=ambience if isinstance(ambience, Ambience) else None,
+            where=_where(node))
+
+    def _fits(self, items, settings, duration, fade_in, fade_out, duration_node,
+              has_tracks) -> None:
+        """Crossfades and fades that cannot fit inside their phase."""
+        fmt = values.format_duration
+        if not has_tracks:
+            pass  # an ambience-only phase never crossfades
+        elif "crossfade" in settings:
+            crossfade, cf_node = settings["crossfade"]
+            if crossfade > duration:
+                if "crossfade" in items:
+                    self.report.error(cf_node, f"crossfade {fmt(crossfade)} is longer than "
+                                               f"the phase ({fmt(duration)})")
+                else:
+                    self.report.error(duration_node, f"the phase ({fmt(duration)}) is shorter "
+                                                     f"than the crossfade in defaults "
+                                                     f"({fmt(crossfade)})")
+        elif DEFAULT_CROSSFADE_S > duration:
+            self.report.error(duration_node, f"the phase ({fmt(duration)}) is shorter than the "
+                                             f"default crossfade ({fmt(DEFAULT_CROSSFADE_S)}); "
+                                             "set a shorter crossfade")
+        if fade_in is not None and fade_out is not None and fade_in + fade_out > duration:
+            last = items["fade_out" if "fade_out" in items else "fade_in"][1]
+            self.report.error(last, f"fade_in + fade_out ({fmt(fade_in + fade_out)}) is longer "
+                                    f"than the phase ({fmt(duration)})")
+
+    def build(self, root: Node) -> Playlist | None:
+        items = mapping(root, TOP_KEYS, "the playlist", self.report)
+        if items is None:
+            return None
+        title_node = self._required(items, "title", root, "the playlist")
+        title = text(title_node, "title", self.report) if title_node is not None else None
+        description = ""
+        if "description" in items:
+            description = text(items["description"][1], "description", self.report) or ""
+        music_dir = self._music_dir(items)
+        if music_dir is not None:
+            self.files = Files(music_dir, self.report)
+        defaults = {}
+        if "defaults" in items:
+            default_items = mapping(items["defaults"][1], SETTING_KEYS, "defaults", self.report)
+            defaults = self.read.settings(default_items) if default_items is not None else {}
+        top_ambience = self._ambience(items["ambience"][1]) if "ambience" in items else _NONE
+        phases = self._phases(items, root, defaults, top_ambience)
+        if self.files is not None:
+            self.files.verify()
+        if self.report.has_errors or title is None:
+            return None
+        playlist = Playlist(self.path, title, tuple(phases), description, music_dir)
+        if playlist.duration_s > LONG_SESSION_S:
+            self.report.warning(items["phases"][0], f"the session lasts "
+                                                    f"{values.format_duration(playlist.duration_s)}"
+                                                    ", over 12h; check the phase durations")
+        return playlist
+
+    def _phases(self, items, root, defaults, top_ambience) -> list[Phase]:
+        node = self._required(items, "phases", root, "the playlist")
+        if node is None:
+            return []
+        if not isinstance(node, SequenceNode):
+            self.report.error(node, "phases must be a list of phases, each starting with '- name:'")
+            return []
+        if not node.value:
+            self.report.error(node, "phases must list at least one phase")
+            return []
+        names: dict[str, int] = {}
+        phases = [self._phase(p, defaults, top_ambience, names) for p in node.value]
+        return [p for p in phases if p is not None]
+
+
+def check_file(path: str | os.PathLike) -> tuple[Playlist | None, list[Problem]]:
+    """Load one playlist: (playlist or None, sorted errors and loader warnings).
+
+    ``path`` appears in problems exactly as given, so messages match what the user typed.
+    """
+    shown = os.fspath(path)
+    report = Report(shown)
+    try:
+        size = os.stat(shown).st_size
+        if size > MAX_BYTES:
+            report.at(1, 1, f"file is larger than 1 MB ({size} bytes); is it a playlist?")
+            return None, report.problems
+        with open(shown, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise SoundscapeError(f"no such file: {shown}") from None
+    except IsADirectoryError:
+        raise SoundscapeError(f"{shown} is a folder, not a playlist file") from None
+    except OSError as exc:
+        raise SoundscapeError(f"cannot read {shown}: {exc.strerror}") from None
+    root = read_nodes(data, report)
+    playlist = None
+    if root is not None:
+        playlist = _Builder(Path(os.path.abspath(shown)), report).build(root)
+    return (playlist if not report.has_errors else None), sorted(report.problems)
+
+
+def load_playlist(path: str | os.PathLike) -> Playlist:
+    """The playlist, or ``PlaylistError`` carrying every error (warnings do not stop loading)."""
+    playlist, problems = check_file(path)
+    errors = [p for p in problems if p.severity == "error"]
+    if playlist is None or errors:
+        raise PlaylistError(errors)
+    return playlist

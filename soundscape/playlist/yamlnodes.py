@@ -1,0 +1,194 @@
+"""Safe reading of a playlist file into YAML nodes that keep their positions, refusing YAML traps.
+
+The file is refused before any parsing when it is too big or not UTF-8, and before composing when
+it uses anchors, aliases or tags, so a billion-laughs file costs one pass over its events.
+Composed nodes (not ``safe_load``) keep every value's position and its source text, which lets
+the loader refuse duplicate keys and read ``1:30`` as text rather than YAML 1.1's integer 90.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from soundscape.errors import Problem
+
+MAX_BYTES = 1024 * 1024
+
+_STANDARD_TAGS = {f"tag:yaml.org,2002:{name}"
+                  for name in ("str", "int", "float", "bool", "null", "seq", "map")}
+STR_TAG = "tag:yaml.org,2002:str"
+NULL_TAG = "tag:yaml.org,2002:null"
+
+
+class Report:
+    """Collects the problems of one file; ``path`` is the file's name as the user wrote it."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def at(self, line: int, col: int, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.path, line, col, message, severity))
+
+    def error(self, node: Node, message: str) -> None:
+        self.at(node.start_mark.line + 1, node.start_mark.column + 1, message)
+
+    def warning(self, node: Node, message: str) -> None:
+        self.at(node.start_mark.line + 1, node.start_mark.column + 1, message, "warning")
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+def _decode(data: bytes, report: Report) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+        report.at(line, col, f"file is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                             "save it as UTF-8")
+        return None
+
+
+def _tab_lines(text: str, report: Report) -> bool:
+    """Report lines indented with tabs (YAML forbids them; editors hide them)."""
+    found = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent and line.strip():
+            report.at(number, indent.index("\t") + 1,
+                      "tabs are not allowed for indentation; use spaces")
+            found = True
+    return found
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str, report: Report) -> None:
+    if _tab_lines(text, report):
+        return  # the tab is the cause; the parser's own words would only confuse
+    if isinstance(exc, yaml.reader.ReaderError):
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        report.at(line, col, f"the character {exc.character!r} is not allowed in YAML")
+        return
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    message = getattr(exc, "problem", None) or str(exc)
+    if message == "expected a single document in the stream":
+        message = "a playlist file holds one YAML document; remove the '---' line"
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    report.at(line, col, f"YAML syntax error: {message}")
+
+
+def _refuse_hostile(text: str, report: Report) -> bool:
+    """One pass over parser events: anchors, aliases and non-standard tags are refused."""
+    found = False
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        mark = event.start_mark
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            report.at(mark.line + 1, mark.column + 1, "anchors and aliases are not allowed")
+            found = True
+        tag = getattr(event, "tag", None)
+        if tag and tag not in _STANDARD_TAGS:
+            report.at(mark.line + 1, mark.column + 1,
+                      f"tags like !!python/object are not allowed (found {_short_tag(tag)})")
+            found = True
+    return found
+
+
+def read_nodes(data: bytes, report: Report) -> Node | None:
+    """The document's root node, or None with the reasons in ``report``."""
+    if len(data) > MAX_BYTES:
+        report.at(1, 1, f"file is larger than 1 MB ({len(data)} bytes); is it a playlist?")
+        return None
+    text = _decode(data, report)
+    if text is None:
+        return None
+    try:
+        if _refuse_hostile(text, report):
+            return None
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        _syntax_error(exc, text, report)
+        return None
+    if root is None:
+        report.at(1, 1, "file is empty; a playlist needs at least a title and phases")
+    return root
+
+
+def kind(node: Node) -> str:
+    """The node's shape in words, for 'must be a mapping, not a list' messages."""
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if node.tag == NULL_TAG:
+        return "empty"
+    return f"'{node.value}'" if node.tag == STR_TAG else node.value
+
+
+def is_bare(node: ScalarNode) -> bool:
+    """A plain scalar YAML 1.1 reads as non-text (``90``, ``yes``, ``1:30``, ``~``)."""
+    return node.style is None and node.tag != STR_TAG
+
+
+def mapping(node: Node, allowed: tuple[str, ...], what: str, report: Report) -> dict | None:
+    """Key text -> (key node, value node), reporting duplicate and unknown keys.
+
+    Returns None (after reporting) when ``node`` is not a mapping at all.
+    """
+    if not isinstance(node, MappingNode):
+        report.error(node, f"{what} must be a mapping of keys like {', '.join(allowed[:3])}, "
+                           f"not {kind(node)}")
+        return None
+    items: dict[str, tuple[Node, Node]] = {}
+    for key, value in node.value:
+        if not isinstance(key, ScalarNode):
+            report.error(key, "keys must be plain words")
+            continue
+        name = key.value
+        if name in items:
+            first = items[name][0].start_mark.line + 1
+            report.error(key, f"duplicate key '{name}' (first at line {first})")
+            continue
+        if name not in allowed:
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = (f"did you mean '{close[0]}'?" if close
+                    else f"valid keys are {', '.join(allowed)}")
+            report.error(key, f"unknown key '{name}' in {what}; {hint}")
+        items[name] = (key, value)
+    return {k: v for k, v in items.items() if k in allowed}
+
+
+def text(node: Node, what: str, report: Report) -> str | None:
+    """A value that must be text: YAML 1.1's booleans, numbers and nulls are refused, with a fix."""
+    if not isinstance(node, ScalarNode):
+        report.error(node, f"{what} must be text, not {kind(node)}")
+        return None
+    if node.tag == NULL_TAG and node.value in ("", "~"):
+        report.error(node, f"{what} must not be empty")
+        return None
+    if node.tag != STR_TAG:
+        report.error(node, f"{what} must be text; write it in quotes: '{node.value}'")
+        return None
+    if not node.value.strip():
+        report.error(node, f"{what} must not be empty")
+        return None
+    return node.value
+
+
+def scalar(node: Node, what: str, report: Report) -> ScalarNode | None:
+    """The node when it is a single value; lists and mappings are refused."""
+    if isinstance(node, ScalarNode):
+        return node
+    report.error(node, f"{what} must be a single value, not {kind(node)}")
+    return None
