@@ -1,0 +1,191 @@
+"""The built-in demo material: complete, deterministic, soft, click-free, and built safely."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from soundscape import demo
+from soundscape.cli.main import main
+
+EXPECTED_S = {
+    "arrival-1.wav": 75.0, "arrival-2.wav": 60.0,
+    "onset-1.wav": 80.0, "onset-2.wav": 80.0,
+    "peak-1.wav": 100.0, "peak-2.wav": 100.0,
+    "return-1.wav": 80.0, "return-2.wav": 70.0,
+    "integration-1.wav": 75.0,
+    "ambience-bed.wav": 90.0,
+    "chime.wav": 5.0,
+}
+MUSIC = sorted(name for name in EXPECTED_S if name not in ("ambience-bed.wav", "chime.wav"))
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int, int, int]:
+    """Samples as floats in [-1, 1), with rate, channels and sample width as the header says."""
+    with wave.open(str(path)) as w:
+        frames = w.readframes(w.getnframes())
+        rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
+    return np.frombuffer(frames, "<i2").astype(float) / 32768, rate, channels, width
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One real build for the module, through the public entry point and XDG_CACHE_HOME."""
+    root = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(root))
+        folder = demo.ensure_demo_music()
+    return root, folder
+
+
+@pytest.fixture(scope="module")
+def folder(cache):
+    return cache[1]
+
+
+def test_lives_in_the_xdg_cache(cache):
+    root, folder = cache
+    assert folder == root / "soundscape" / "demo-music-v1"
+
+
+def test_default_cache_is_under_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert demo.demo_music_dir() == tmp_path / ".cache" / "soundscape" / "demo-music-v1"
+
+
+def test_every_file_is_a_mono_16_bit_wav_of_its_intended_length(folder):
+    assert sorted(p.name for p in folder.iterdir()) == sorted(EXPECTED_S)
+    for name, duration_s in EXPECTED_S.items():
+        samples, rate, channels, width = read_wav(folder / name)
+        assert (rate, channels, width) == (22050, 1, 2), name
+        assert len(samples) == round(duration_s * 22050), name
+
+
+def test_peaks_stay_at_or_below_minus_6_dbfs(folder):
+    for name in EXPECTED_S:
+        samples, *_ = read_wav(folder / name)
+        peak_dbfs = 20 * np.log10(np.max(np.abs(samples)))
+        assert peak_dbfs <= -6.0, f"{name} peaks at {peak_dbfs:.1f} dBFS"
+        assert peak_dbfs > -20.0, f"{name} is nearly silent ({peak_dbfs:.1f} dBFS)"
+
+
+def test_every_file_starts_and_ends_at_zero(folder):
+    for name in EXPECTED_S:
+        samples, *_ = read_wav(folder / name)
+        assert samples[0] == 0 and samples[-1] == 0, name
+
+
+def test_music_fades_in_and_out_over_about_a_second_and_a_half(folder):
+    for name in MUSIC:
+        samples, rate, *_ = read_wav(folder / name)
+        peak = np.max(np.abs(samples))
+        first_50ms, last_50ms = samples[: rate // 20], samples[-rate // 20:]
+        assert np.max(np.abs(first_50ms)) < 0.02 * peak, name
+        assert np.max(np.abs(last_50ms)) < 0.02 * peak, name
+        # by two seconds in, the music is at its normal level
+        assert np.max(np.abs(samples[2 * rate: 3 * rate])) > 0.3 * peak, name
+
+
+def test_music_is_soft_nothing_above_5_khz(folder):
+    for name in MUSIC:
+        samples, rate, *_ = read_wav(folder / name)
+        power = np.abs(np.fft.rfft(samples)) ** 2
+        freqs_hz = np.fft.rfftfreq(len(samples), 1 / rate)
+        assert power[freqs_hz > 5000].sum() < 1e-4 * power.sum(), name
+
+
+def test_ambience_bed_loops_without_a_seam(folder):
+    samples, *_ = read_wav(folder / "ambience-bed.wav")
+    steps = np.abs(np.diff(samples))
+    seam_step = abs(samples[0] - samples[-1])
+    assert seam_step <= np.percentile(steps, 50), "the loop point jumps more than a typical step"
+    # and the level at the end matches the start: no swell cut off mid-way
+    head, tail = samples[:22050], samples[-22050:]
+    rms_ratio_db = 20 * np.log10(np.sqrt(np.mean(head**2)) / np.sqrt(np.mean(tail**2)))
+    assert abs(rms_ratio_db) < 3.0
+
+
+def test_chime_rings_and_dies_away(folder):
+    samples, rate, *_ = read_wav(folder / "chime.wav")
+    first_s = np.sqrt(np.mean(samples[:rate] ** 2))
+    last_s = np.sqrt(np.mean(samples[-rate:] ** 2))
+    assert 20 * np.log10(last_s / first_s) < -20.0
+    assert np.argmax(np.abs(samples)) < rate // 20, "the strike comes within 50 ms"
+
+
+def test_total_size_is_under_50_mb(folder):
+    total_bytes = sum(p.stat().st_size for p in folder.iterdir())
+    assert total_bytes < 50 * 1024 * 1024
+
+
+def test_building_twice_gives_the_same_bytes(folder, tmp_path):
+    demo.build_demo_music(tmp_path)
+    for name in EXPECTED_S:
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+
+
+def test_a_complete_cache_is_reused_not_rebuilt(cache, monkeypatch):
+    root, folder = cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root))
+    monkeypatch.setattr(demo, "build_demo_music", lambda f: pytest.fail("rebuilt a complete cache"))
+    assert demo.ensure_demo_music() == folder
+
+
+def fake_build(folder: Path) -> None:
+    """Writes placeholder files quickly, so the cache logic is tested without synthesis."""
+    for name in EXPECTED_S:
+        (folder / name).write_bytes(b"new")
+
+
+def test_a_damaged_cache_is_rebuilt(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(demo, "build_demo_music", fake_build)
+    folder = demo.demo_music_dir()
+    folder.mkdir(parents=True)
+    (folder / "peak-1.wav").write_bytes(b"old")  # the rest is missing
+    assert demo.ensure_demo_music() == folder
+    assert sorted(p.name for p in folder.iterdir()) == sorted(EXPECTED_S)
+    assert (folder / "peak-1.wav").read_bytes() == b"new"
+
+
+def test_losing_a_race_keeps_the_winners_folder_and_leaves_no_debris(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    final = demo.demo_music_dir()
+
+    def build_while_another_process_finishes(folder: Path) -> None:
+        fake_build(folder)
+        final.mkdir(parents=True)
+        for name in EXPECTED_S:
+            (final / name).write_bytes(b"winner")
+
+    monkeypatch.setattr(demo, "build_demo_music", build_while_another_process_finishes)
+    assert demo.ensure_demo_music() == final
+    assert (final / "chime.wav").read_bytes() == b"winner"
+    assert [p.name for p in final.parent.iterdir()] == ["demo-music-v1"]
+
+
+def test_a_failed_build_leaves_no_folder_behind(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    def broken(folder: Path) -> None:
+        (folder / "arrival-1.wav").write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(demo, "build_demo_music", broken)
+    with pytest.raises(OSError, match="disk full"):
+        demo.ensure_demo_music()
+    assert list((tmp_path / "soundscape").iterdir()) == []
+
+
+def test_demo_music_command_prints_the_folder(cache, monkeypatch, capsys):
+    root, folder = cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root))
+    assert main(["demo-music", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == str(folder)
+    assert "  peak-1.wav            100.0 s" in lines
+    assert len(lines) == 1 + len(EXPECTED_S)
