@@ -1,0 +1,102 @@
+"""The facilitators' web app: ``create_app(engine, config)`` builds the Flask app around one engine.
+
+The engine is injected (a real one from ``open_session`` or a test double) and routes reach it via
+``current_app.extensions["soundscape"]``; nothing here imports VLC or touches playback state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+import soundscape
+from soundscape.errors import SoundscapeError
+
+WEB_DIR = Path(soundscape.__file__).resolve().parent.parent / "web"
+
+DEFAULTS: dict[str, Any] = {
+    "TOKEN": None,  # required: the shared secret of this session
+    "MAX_CONTENT_LENGTH": 16 * 1024,  # bytes; a command is a few dozen
+    "SSE_HEARTBEAT_S": 15.0,  # a comment line keeps idle connections (and proxies) alive
+    "SSE_LIFETIME_S": 30 * 60.0,  # bounded so a forgotten phone frees its server thread
+    "SSE_RETRY_MS": 2000,  # how soon EventSource reconnects
+    "AUTH_MAX_FAILURES": 5,  # wrong tokens allowed per address and window...
+    "AUTH_WINDOW_S": 60.0,  # ...after which the address gets 429 until the window clears
+    "AUTH_MAX_ADDRESSES": 1024,  # bound on the failure bookkeeping
+    "COOKIE_MAX_AGE_S": 24 * 3600,
+    "SUBMIT_TIMEOUT_S": 2.0,
+}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def create_app(engine: Any, config: dict[str, Any] | None = None) -> Flask:
+    """Build the app for one session. ``config["TOKEN"]`` is required and must be non-empty."""
+    from soundscape.web import api, auth, events, pages
+
+    app = Flask(__name__, template_folder=str(WEB_DIR / "templates"),
+                static_folder=str(WEB_DIR / "static"), static_url_path="/static")
+    app.config.update(DEFAULTS)
+    app.config.update(config or {})
+    token = app.config["TOKEN"]
+    if not isinstance(token, str) or not token:
+        raise SoundscapeError("the web app needs a non-empty access token")
+    app.json.sort_keys = False
+    app.extensions["soundscape"] = engine
+    app.extensions["soundscape_limiter"] = auth.FailureLimiter(
+        max_failures=app.config["AUTH_MAX_FAILURES"], window_s=app.config["AUTH_WINDOW_S"],
+        max_addresses=app.config["AUTH_MAX_ADDRESSES"])
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(events.bp)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(InternalServerError, _internal_error)
+    return app
+
+
+def is_api_request() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, **extra: Any) -> Response:
+    """The one shape of every API error: ``{"error": message, ...}``."""
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Frame-Options"] = "DENY"
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    if is_api_request():
+        headers.setdefault("Cache-Control", "no-store")
+    elif not request.path.startswith("/static/"):
+        headers["Cache-Control"] = "no-store"  # the page embeds nothing secret, but is per-session
+    return response
+
+
+def _http_error(exc: HTTPException):
+    if not is_api_request():
+        return exc
+    response = json_error(exc.code or 500, exc.description or exc.name)
+    for key, value in exc.get_headers():
+        if key.lower() in ("allow", "retry-after"):
+            response.headers[key] = value
+    return response
+
+
+def _internal_error(exc: InternalServerError):
+    # Flask has already logged the traceback with the path only (never the query string).
+    if is_api_request():
+        return json_error(500, "internal error; the session keeps running")
+    return Response("Internal error", status=500, mimetype="text/plain")

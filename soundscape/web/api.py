@@ -1,0 +1,81 @@
+"""The JSON API: read the state, send a command, read the session log.
+
+Validation lives in ``parse_command`` (400); whether an action makes sense now is the engine's
+call (409). This module only guards the door (same-origin, JSON, size) and translates.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from soundscape.engine.commands import CommandError, parse_command
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def engine() -> Any:
+    return current_app.extensions["soundscape"]
+
+
+def _same_origin_error() -> str | None:
+    """Why a state-changing request looks cross-site, or None.
+
+    Browsers send ``Origin`` on cross-origin POSTs and ``Sec-Fetch-Site`` on all modern fetches;
+    a page elsewhere (or on the same Wi-Fi) must not be able to drive the room through a
+    facilitator's cookie.
+    """
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
+        return "cross-site requests are not allowed"
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        return "cross-origin requests are not allowed"
+    return None
+
+
+@bp.before_request
+def guard_writes():
+    from soundscape.web import json_error
+
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    problem = _same_origin_error()
+    if problem:
+        return json_error(403, problem)
+    return None
+
+
+@bp.get("/state")
+def get_state():
+    return jsonify(engine().snapshot().to_json())
+
+
+@bp.get("/log")
+def get_log():
+    return jsonify(list(engine().log_entries()))
+
+
+@bp.post("/commands")
+def post_command():
+    from soundscape.web import json_error
+
+    if request.mimetype != "application/json":
+        return json_error(415, "send the command as JSON with Content-Type: application/json")
+    raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return json_error(400, f"the body is not valid JSON: {exc}")
+    try:
+        command = parse_command(data, source="api")
+    except CommandError as exc:
+        return json_error(400, str(exc))
+    try:
+        result, state = engine().submit(command, timeout_s=current_app.config["SUBMIT_TIMEOUT_S"])
+    except TimeoutError:
+        return json_error(503, "the player did not answer in time; try again")
+    if not result.ok:
+        return json_error(409, result.reason or "not possible now", state=state.to_json())
+    return jsonify({"ok": True, "state": state.to_json()})

@@ -1,0 +1,47 @@
+"""The control page: ``/`` trades the token link for a cookie, then serves the one-page controller.
+
+Opening ``/?token=...`` once (the link or QR code ``soundscape serve`` prints) sets an HttpOnly,
+SameSite=Strict cookie and redirects to a clean ``/``, so the token leaves the address bar and the
+browser history. Without a valid cookie the page shows how to get in, never the controls.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, redirect, render_template, request
+
+from soundscape.web import auth
+
+bp = Blueprint("pages", __name__)
+
+
+def _locked(status: int, message: str, retry_after_s: float = 0.0):
+    response = current_app.make_response(
+        (render_template("index.html", authorized=False, message=message), status))
+    if retry_after_s > 0:
+        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after_s)))
+    return response
+
+
+@bp.get("/")
+def index():
+    token = request.args.get("token")
+    candidate = token if token is not None else request.cookies.get(auth.COOKIE_NAME)
+    status, wait_s = auth.check(candidate)
+    if status == 429:
+        return _locked(429, "Too many wrong links from this device. Wait a minute, then open "
+                            "the link again.", wait_s)
+    if status == 401:
+        message = ("This link is not valid for the running session. Scan the QR code shown "
+                   "where soundscape runs, or open the link it printed."
+                   if candidate is not None else
+                   "Scan the QR code shown where soundscape runs, or open the link with the "
+                   "token it printed.")
+        return _locked(401, message)
+    if token is not None:
+        response = redirect("/", code=303)
+        response.set_cookie(auth.COOKIE_NAME, token, max_age=current_app.config["COOKIE_MAX_AGE_S"],
+                            path="/", httponly=True, samesite="Strict", secure=request.is_secure)
+        return response
+    return render_template("index.html", authorized=True, message="")
