@@ -79,11 +79,13 @@ def _syntax_error(exc: yaml.YAMLError, text: str, report: Report) -> None:
         before = text[: exc.position]
         line = before.count("\n") + 1
         col = exc.position - (before.rfind("\n") + 1) + 1
-        report.at(line, col, f"the character {exc.character!r} is not allowed in YAML")
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        report.at(line, col, f"the character U+{code:04X} is not allowed in YAML; "
+                             "remove it")
         return
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     message = getattr(exc, "problem", None) or str(exc)
-    if message == "expected a single document in the stream":
+    if getattr(exc, "context", None) == "expected a single document in the stream":
         message = "a playlist file holds one YAML document; remove the '---' line"
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     report.at(line, col, f"YAML syntax error: {message}")
