@@ -1,0 +1,141 @@
+"""``soundscape serve``: run a session and serve the facilitators' control page on the LAN.
+
+Prints the link (with its token) and a QR code of it, so each facilitator's phone joins with one
+scan. The server is waitress: each open page holds one thread for its live event stream, so the
+pool is sized for many phones and tabs (``THREADS``), not for request throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import soundscape
+from soundscape.errors import SoundscapeError
+
+COMMAND = "serve"
+HELP = "run a session and serve the control page for facilitators' phones"
+
+DEFAULT_PORT = 8700
+THREADS = 64  # one per live page (SSE) plus headroom for commands
+DEMO_PLAYLIST = Path(soundscape.__file__).resolve().parent.parent / "playlists" / "demo.yaml"
+OUTPUTS = ("auto", "pulse", "alsa", "none")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("playlist", nargs="?", type=Path,
+                        help="playlist YAML file (default: the built-in demo)")
+    parser.add_argument("--host", default="0.0.0.0",
+                        help="address to listen on (default: 0.0.0.0, every interface)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port to listen on (default: {DEFAULT_PORT})")
+    parser.add_argument("--token", help="access token for the page (default: $SOUNDSCAPE_TOKEN, "
+                                        "else a new random one each start)")
+    parser.add_argument("--output", choices=OUTPUTS, default="auto",
+                        help="audio output (default: auto)")
+    parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
+    parser.add_argument("--log-dir", type=Path, help="where to write the session log")
+    parser.add_argument("--seed", type=int, help="seed for shuffled phases (repeatable order)")
+
+
+def resolve_token(flag: str | None, environ: dict[str, str] | None = None) -> str:
+    """--token, else $SOUNDSCAPE_TOKEN, else a fresh 128-bit random token."""
+    environ = os.environ if environ is None else environ
+    return flag or environ.get("SOUNDSCAPE_TOKEN") or secrets.token_urlsafe(16)
+
+
+def lan_ip() -> str:
+    """This machine's address on the LAN, without sending anything.
+
+    ``connect()`` on a UDP socket only picks the route and source address; no packet leaves, so
+    this works on a clinic network with no internet at all.
+    """
+    for probe in ("10.255.255.255", "192.168.255.255", "172.31.255.255"):
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.connect((probe, 1))
+                address = sock.getsockname()[0]
+        except OSError:
+            continue
+        if address and not address.startswith(("0.", "127.")):
+            return address
+    try:
+        address = socket.gethostbyname(socket.gethostname())
+        if not address.startswith("127."):
+            return address
+    except OSError:
+        pass
+    return socket.gethostname() or "localhost"
+
+
+def page_url(host: str, port: int, token: str) -> str:
+    """The link facilitators open: the LAN address when listening on every interface."""
+    shown = lan_ip() if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/?token={token}"
+
+
+def print_invitation(url: str, out: Any = None) -> None:
+    import segno
+
+    out = out or sys.stdout
+    print("\nsoundscape is serving the control page. Open on each facilitator's phone:", file=out)
+    print(f"\n  {url}\n", file=out)
+    segno.make(url).terminal(out=out, compact=True)
+    print("\nAnyone with this link controls the room: share it only with facilitators.", file=out)
+    print("Ctrl-C fades out and stops.\n", file=out, flush=True)
+
+
+class _Stop(Exception):
+    """Raised from the Ctrl-C / SIGTERM handler to leave the serving loop."""
+
+
+def run(args: argparse.Namespace) -> int:
+    from waitress import create_server
+
+    from soundscape.session import open_session
+    from soundscape.web import create_app
+
+    token = resolve_token(args.token)
+    playlist = args.playlist or DEMO_PLAYLIST
+    engine = open_session(playlist, output=args.output, device=args.device,
+                          log_dir=args.log_dir, seed=args.seed)
+    server = None
+    try:
+        app = create_app(engine, {"TOKEN": token})
+        # waitress logs no URLs (so never the token); no access log is added here on purpose.
+        try:
+            server = create_server(app, host=args.host, port=args.port, threads=THREADS,
+                                   ident="soundscape")
+        except OSError as exc:
+            raise SoundscapeError(f"cannot listen on {args.host}:{args.port}: "
+                                  f"{exc.strerror or exc} (is another soundscape running? "
+                                  f"try --port)") from None
+        print_invitation(page_url(args.host, args.port, token))
+
+        def on_term(signum, frame):
+            raise _Stop
+
+        # Our own SIGINT handler too: waitress would catch KeyboardInterrupt and first wait for
+        # its threads, delaying the fade-out.
+        previous = {sig: signal.signal(sig, on_term) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            server.run()
+        except _Stop:
+            pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        print("\nStopping: fading out…", flush=True)
+    finally:
+        engine.shutdown()  # first, so the room fades at once and open pages see the end
+        if server is not None:
+            server.close()
+    return 0

@@ -1,0 +1,208 @@
+"""The JSON API against the engine double: every action, every refusal, every guard."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from soundscape.engine.commands import Action
+
+
+def as_json(state) -> dict:
+    """The state as a client decodes it (tuples become lists)."""
+    return json.loads(json.dumps(state.to_json()))
+
+ALL_ACTIONS = [
+    ({"action": "start"}, {}),
+    ({"action": "pause"}, {}),
+    ({"action": "resume"}, {}),
+    ({"action": "skip"}, {}),
+    ({"action": "next_phase"}, {}),
+    ({"action": "extend"}, {"minutes": 5.0}),
+    ({"action": "extend", "minutes": 10}, {"minutes": 10.0}),
+    ({"action": "hold"}, {}),
+    ({"action": "release"}, {}),
+    ({"action": "set_level", "level": 40}, {"level": 40.0}),
+    ({"action": "hush"}, {}),
+    ({"action": "unhush"}, {}),
+    ({"action": "fade_out"}, {"seconds": 60.0}),
+    ({"action": "fade_out", "seconds": 30}, {"seconds": 30.0}),
+    ({"action": "stop"}, {}),
+]
+
+
+def test_every_action_in_the_contract_is_covered():
+    assert {body["action"] for body, _ in ALL_ACTIONS} == {a.value for a in Action}
+
+
+def test_state_is_the_engine_snapshot(client, engine):
+    response = client.get("/api/state")
+    assert response.status_code == 200
+    assert response.json == as_json(engine.snapshot())
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("body,params", ALL_ACTIONS, ids=[str(b) for b, _ in ALL_ACTIONS])
+def test_every_action_reaches_the_engine(client, engine, body, params):
+    response = client.post("/api/commands", json={**body, "by": "Ana"})
+    assert response.status_code == 200
+    assert response.json["ok"] is True
+    assert response.json["state"] == as_json(engine.snapshot())
+    [command] = engine.commands
+    assert command.action.value == body["action"]
+    assert command.params == params
+    assert command.by == "Ana"
+    assert command.source == "api"
+
+
+def test_pause_changes_the_returned_state(client):
+    client.post("/api/commands", json={"action": "start"})
+    response = client.post("/api/commands", json={"action": "pause", "by": "Ben"})
+    assert response.json["state"]["status"] == "paused"
+
+
+@pytest.mark.parametrize("body,message", [
+    ({"action": "explode"}, "unknown action 'explode'; valid actions: start, pause, resume, skip, "
+                            "next_phase, extend, hold, release, set_level, hush, unhush, fade_out, "
+                            "stop"),
+    ({}, "'action' is required and must be a string"),
+    ({"action": 3}, "'action' is required and must be a string"),
+    ({"action": "set_level"}, "set_level needs 'level' (0-100)"),
+    ({"action": "set_level", "level": 140}, "'level' must be between 0 and 100, not 140"),
+    ({"action": "set_level", "level": "loud"}, "'level' must be a number, not 'loud'"),
+    ({"action": "extend", "minutes": True}, "'minutes' must be a number, not True"),
+    ({"action": "pause", "level": 3}, "pause takes no parameter 'level' (parameters: none)"),
+    ({"action": "pause", "by": 7}, "'by' must be a string"),
+    ([{"action": "pause"}], 'the body must be a JSON object like {"action": "pause"}'),
+    ("pause", 'the body must be a JSON object like {"action": "pause"}'),
+    (None, 'the body must be a JSON object like {"action": "pause"}'),
+])
+def test_bad_commands_are_400_with_the_reason(client, engine, body, message):
+    response = client.post("/api/commands", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert response.json == {"error": message}
+    assert engine.commands == []
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b"\xff\xfe\x00", b"[1, 2"])
+def test_body_that_is_not_json_is_400(client, engine, raw):
+    response = client.post("/api/commands", data=raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["error"].startswith("the body is not valid JSON: ")
+    assert engine.commands == []
+
+
+def test_refused_command_is_409_with_reason_and_state(client, engine):
+    engine.refuse_reason = "the session has not started"
+    response = client.post("/api/commands", json={"action": "skip"})
+    assert response.status_code == 409
+    assert response.json == {"error": "the session has not started",
+                             "state": as_json(engine.snapshot())}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", None])
+def test_non_json_content_type_is_415(client, engine, content_type):
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/api/commands", data='{"action": "stop"}', headers=headers)
+    assert response.status_code == 415
+    assert response.json == {"error": "send the command as JSON with Content-Type: "
+                                      "application/json"}
+    assert engine.commands == []
+
+
+def test_json_with_charset_is_accepted(client):
+    response = client.post("/api/commands", data='{"action": "start"}',
+                           content_type="application/json; charset=utf-8")
+    assert response.status_code == 200
+
+
+def test_oversized_body_is_413_json(client, engine):
+    body = '{"action": "pause", "by": "' + "x" * 20000 + '"}'
+    response = client.post("/api/commands", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.is_json and "error" in response.json
+    assert engine.commands == []
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "http://localhost:9999"},
+    {"Origin": "null"},
+    {"Sec-Fetch-Site": "cross-site"},
+])
+def test_cross_site_post_is_403(client, engine, headers):
+    response = client.post("/api/commands", json={"action": "stop"}, headers=headers)
+    assert response.status_code == 403
+    assert response.json["error"] in ("cross-site requests are not allowed",
+                                      "cross-origin requests are not allowed")
+    assert engine.commands == []
+
+
+def test_same_origin_post_is_allowed(client):
+    response = client.post("/api/commands", json={"action": "start"},
+                           headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 200
+
+
+def test_engine_timeout_is_503_json(client, engine):
+    def slow(command, timeout_s=2.0):
+        raise TimeoutError
+    engine.submit = slow
+    response = client.post("/api/commands", json={"action": "start"})
+    assert response.status_code == 503
+    assert response.json == {"error": "the player did not answer in time; try again"}
+
+
+def test_engine_crash_is_500_json_not_html(client, engine, app):
+    app.testing = False  # let the error handler answer instead of re-raising
+
+    def broken():
+        raise RuntimeError("boom")
+    engine.snapshot = broken
+    response = client.get("/api/state")
+    assert response.status_code == 500
+    assert response.json == {"error": "internal error; the session keeps running"}
+
+
+def test_unknown_api_route_is_404_json(client):
+    response = client.get("/api/nope")
+    assert response.status_code == 404
+    assert response.is_json and response.json["error"]
+
+
+def test_wrong_method_is_405_json(client):
+    response = client.get("/api/commands")
+    assert response.status_code == 405
+    assert response.is_json and "POST" in response.headers["Allow"]
+
+
+def test_log_is_the_engines_entries(client, engine):
+    client.post("/api/commands", json={"action": "start", "by": "Ana"})
+    response = client.get("/api/log")
+    assert response.status_code == 200
+    assert response.json == engine.log_entries()
+    assert response.json[-1]["action"] == "start"
+
+
+EXPECTED_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+@pytest.mark.parametrize("path", ["/", f"/?token=x", "/api/state", "/api/nope", "/static/app.js"])
+def test_security_headers_on_every_response(client, path):
+    response = client.get(path)
+    assert response.headers["Content-Security-Policy"] == EXPECTED_CSP
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("path", ["/static/../soundscape/web/auth.py", "/static/%2e%2e/pyproject.toml",
+                                  "/static/..%2f..%2fpyproject.toml", "/static//etc/passwd",
+                                  "/static/../../../../etc/passwd"])
+def test_no_files_outside_web_static(client, path):
+    response = client.get(path, follow_redirects=True)
+    assert response.status_code == 404
+    assert b"import" not in response.data and b"root:" not in response.data

@@ -1,0 +1,98 @@
+"""The SSE stream: state on connect and on every change, heartbeats, bounded life, clean exit."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from soundscape.web.events import state_stream
+
+from conftest import FakeEngine
+
+
+def parse_events(text: str) -> list[dict]:
+    """Split SSE text into blocks: {"event":..., "data":..., "id":...} or {"comment":...}."""
+    blocks = []
+    for raw in text.split("\n\n"):
+        if not raw:
+            continue
+        block: dict = {}
+        for line in raw.split("\n"):
+            if line.startswith(":"):
+                block["comment"] = line[1:].strip()
+            else:
+                key, _, value = line.partition(": ")
+                block[key] = value
+        blocks.append(block)
+    return blocks
+
+
+def test_stream_headers_and_first_event(client, engine):
+    response = client.get("/api/events", buffered=False)
+    try:
+        assert response.status_code == 200
+        assert response.mimetype == "text/event-stream"
+        assert "no-cache" in response.headers["Cache-Control"]
+        assert response.headers["X-Accel-Buffering"] == "no"
+        chunks = iter(response.response)
+        assert next(chunks) == b"retry: 2000\n\n"
+        [event] = parse_events(next(chunks).decode())
+    finally:
+        response.close()
+    assert event["event"] == "state"
+    assert event["id"] == "1"
+    assert json.loads(event["data"]) == json.loads(json.dumps(engine.snapshot().to_json()))
+
+
+def test_stream_sends_each_change_and_pings_when_idle_then_ends(client, engine):
+    def change_soon():
+        time.sleep(0.12)
+        engine.set_state(status="playing")
+        time.sleep(0.08)
+        engine.set_state(hushed=True)
+    threading.Thread(target=change_soon).start()
+    started = time.monotonic()
+    response = client.get("/api/events")  # lifetime 0.5 s in the test app: the body completes
+    blocks = parse_events(response.get_data(as_text=True))
+    took = time.monotonic() - started
+    states = [json.loads(b["data"]) for b in blocks if b.get("event") == "state"]
+    assert [(s["revision"], s["status"], s["hushed"]) for s in states] == [
+        (1, "ready", False), (2, "playing", False), (3, "playing", True)]
+    assert {"comment": "ping"} in blocks  # heartbeat 0.05 s in the test app
+    assert 0.45 <= took < 2.0
+
+
+def test_stream_generator_closes_cleanly_on_disconnect():
+    engine = FakeEngine()
+    stream = state_stream(engine, heartbeat_s=10.0, lifetime_s=60.0, retry_ms=2000)
+    assert next(stream).startswith("retry:")
+    assert next(stream).startswith("id: 1\nevent: state\n")
+    stream.close()  # what the server does when a write to a gone client fails
+    assert stream.gi_frame is None
+
+
+def test_heartbeat_timing_uses_the_clock():
+    engine = FakeEngine()
+    clock = [0.0]
+
+    def wait_for_change(after_revision, timeout_s):
+        clock[0] += timeout_s  # nothing changes: the whole timeout passes
+        return engine.snapshot()
+    engine.wait_for_change = wait_for_change
+    stream = state_stream(engine, heartbeat_s=15.0, lifetime_s=40.0, retry_ms=2000,
+                          now=lambda: clock[0])
+    out = list(stream)
+    assert out[2:] == [": ping\n\n", ": ping\n\n"]  # at 15 s and 30 s, then the 40 s life ends
+    assert clock[0] == 40.0
+
+
+def test_engine_that_returns_early_does_not_spin():
+    engine = FakeEngine()
+    engine.shutdown()  # wait_for_change now returns at once
+    slept = []
+    stream = state_stream(engine, heartbeat_s=10.0, lifetime_s=0.3, retry_ms=2000,
+                          sleep=lambda s: (slept.append(s), time.sleep(s)))
+    list(stream)
+    assert engine.wait_calls <= 5
+    assert slept and all(s <= 0.2 for s in slept)

@@ -1,0 +1,76 @@
+"""The control page as served: small, self-contained, no inline code, every action reachable."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from soundscape.engine.commands import Action
+from soundscape.web import WEB_DIR
+
+from conftest import TOKEN
+
+PAGE_FILES = [WEB_DIR / "templates" / "index.html", WEB_DIR / "static" / "app.js",
+              WEB_DIR / "static" / "app.css"]
+
+
+@pytest.fixture
+def page(anon) -> str:
+    anon.get(f"/?token={TOKEN}")
+    response = anon.get("/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_page_is_under_50_kb_in_total():
+    total = sum(path.stat().st_size for path in PAGE_FILES)
+    assert total < 50 * 1024, f"page is {total} bytes"
+
+
+def test_page_has_no_inline_script_or_style(page):
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+    assert "<style" not in page
+    assert not re.search(r"\sstyle=", page)
+    assert not re.search(r"\son[a-z]+=", page)  # no onclick= handlers either
+
+
+def test_page_refers_to_nothing_outside_its_origin(page):
+    for path in PAGE_FILES:
+        text = path.read_text()
+        assert not re.search(r"https?://|//[a-z0-9.-]+\.[a-z]{2,}/", text, re.I), path.name
+        assert "@import" not in text and "@font-face" not in text
+
+
+def test_page_loads_its_assets_from_static(page, anon):
+    for asset in ("/static/app.js", "/static/app.css", "/static/icon.svg"):
+        assert f'"{asset}"' in page
+        response = anon.get(asset)
+        assert response.status_code == 200, asset
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_page_has_a_control_for_every_action(page):
+    js = (WEB_DIR / "static" / "app.js").read_text()
+    for action in Action:
+        assert f'"{action.value}"' in page + js, action.value
+
+
+def test_destructive_actions_need_confirmation(page):
+    for action in ("next_phase", "fade_out", "stop"):
+        assert re.search(rf'data-action="{action}"[^>]*data-confirm', page), action
+    assert "Tap again to confirm" in (WEB_DIR / "static" / "app.js").read_text()
+
+
+def test_page_is_dark_and_dim():
+    css = (WEB_DIR / "static" / "app.css").read_text()
+    assert re.search(r"--bg: #000;", css)
+    assert not re.search(r"#fff\b|#ffffff|white", css, re.I)  # no white text or surfaces
+    assert "body.night" in css
+
+
+def test_plain_language_connection_messages():
+    js = (WEB_DIR / "static" / "app.js").read_text()
+    assert '"Live"' in js
+    assert '"Connection lost — reconnecting…"' in js
+    assert "Resumed after interruption" in js

@@ -1,0 +1,139 @@
+"""``soundscape serve``: token choice, the printed link and QR code, serving, and a clean stop."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import types
+import urllib.error
+import urllib.request
+
+import pytest
+
+from soundscape.cli import serve
+from soundscape.cli.main import main
+
+from conftest import FakeEngine
+
+
+def test_token_flag_wins_then_environment_then_random():
+    assert serve.resolve_token("abc", {"SOUNDSCAPE_TOKEN": "env"}) == "abc"
+    assert serve.resolve_token(None, {"SOUNDSCAPE_TOKEN": "env"}) == "env"
+    first, second = serve.resolve_token(None, {}), serve.resolve_token(None, {})
+    assert first != second and len(first) >= 22  # 16 random bytes, base64url
+
+
+def test_lan_ip_is_an_address_not_loopback():
+    address = serve.lan_ip()
+    assert address and not address.startswith("127.")
+
+
+def test_page_url_uses_lan_address_when_listening_everywhere(monkeypatch):
+    monkeypatch.setattr(serve, "lan_ip", lambda: "192.168.1.20")
+    assert serve.page_url("0.0.0.0", 8700, "t0k") == "http://192.168.1.20:8700/?token=t0k"
+    assert serve.page_url("10.0.0.5", 9000, "t0k") == "http://10.0.0.5:9000/?token=t0k"
+    assert serve.page_url("::1", 8700, "t") == "http://[::1]:8700/?token=t"
+
+
+def test_invitation_prints_link_and_qr_code():
+    out = io.StringIO()
+    serve.print_invitation("http://192.168.1.20:8700/?token=t0k", out)
+    text = out.getvalue()
+    assert "  http://192.168.1.20:8700/?token=t0k\n" in text
+    assert "█" in text or "▀" in text  # the compact terminal QR code uses block characters
+    assert "Ctrl-C fades out and stops." in text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_answers_with_the_token_and_stops_on_sigterm(monkeypatch, capsys):
+    """The whole command in-process: open a session, serve, SIGTERM -> shutdown, exit 0."""
+    engine = FakeEngine()
+    opened = {}
+
+    def open_session(playlist, **kwargs):
+        opened.update(kwargs, playlist=playlist)
+        return engine
+    monkeypatch.setitem(sys.modules, "soundscape.session",
+                        types.SimpleNamespace(open_session=open_session))
+    port = free_port()
+    answers = []
+
+    def client():
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/api/state",
+                                             headers={"Authorization": "Bearer s3cret"})
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    answers.append(response.status)
+                    break
+            except OSError:
+                time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=client, daemon=True).start()
+
+    status = main(["serve", "--host", "127.0.0.1", "--port", str(port), "--token", "s3cret",
+                   "--output", "none", "--seed", "7"])
+    assert status == 0
+    assert answers == [200]
+    assert engine.shut_down
+    assert opened == {"playlist": serve.DEMO_PLAYLIST, "output": "none", "device": None,
+                      "log_dir": None, "seed": 7}
+    out = capsys.readouterr().out
+    assert f"http://127.0.0.1:{port}/?token=s3cret" in out
+    assert "Stopping: fading out…" in out
+
+
+def test_port_in_use_is_a_plain_error(monkeypatch, capsys):
+    engine = FakeEngine()
+    monkeypatch.setitem(sys.modules, "soundscape.session",
+                        types.SimpleNamespace(open_session=lambda playlist, **kw: engine))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        status = main(["serve", "--host", "127.0.0.1", "--port", str(port), "--token", "x"])
+    assert status == 1
+    assert f"error: cannot listen on 127.0.0.1:{port}: " in capsys.readouterr().err
+    assert engine.shut_down
+
+
+def test_token_never_reaches_the_logs(caplog):
+    """Even a crash while the token is in the URL logs the path only, never the query string."""
+    from waitress import create_server
+
+    from soundscape.web import create_app
+
+    engine = FakeEngine()
+
+    def broken():
+        raise RuntimeError("snapshot failed")
+    engine.snapshot = broken
+    app = create_app(engine, {"TOKEN": "s3cret-token"})
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    port = server.effective_port
+    threading.Thread(target=server.run, daemon=True).start()
+    caplog.set_level(logging.DEBUG)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(f"{base}/?token=s3cret-token", timeout=5) as response:
+            assert response.status == 200  # after the 303 to the clean page
+        with pytest.raises(urllib.error.HTTPError) as crash:
+            opener.open(f"{base}/api/state?token=s3cret-token", timeout=5)
+        assert crash.value.code == 500
+    finally:
+        server.close()
+    assert "Exception on /api/state [GET]" in caplog.text  # logging was captured
+    assert "s3cret-token" not in caplog.text
