@@ -1,0 +1,109 @@
+# soundscape: set-up, demo session, tests. `make run` and `make test` install whatever is missing
+# (system packages through apt-get, Python packages into .venv) and so work on a fresh
+# Debian/Ubuntu machine; see README.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PLAYLIST ?= playlists/demo.yaml
+# The private PulseAudio server (null sink "room") of tests and headless runs; tests find it
+# through XDG_RUNTIME_DIR.
+PULSE_DIR := /tmp/soundscape-pulse
+PYTEST_ARGS ?=
+TEST_TIMEOUT_S ?= 1200
+
+# What running needs; pulseaudio itself only when no sound server is running (see `run`).
+RUN_PKGS := vlc-bin vlc-plugin-base pulseaudio-utils
+# Chromium drives the browser tests (Playwright uses the system's; it downloads none). Ubuntu
+# calls it chromium-browser.
+TEST_PKGS := vlc-bin vlc-plugin-base pulseaudio pulseaudio-utils 'chromium|chromium-browser'
+
+.PHONY: help run test check bench demo-music setup setup-test system system-test pulse \
+	pulse-stop clean distclean
+
+help:
+	@echo "make run        set up, then start the demo session (control page, demo playlist)"
+	@echo "make test       set up with test dependencies, start PulseAudio, run all tests"
+	@echo "make check      check every shipped playlist"
+	@echo "make bench      run the benchmarks"
+	@echo "make demo-music create the built-in demo music if needed"
+	@echo "make pulse      start the private PulseAudio server (sink 'room'); pulse-stop stops it"
+	@echo "make clean      remove caches and test output, stop the private PulseAudio server"
+	@echo "make distclean  also remove .venv and the demo music cache"
+
+# Sound goes to the desktop's own sound server (PulseAudio or PipeWire) when one answers;
+# otherwise to the private server's null sink, so a headless machine runs the same session.
+run: setup demo-music
+	@if pactl info >/dev/null 2>&1; then \
+		echo "Playing through the running sound server."; \
+		exec $(VENV)/bin/soundscape serve $(PLAYLIST); \
+	else \
+		echo "No sound server answers: starting a private one (null sink 'room')."; \
+		$(MAKE) --no-print-directory pulse; \
+		XDG_RUNTIME_DIR=$(PULSE_DIR) exec $(VENV)/bin/soundscape serve $(PLAYLIST); \
+	fi
+
+# pytest's exit status 5 means it collected no test at all: said plainly, not counted a failure.
+# Every other non-zero status (failures, errors, the timeout's 124) is passed on.
+test: setup-test pulse
+	@rc=0; XDG_RUNTIME_DIR=$(PULSE_DIR) timeout -k 10 $(TEST_TIMEOUT_S) \
+		$(VENV)/bin/pytest -q -ra $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; \
+	if [ $$rc -eq 124 ]; then echo "make test: stopped after $(TEST_TIMEOUT_S) s" >&2; fi; \
+	exit $$rc
+
+check: setup
+	$(VENV)/bin/soundscape check playlists/
+
+bench: setup-test pulse
+	@if [ -f bench/__main__.py ]; then \
+		XDG_RUNTIME_DIR=$(PULSE_DIR) $(VENV)/bin/python -m bench; \
+	elif [ -f bench/run.py ]; then \
+		XDG_RUNTIME_DIR=$(PULSE_DIR) $(VENV)/bin/python bench/run.py; \
+	else \
+		echo "make bench: no benchmarks yet (bench/__main__.py or bench/run.py)" >&2; exit 1; \
+	fi
+
+demo-music: setup
+	@$(VENV)/bin/soundscape demo-music >/dev/null
+
+setup: system $(VENV)/.installed-run
+setup-test: system-test $(VENV)/.installed-test
+
+# dpkg is asked every time (it is quick); apt-get runs only for what is missing.
+system:
+	@bash scripts/apt-ensure.sh $(RUN_PKGS)
+system-test:
+	@bash scripts/apt-ensure.sh $(TEST_PKGS)
+
+# Debian's python3 makes venvs only with python3-venv installed: added when creation fails.
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null || bash scripts/apt-ensure.sh python3 python3-venv
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+		rm -rf $(VENV); bash scripts/apt-ensure.sh python3-venv; $(PYTHON) -m venv $(VENV); }
+
+$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --disable-pip-version-check -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --disable-pip-version-check -q -e '.[test]'
+	@touch $@ $(VENV)/.installed-run
+
+pulse:
+	@bash scripts/apt-ensure.sh pulseaudio pulseaudio-utils
+	@SOUNDSCAPE_PULSE_DIR=$(PULSE_DIR) bash scripts/pulse-start.sh
+
+pulse-stop:
+	@SOUNDSCAPE_PULSE_DIR=$(PULSE_DIR) bash scripts/pulse-stop.sh
+
+clean: pulse-stop
+	rm -rf .pytest_cache test-output build dist *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
+	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/soundscape/demo-music-v1"

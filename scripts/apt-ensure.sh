@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install the Debian/Ubuntu packages given as arguments that are not installed yet.
+# "a|b" means either will do: nothing is installed if one is, else the first apt can install.
+# Runs `apt-get update` only when something is missing; uses sudo only when not root. Never
+# removes a package to make room (--no-remove): on a desktop that would take out its sound server.
+set -euo pipefail
+
+installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
+candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+
+missing=()
+for want in "$@"; do
+    IFS='|' read -r -a choices <<<"$want"
+    have=""
+    for pkg in "${choices[@]}"; do
+        if installed "$pkg"; then have="$pkg"; break; fi
+    done
+    [ -n "$have" ] || missing+=("$want")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
+    echo "apt-ensure: not a Debian/Ubuntu system; install these yourself: ${missing[*]}" >&2
+    echo "apt-ensure: (see README.md, macOS notes)" >&2
+    exit 1
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || {
+        echo "apt-ensure: need root to install ${missing[*]}: run as root or install sudo" >&2
+        exit 1
+    }
+    sudo=(sudo)
+fi
+
+"${sudo[@]}" apt-get update
+packages=()
+for want in "${missing[@]}"; do
+    IFS='|' read -r -a choices <<<"$want"
+    pick=""
+    for pkg in "${choices[@]}"; do
+        if candidate "$pkg"; then pick="$pkg"; break; fi
+    done
+    packages+=("${pick:-${choices[0]}}")  # none installable: let apt-get say why
+done
+echo "Installing system packages: ${packages[*]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-remove "${packages[@]}"
