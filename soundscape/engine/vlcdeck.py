@@ -1,0 +1,221 @@
+"""The libVLC deck: plays one file at a time on a fresh MediaPlayer, with cubic-corrected gain.
+
+This module and ``vlcoutput`` are the only ones that import ``vlc``. Facts it relies on (see the
+project's libVLC notes): VLC volume is cubic, volume set before ``play()`` on a fresh player applies
+from the first sample, a stopped player cannot be given a volume again, and libVLC must never be
+called from its own event callbacks (they run on libVLC threads and it is not reentrant).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import vlc
+
+from soundscape.engine.deck import ENDED, FAILED, IDLE, PAUSED, PLAYING, DeckEvent, Notify
+
+MAX_VOLUME = 200  # VLC's ceiling: (200/100)^3 = 8x amplitude
+# libVLC reports the time only every ~250 ms; between reports the position is extrapolated on the
+# monotonic clock, but never further than this past the last report (a stalled stream).
+MAX_EXTRAPOLATION_S = 0.5
+
+
+def vlc_volume(gain: float) -> int:
+    """The VLC volume (0-200) whose amplitude is closest to linear ``gain``.
+
+    VLC's amplitude is (v/100)^3, so v = 100 * g^(1/3). Non-positive and NaN gains are silence.
+    """
+    if not gain > 0:
+        return 0
+    return min(MAX_VOLUME, round(100 * gain ** (1 / 3)))
+
+
+class VlcDeck:
+    """One deck of the deck protocol on a libVLC instance; driven from the engine thread only."""
+
+    def __init__(self, instance: vlc.Instance, name: str, notify: Notify, device: str | None = None):
+        self.name = name
+        self._instance = instance
+        self._notify = notify
+        self._device = device
+        self._player: vlc.MediaPlayer | None = None
+        self._media: vlc.Media | None = None
+        self._events: vlc.EventManager | None = None
+        self._callbacks: list = []  # keeps the callables handed to libVLC alive
+        self._generation = 0
+        self._volume: int | None = None
+        self._path: Path | None = None
+        self._lock = threading.Lock()  # guards _status and _audio_seen against libVLC threads
+        self._status = IDLE
+        self._audio_seen = False
+        self._start_s = 0.0
+        self._anchor: tuple[float, float] | None = None  # (position_s, monotonic s) last known
+        self._last_position_s: float | None = None  # positions never go back while playing
+
+    # -- protocol ---------------------------------------------------------------------------
+
+    def load(self, path: Path, start_s: float = 0.0, gain: float = 0.0) -> int:
+        """Prepare ``path`` on a fresh player, volume already set, so the first sample is at gain."""
+        self._drop_player()
+        self._generation += 1
+        generation = self._generation
+        self._path = Path(path)
+        media = self._instance.media_new_path(str(self._path))
+        if start_s > 0:
+            media.add_option(f":start-time={start_s:.3f}")
+        player = self._instance.media_player_new()
+        player.set_media(media)
+        if self._device:
+            player.audio_output_device_set(None, self._device)
+        self._volume = vlc_volume(gain)
+        player.audio_set_volume(self._volume)
+        events = player.event_manager()
+        callbacks = [
+            (vlc.EventType.MediaPlayerEndReached, self._on_end),
+            (vlc.EventType.MediaPlayerEncounteredError, self._on_error),
+            (vlc.EventType.MediaPlayerLengthChanged, self._on_length),
+            (vlc.EventType.MediaPlayerTimeChanged, self._on_time),
+        ]
+        for event_type, callback in callbacks:
+            events.event_attach(event_type, callback, generation)
+        with self._lock:
+            self._status = IDLE
+            self._audio_seen = False
+        self._player, self._media, self._events = player, media, events
+        self._callbacks = callbacks
+        self._start_s = max(0.0, start_s)
+        self._anchor, self._last_position_s = None, None
+        return generation
+
+    def play(self) -> None:
+        """Start, or resume after pause. Does nothing without a loaded file or after its end."""
+        with self._lock:
+            status = self._status
+            if self._player is None or status in (ENDED, FAILED, PLAYING):
+                return
+            self._status = PLAYING
+        resume_s = self._last_position_s if status == PAUSED else self._start_s
+        self._anchor = (resume_s or 0.0, time.monotonic())
+        if status == PAUSED:
+            self._player.set_pause(0)
+        else:
+            self._player.play()
+
+    def pause(self) -> None:
+        """Pause now (set_pause(1), idempotent). The engine fades out first: a pause is a hard cut."""
+        if self._player is None or self._status != PLAYING:
+            return
+        self._last_position_s = self.position_s()
+        with self._lock:
+            if self._status != PLAYING:
+                return
+            self._status = PAUSED
+        self._player.set_pause(1)
+
+    def stop(self) -> None:
+        """Stop and unload; the next ``load`` makes a fresh player."""
+        self._drop_player()
+        with self._lock:
+            self._status = IDLE
+
+    def set_gain(self, gain: float) -> None:
+        """Set linear gain; identical VLC volumes are not re-sent (a fade sends many)."""
+        volume = vlc_volume(gain)
+        if volume == self._volume:
+            return
+        self._volume = volume
+        if self._player is not None:
+            self._player.audio_set_volume(volume)
+
+    def position_s(self) -> float | None:
+        """Where playback is, to ~10 ms: libVLC's last time report extrapolated on the clock."""
+        if self._player is None:
+            return None
+        status, anchor = self._status, self._anchor
+        if status == PAUSED:
+            return self._last_position_s
+        if status == PLAYING and anchor is not None:
+            position_s, at_s = anchor
+            position_s += min(max(0.0, time.monotonic() - at_s), MAX_EXTRAPOLATION_S)
+            duration_s = self.duration_s()
+            if duration_s is not None:
+                position_s = min(position_s, duration_s)
+            if self._last_position_s is not None:
+                position_s = max(position_s, self._last_position_s)
+            self._last_position_s = position_s
+            return position_s
+        ms = self._player.get_time()
+        return ms / 1000 if ms >= 0 else None
+
+    def duration_s(self) -> float | None:
+        if self._player is None:
+            return None
+        ms = self._player.get_length()
+        return ms / 1000 if ms > 0 else None
+
+    def status(self) -> str:
+        return self._status
+
+    def release(self) -> None:
+        self._drop_player()
+        with self._lock:
+            self._status = IDLE
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _drop_player(self) -> None:
+        """Stop and free the current player; events it still sends carry a stale generation."""
+        player, events, callbacks = self._player, self._events, self._callbacks
+        self._player = self._media = self._events = None
+        if player is None:
+            return
+        for event_type, _ in callbacks:
+            events.event_detach(event_type)
+        player.stop()
+        player.release()
+
+    # libVLC threads: these only update plain fields and enqueue, never call libVLC.
+
+    def _on_length(self, event, generation: int) -> None:
+        if generation == self._generation and event.u.new_length > 0:
+            with self._lock:
+                self._audio_seen = True
+
+    def _on_time(self, event, generation: int) -> None:
+        if generation != self._generation:
+            return
+        if self._status == PLAYING:
+            self._anchor = (event.u.new_time / 1000, time.monotonic())
+        if event.u.new_time > self._start_s * 1000:
+            with self._lock:
+                self._audio_seen = True
+
+    def _on_end(self, event, generation: int) -> None:
+        if generation != self._generation:
+            return
+        with self._lock:
+            if not self._audio_seen:
+                # A file libVLC opened but found no audio in (random bytes, a truncated file):
+                # it "ends" at once. Report it as the failure it is.
+                self._status = FAILED
+            else:
+                self._status = ENDED
+            status = self._status
+        if status == FAILED:
+            self._notify(DeckEvent(self.name, "error", generation,
+                                   f"no playable audio in {self._path}"))
+        else:
+            self._notify(DeckEvent(self.name, "ended", generation))
+
+    def _on_error(self, event, generation: int) -> None:
+        if generation != self._generation:
+            return
+        with self._lock:
+            self._status = FAILED
+        path = self._path
+        detail = (f"file not found: {path}" if path is not None and not os.path.exists(path)
+                  else f"cannot open or decode {path}")
+        self._notify(DeckEvent(self.name, "error", generation, detail))

@@ -1,0 +1,195 @@
+"""End-to-end audio test kit: write test tones, record the null sink, measure what was heard.
+
+Playback is judged by what reaches the ``room`` sink, not by what libVLC reports, because the room
+hears the sink. Each track gets its own tone so that overlapping decks can be told apart: the
+amplitude of each tone is measured per window with a single-bin DFT over whole cycles (50 ms windows
+hold whole cycles of any multiple of 20 Hz), which is exact for a steady tone and free of leakage.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+RATE = 44100
+CHANNELS = 2
+SILENCE_DBFS = -120.0  # what an all-zero window measures as, instead of -inf
+EDGE_S = 0.005  # raised-cosine edges on test tones so they start and stop without a click
+
+
+def pulse_env() -> dict[str, str]:
+    """The environment for PulseAudio clients: the test server lives in its own runtime dir."""
+    env = dict(os.environ)
+    env.setdefault("XDG_RUNTIME_DIR", "/tmp/soundscape-pulse")
+    return env
+
+
+def write_tone(path: Path | str, freq_hz: float, duration_s: float, amplitude: float = 0.5,
+               rate: int = RATE) -> Path:
+    """Write a stereo 16-bit WAV sine of ``amplitude`` (fraction of full scale) with 5 ms edges."""
+    path = Path(path)
+    n = int(round(duration_s * rate))
+    t = np.arange(n) / rate
+    signal = amplitude * np.sin(2 * np.pi * freq_hz * t)
+    edge = min(int(EDGE_S * rate), n // 2)
+    if edge > 0:
+        ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(edge) / edge)
+        signal[:edge] *= ramp
+        signal[n - edge:] *= ramp[::-1]
+    pcm = np.clip(np.round(signal * 32767), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(CHANNELS)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.repeat(pcm[:, None], CHANNELS, axis=1).tobytes())
+    return path
+
+
+class Recorder:
+    """Records ``room.monitor`` with parec while the ``with`` block runs.
+
+    After the block, ``samples`` is a float array (frames x 2, full scale 1.0) and ``start_s`` the
+    monotonic time of its first frame, so tests can line up deck calls with what was heard. The start
+    is estimated from chunk arrivals: frame i cannot arrive before ``start_s + i / rate``, so the
+    earliest bound over all chunks is the closest to the truth.
+    """
+
+    def __init__(self, device: str = "room.monitor", rate: int = RATE, start_timeout_s: float = 3.0):
+        self.device = device
+        self.rate = rate
+        self.start_timeout_s = start_timeout_s
+        self.samples = np.zeros((0, CHANNELS))
+        self.start_s = 0.0
+        self._chunks: list[bytes] = []
+        self._bound_s = float("inf")
+        self._frames = 0
+        self._first = threading.Event()
+        self._proc: subprocess.Popen | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> "Recorder":
+        self._proc = subprocess.Popen(
+            ["parec", f"--device={self.device}", "--format=s16le", f"--rate={self.rate}",
+             f"--channels={CHANNELS}", "--latency-msec=10", "--raw"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=pulse_env())
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        if not self._first.wait(self.start_timeout_s):
+            self._finish()
+            raise RuntimeError(f"parec delivered nothing from {self.device} within "
+                               f"{self.start_timeout_s} s")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._finish()
+
+    def now_frame(self) -> int:
+        """The frame index that corresponds to the current monotonic time."""
+        return int(round((time.monotonic() - self.start_s) * self.rate))
+
+    def frame_at(self, t_s: float) -> int:
+        """The frame index recorded at monotonic time ``t_s``."""
+        return int(round((t_s - self.start_s) * self.rate))
+
+    def _read(self) -> None:
+        frame_bytes = 2 * CHANNELS
+        pending = b""
+        assert self._proc and self._proc.stdout
+        fd = self._proc.stdout.fileno()
+        while True:
+            data = os.read(fd, 4096)
+            if not data:
+                break
+            arrived = time.monotonic()
+            pending += data
+            whole = len(pending) - len(pending) % frame_bytes
+            if not whole:
+                continue
+            self._chunks.append(pending[:whole])
+            pending = pending[whole:]
+            self._frames += whole // frame_bytes
+            self._bound_s = min(self._bound_s, arrived - self._frames / self.rate)
+            self.start_s = self._bound_s
+            self._first.set()
+
+    def _finish(self) -> None:
+        if self._proc and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(2)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        if self._thread:
+            self._thread.join(2)
+        raw = b"".join(self._chunks)
+        pcm = np.frombuffer(raw, dtype="<i2").reshape(-1, CHANNELS)
+        self.samples = pcm.astype(np.float64) / 32768.0
+
+
+def _mono(samples: np.ndarray) -> np.ndarray:
+    samples = np.asarray(samples, dtype=np.float64)
+    return np.ascontiguousarray(samples.mean(axis=1) if samples.ndim == 2 else samples)
+
+
+def _windows(samples: np.ndarray, window_s: float, rate: int, hop_s: float | None = None) -> np.ndarray:
+    """Windows of ``window_s`` starting every ``hop_s`` (default: back to back)."""
+    mono = _mono(samples)
+    size = int(round(window_s * rate))
+    hop = int(round((hop_s or window_s) * rate))
+    if len(mono) < size:
+        return np.zeros((0, size))
+    count = (len(mono) - size) // hop + 1
+    return np.lib.stride_tricks.as_strided(
+        mono, shape=(count, size), strides=(mono.strides[0] * hop, mono.strides[0]))
+
+
+def tone_amplitudes(samples: np.ndarray, freqs: list[float], window_s: float = 0.05,
+                    rate: int = RATE, hop_s: float | None = None) -> dict[float, np.ndarray]:
+    """Per-window amplitude (fraction of full scale) of each tone in ``freqs``.
+
+    A single DFT bin per window: 2/N * |sum x[n] exp(-2 pi i f n / rate)|. Exact when the window
+    holds whole cycles of every tone (50 ms and multiples of 20 Hz). With ``hop_s`` shorter than
+    the window, windows overlap: finer timing for latency measurements, same exactness.
+    """
+    win = _windows(samples, window_s, rate, hop_s)
+    n = win.shape[1]
+    result = {}
+    for f in freqs:
+        basis = np.exp(-2j * np.pi * f * np.arange(n) / rate)
+        result[f] = 2.0 / n * np.abs(win @ basis)
+    return result
+
+
+def rms_dbfs_windows(samples: np.ndarray, window_s: float, rate: int = RATE) -> np.ndarray:
+    """Per-window RMS level in dBFS (full scale 1.0: a full-scale sine reads -3.01 dBFS)."""
+    win = _windows(samples, window_s, rate)
+    rms = np.sqrt(np.mean(win**2, axis=1))
+    with np.errstate(divide="ignore"):
+        db = 20 * np.log10(rms)
+    return np.maximum(db, SILENCE_DBFS)
+
+
+def longest_quiet_s(samples: np.ndarray, threshold_dbfs: float = -50.0, window_s: float = 0.02,
+                    rate: int = RATE) -> float:
+    """The longest run of consecutive windows quieter than ``threshold_dbfs``, in seconds."""
+    longest = run = 0
+    for quiet in rms_dbfs_windows(samples, window_s, rate) < threshold_dbfs:
+        run = run + 1 if quiet else 0
+        longest = max(longest, run)
+    return longest * window_s
+
+
+def first_window_where(values: np.ndarray, predicate, hop_s: float = 0.05,
+                       from_s: float = 0.0) -> float | None:
+    """Start (s into the recording) of the first window at or after ``from_s`` matching predicate."""
+    values = np.asarray(values)
+    first = max(0, int(np.ceil(from_s / hop_s - 1e-9)))
+    hits = np.nonzero(predicate(values[first:]))[0]
+    return float((hits[0] + first) * hop_s) if len(hits) else None

@@ -1,0 +1,260 @@
+"""The libVLC deck heard on a PulseAudio null sink: gain, timing, pauses, failures, two decks."""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+import wave
+
+import numpy as np
+import pytest
+
+from audiokit import Recorder, first_window_where, longest_quiet_s, tone_amplitudes, write_tone
+from soundscape.engine.deck import ENDED, FAILED, PAUSED, PLAYING
+from soundscape.engine.outputs import open_output
+
+pytestmark = pytest.mark.e2e
+
+TONE = 0.5  # amplitude of the test tones
+HOP_S = 0.005  # 50 ms windows every 5 ms: whole cycles for timing to a few ms
+TOLERANCE = 0.02  # of full scale
+
+
+@pytest.fixture
+def room(pulse):
+    output = open_output("pulse")
+    events: queue.Queue = queue.Queue()
+    yield output, events
+    output.close()
+
+
+def amplitudes(rec: Recorder, *freqs: float) -> dict[float, np.ndarray]:
+    return tone_amplitudes(rec.samples, list(freqs), 0.05, hop_s=HOP_S)
+
+
+def level_at(amps: np.ndarray, rec: Recorder, start_s: float, end_s: float) -> np.ndarray:
+    """Amplitudes of the windows lying wholly between two monotonic times."""
+    first = int(np.ceil((start_s - rec.start_s) / HOP_S))
+    last = int((end_s - rec.start_s - 0.05) / HOP_S)
+    assert last > first, "recording too short for the span asked"
+    return amps[first:last + 1]
+
+
+def heard_at(amps: np.ndarray, rec: Recorder, after_s: float, predicate) -> float:
+    """Monotonic time (window centre) when ``predicate`` first holds after ``after_s``."""
+    found = first_window_where(amps, predicate, HOP_S, from_s=after_s - rec.start_s - 0.025)
+    assert found is not None, "the change was never heard"
+    return rec.start_s + found + 0.025
+
+
+def wait_for(predicate, timeout_s: float) -> float:
+    """Seconds until predicate() holds; fails the test after ``timeout_s``."""
+    start = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - start < timeout_s, f"not within {timeout_s} s"
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
+def test_gain_is_cubic_corrected_and_changes_are_heard_at_once(room, tones, record_property):
+    output, events = room
+    deck = output.make_deck("music", events.put)
+    deck.load(tones(440), 0.0, 0.5)
+    with Recorder() as rec:
+        deck.play()
+        time.sleep(0.8)
+        t_set = time.monotonic()
+        deck.set_gain(0.25)
+        time.sleep(0.6)
+    amps = amplitudes(rec, 440)[440]
+    half = level_at(amps, rec, t_set - 0.5, t_set - 0.02)
+    quarter = level_at(amps, rec, t_set + 0.1, t_set + 0.55)
+    gain_error = max(np.abs(half - 0.5 * TONE).max(), np.abs(quarter - 0.25 * TONE).max())
+    latency_s = heard_at(amps, rec, t_set - 0.05, lambda v: v < 0.375 * TONE) - t_set
+    record_property("gain_error", round(float(gain_error), 4))
+    record_property("set_gain_latency_s", round(latency_s, 4))
+    print(f"gain error {gain_error:.4f} of full scale; set_gain heard after {latency_s * 1000:.0f} ms")
+    assert gain_error < TOLERANCE
+    assert latency_s < 0.1
+
+
+def test_pause_silences_within_100_ms_and_play_resumes(room, tones):
+    output, events = room
+    deck = output.make_deck("music", events.put)
+    deck.load(tones(440), 0.0, 1.0)
+    with Recorder() as rec:
+        deck.play()
+        time.sleep(0.6)
+        t_pause = time.monotonic()
+        deck.pause()
+        deck.pause()  # idempotent: must not resume
+        paused_position = deck.position_s()
+        time.sleep(0.5)
+        assert deck.status() == PAUSED
+        assert deck.position_s() == paused_position
+        t_resume = time.monotonic()
+        deck.play()
+        time.sleep(0.4)
+    amps = amplitudes(rec, 440)[440]
+    latency_s = heard_at(amps, rec, t_pause - 0.05, lambda v: v < 0.5 * TONE) - t_pause
+    print(f"pause heard after {latency_s * 1000:.0f} ms")
+    assert latency_s < 0.1
+    assert level_at(amps, rec, t_pause + 0.1, t_resume).max() < 0.005
+    assert level_at(amps, rec, t_resume + 0.15, t_resume + 0.35).min() > TONE - TOLERANCE
+    assert 0.5 < paused_position < 0.75
+
+
+def test_two_decks_are_heard_together_each_at_its_gain(room, tones):
+    output, events = room
+    a, b = output.make_deck("a", events.put), output.make_deck("b", events.put)
+    a.load(tones(440), 0.0, 1.0)
+    b.load(tones(660), 0.0, 0.5)
+    with Recorder() as rec:
+        a.play()
+        b.play()
+        t0 = time.monotonic()
+        time.sleep(1.0)
+    amps = amplitudes(rec, 440, 660)
+    assert np.abs(level_at(amps[440], rec, t0 + 0.2, t0 + 0.9) - TONE).max() < TOLERANCE
+    assert np.abs(level_at(amps[660], rec, t0 + 0.2, t0 + 0.9) - 0.5 * TONE).max() < TOLERANCE
+
+
+def test_a_fresh_load_starts_at_its_own_gain_from_the_first_sample(room, tones):
+    output, events = room
+    deck = output.make_deck("music", events.put)
+    deck.load(tones(440), 0.0, 1.0)
+    deck.play()
+    time.sleep(0.3)
+    deck.stop()
+    deck.load(tones(660), 0.0, 0.125)
+    with Recorder() as rec:
+        t0 = time.monotonic()
+        deck.play()
+        time.sleep(0.8)
+    amps = amplitudes(rec, 660)[660]
+    onset = level_at(amps, rec, t0, t0 + 0.75)
+    assert onset.max() < 0.125 * TONE + TOLERANCE  # no burst at unity before the volume lands
+    assert abs(np.median(onset) - 0.125 * TONE) < TOLERANCE
+
+
+def test_start_offset_plays_from_there_without_the_beginning(room, tmp_path):
+    path = tmp_path / "two-parts.wav"
+    first, second = write_tone(tmp_path / "a.wav", 440, 1.0), write_tone(tmp_path / "b.wav", 660, 2.0)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(44100)
+        for part in (first, second):
+            with wave.open(str(part)) as w:
+                out.writeframes(w.readframes(w.getnframes()))
+    output, events = room
+    deck = output.make_deck("music", events.put)
+    deck.load(path, 1.5, 1.0)
+    with Recorder() as rec:
+        t0 = time.monotonic()
+        deck.play()
+        time.sleep(0.7)
+        position_s = deck.position_s()
+    amps = amplitudes(rec, 440, 660)
+    assert level_at(amps[440], rec, t0, t0 + 0.65).max() < 0.02
+    assert level_at(amps[660], rec, t0 + 0.15, t0 + 0.65).min() > TONE - TOLERANCE
+    assert position_s == pytest.approx(2.2, abs=0.1)
+    assert deck.duration_s() == pytest.approx(3.0, abs=0.01)
+
+
+def test_position_follows_playback_smoothly(room, tones):
+    output, events = room
+    deck = output.make_deck("music", events.put)
+    deck.load(tones(440, 3.0), 0.0, 0.0)
+    deck.play()
+    t0 = time.monotonic()
+    samples = []
+    while time.monotonic() - t0 < 1.5:
+        samples.append((time.monotonic() - t0, deck.position_s()))
+        time.sleep(0.02)
+    positions = [p for _, p in samples]
+    assert all(b >= a for a, b in zip(positions, positions[1:])), "position went backwards"
+    late = [(t, p) for t, p in samples if t > 0.5]
+    assert max(abs(p - t) for t, p in late) < 0.08
+    assert max(b - a for a, b in zip(positions, positions[1:])) < 0.1  # no 250 ms steps
+
+
+def test_a_short_file_ends_with_an_ended_event(room, tones):
+    output, events = room
+    deck = output.make_deck("music", events.put)
+    generation = deck.load(tones(440, 0.5), 0.0, 0.0)
+    deck.play()
+    event = events.get(timeout=2.0)
+    assert (event.deck, event.kind, event.generation) == ("music", "ended", generation)
+    assert deck.status() == ENDED
+
+
+def test_a_missing_file_fails_with_an_error_event_within_1_s(room, tmp_path):
+    output, events = room
+    deck = output.make_deck("music", events.put)
+    missing = tmp_path / "missing.mp3"
+    generation = deck.load(missing, 0.0, 1.0)
+    t0 = time.monotonic()
+    deck.play()
+    event = events.get(timeout=1.0)
+    assert time.monotonic() - t0 < 1.0
+    assert event == type(event)("music", "error", generation, f"file not found: {missing}")
+    assert deck.status() == FAILED
+
+
+def test_a_corrupt_file_fails_quickly(room, tmp_path):
+    output, events = room
+    deck = output.make_deck("music", events.put)
+    corrupt = tmp_path / "corrupt.mp3"
+    corrupt.write_bytes(np.random.default_rng(7).bytes(200_000))
+    generation = deck.load(corrupt, 0.0, 1.0)
+    t0 = time.monotonic()
+    deck.play()
+    event = events.get(timeout=1.0)
+    print(f"corrupt file reported after {(time.monotonic() - t0) * 1000:.0f} ms: {event}")
+    assert event.generation == generation
+    assert deck.status() in (ENDED, FAILED)
+    assert (event.kind, deck.status()) in (("error", FAILED), ("ended", ENDED))
+
+
+def test_stale_events_of_an_earlier_load_do_not_touch_the_new_one(room, tones, tmp_path):
+    output, events = room
+    deck = output.make_deck("music", events.put)
+    deck.load(tmp_path / "missing.wav", 0.0, 1.0)
+    deck.play()
+    current = deck.load(tones(440), 0.0, 0.0)
+    deck.play()
+    wait_for(lambda: deck.position_s() is not None and deck.position_s() > 0.3, 2.0)
+    assert deck.status() == PLAYING
+    assert all(e.generation != current for e in list(events.queue))
+
+
+def test_routing_to_a_named_sink_is_heard_there(pulse, tones):
+    output = open_output("pulse", device="room")
+    try:
+        assert output.healthy()
+        deck = output.make_deck("music", lambda event: None)
+        deck.load(tones(880), 0.0, 1.0)
+        with Recorder() as rec:
+            t0 = time.monotonic()
+            deck.play()
+            time.sleep(0.6)
+        amps = amplitudes(rec, 880)[880]
+        assert level_at(amps, rec, t0 + 0.15, t0 + 0.55).min() > TONE - TOLERANCE
+        playing = rec.samples[int((t0 + 0.1 - rec.start_s) * 44100):]
+        assert longest_quiet_s(playing[: int(0.4 * 44100)]) == 0.0
+    finally:
+        output.close()
+
+
+def test_pulse_output_reports_a_server_that_went_away(pulse, monkeypatch, tmp_path):
+    output = open_output("pulse")
+    try:
+        assert output.healthy()
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # where no server listens
+        monkeypatch.delenv("PULSE_SERVER", raising=False)
+        assert not output.healthy()
+    finally:
+        output.close()
+    assert os.environ["XDG_RUNTIME_DIR"] == str(tmp_path)
