@@ -189,3 +189,47 @@ def test_demo_music_command_prints_the_folder(cache, monkeypatch, capsys):
     assert lines[0] == str(folder)
     assert "  peak-1.wav            100.0 s" in lines
     assert len(lines) == 1 + len(EXPECTED_S)
+
+
+# --- the shipped playlists play the demo material as documented ---------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def load(cache, monkeypatch):
+    """The real loader, with builtin:demo resolving to this module's build."""
+    from soundscape.playlist.loader import load_playlist
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache[0]))
+    return lambda relative: load_playlist(REPO / relative)
+
+
+def arc(playlist) -> list[tuple[str, float, float]]:
+    return [(p.name, p.duration_s / 60, p.level_pct) for p in playlist.phases]
+
+
+def test_demo_playlist_is_a_short_full_arc_with_level_changes(load, folder):
+    playlist = load("playlists/demo.yaml")
+    assert arc(playlist) == [("Arrival", 1.5, 55.0), ("Onset", 2.5, 65.0), ("Peak", 3.5, 75.0),
+                             ("Return", 2.0, 60.0)]
+    first, last = playlist.phases[0], playlist.phases[-1]
+    assert first.fade_in_s == 20.0 and last.fade_out_s == 30.0
+    for phase in playlist.phases:
+        assert phase.ambience.path == folder / "ambience-bed.wav"
+        assert [t.path.name for t in phase.tracks] == [
+            f"{phase.name.lower()}-1.wav", f"{phase.name.lower()}-2.wav"]
+
+
+@pytest.mark.parametrize("relative, total_min, phases_min", [
+    ("playlists/templates/kap-intramuscular.yaml", 75, [10, 5, 35, 15, 10]),
+    ("playlists/templates/kap-sublingual.yaml", 120, [10, 20, 45, 30, 15]),
+])
+def test_kap_templates_load_with_their_documented_timings(load, relative, total_min, phases_min):
+    playlist = load(relative)
+    assert playlist.duration_s == total_min * 60
+    assert [name for name, *_ in arc(playlist)] == [
+        "Arrival", "Onset", "Peak", "Return", "Integration"]
+    assert [minutes for _, minutes, _ in arc(playlist)] == phases_min
+    assert all(phase.tracks and phase.when_short == "repeat" for phase in playlist.phases)
+    assert playlist.phases[0].fade_in_s > 0 and playlist.phases[-1].fade_out_s > 0
