@@ -1,92 +1,11 @@
-"""Fixtures for the web layer: a hand-written engine double, the app and a logged-in client."""
+"""Fixtures for the web layer: the engine double, the app and clients with and without token."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import replace
-
 import pytest
 
-from soundscape.engine.commands import Action, Command, CommandResult
-from soundscape.engine.state import PAUSED, PLAYING, READY, PhaseInfo, PhaseSlot, State, TrackInfo
 from soundscape.web import create_app
-
-TOKEN = "test-token-0123456789"
-
-
-def initial_state() -> State:
-    phases = (PhaseSlot("Arrival", 0.0, 600.0), PhaseSlot("Onset", 600.0, 900.0),
-              PhaseSlot("Return", 1500.0, 600.0))
-    return State(revision=1, status=READY, title="Test session", session_id="s1",
-                 phase=PhaseInfo(0, "Arrival", 0.0, 600.0, False), phases=phases,
-                 track=TrackInfo("Low Tide", "/m/low-tide.ogg", 0.0, 300.0), next_track=None,
-                 level=70.0, level_target=70.0, hushed=False, session_elapsed_s=0.0,
-                 warnings=(), output="none")
-
-
-class FakeEngine:
-    """Records submitted commands, applies a few obvious transitions, can be told to refuse.
-
-    Stands in for the engine thread so web tests need no audio and run instantly; it implements
-    exactly the methods the web layer may call.
-    """
-
-    def __init__(self, state: State | None = None):
-        self._state = state or initial_state()
-        self._changed = threading.Condition()
-        self.commands: list[Command] = []
-        self.refuse_reason: str | None = None
-        self.entries: list[dict] = [{"t": "2026-11-26T22:00:00+00:00", "event": "session_opened"}]
-        self.shut_down = False
-        self.wait_calls = 0
-
-    def snapshot(self) -> State:
-        with self._changed:
-            return self._state
-
-    def set_state(self, **changes) -> State:
-        """Change the state as the engine thread would (new revision, waiters woken)."""
-        with self._changed:
-            self._state = replace(self._state, revision=self._state.revision + 1, **changes)
-            self._changed.notify_all()
-            return self._state
-
-    def submit(self, command: Command, timeout_s: float = 2.0) -> tuple[CommandResult, State]:
-        self.commands.append(command)
-        if self.refuse_reason:
-            return CommandResult(False, self.refuse_reason), self.snapshot()
-        self.entries.append({"t": "2026-11-26T22:01:00+00:00", "event": "command",
-                             "action": command.action.value, "by": command.by})
-        state = self.snapshot()
-        phase = state.phase
-        changes = {
-            Action.START: {"status": PLAYING},
-            Action.PAUSE: {"status": PAUSED},
-            Action.RESUME: {"status": PLAYING},
-            Action.HUSH: {"hushed": True},
-            Action.UNHUSH: {"hushed": False},
-            Action.HOLD: {"phase": phase and replace(phase, held=True)},
-            Action.RELEASE: {"phase": phase and replace(phase, held=False)},
-            Action.SET_LEVEL: {"level_target": command.params.get("level", state.level_target)},
-            Action.FADE_OUT: {"ending": True},
-            Action.STOP: {"ending": True},
-        }.get(command.action, {})
-        return CommandResult(True), self.set_state(**changes)
-
-    def wait_for_change(self, after_revision: int, timeout_s: float) -> State:
-        self.wait_calls += 1
-        with self._changed:
-            self._changed.wait_for(lambda: self._state.revision > after_revision or self.shut_down,
-                                   timeout=max(0.0, timeout_s))
-            return self._state
-
-    def log_entries(self) -> list[dict]:
-        return list(self.entries)
-
-    def shutdown(self) -> None:
-        with self._changed:
-            self.shut_down = True
-            self._changed.notify_all()
+from webkit import TOKEN, FakeEngine
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from soundscape.errors import SoundscapeError
 from soundscape.web import create_app
 from soundscape.web.auth import COOKIE_NAME, FailureLimiter
 
-from conftest import TOKEN
+from webkit import TOKEN
 
 UNAUTHORIZED = ("missing or wrong token: open the link (or scan the QR code) that soundscape "
                 "serve printed")

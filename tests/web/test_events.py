@@ -8,7 +8,7 @@ import time
 
 from soundscape.web.events import state_stream
 
-from conftest import FakeEngine
+from webkit import FakeEngine
 
 
 def parse_events(text: str) -> list[dict]:

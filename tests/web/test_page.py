@@ -9,7 +9,7 @@ import pytest
 from soundscape.engine.commands import Action
 from soundscape.web import WEB_DIR
 
-from conftest import TOKEN
+from webkit import TOKEN
 
 PAGE_FILES = [WEB_DIR / "templates" / "index.html", WEB_DIR / "static" / "app.js",
               WEB_DIR / "static" / "app.css"]

@@ -19,7 +19,7 @@ import pytest
 from soundscape.cli import serve
 from soundscape.cli.main import main
 
-from conftest import FakeEngine
+from webkit import FakeEngine, ServerThread
 
 
 def test_token_flag_wins_then_environment_then_random():
@@ -111,8 +111,6 @@ def test_port_in_use_is_a_plain_error(monkeypatch, capsys):
 
 def test_token_never_reaches_the_logs(caplog):
     """Even a crash while the token is in the URL logs the path only, never the query string."""
-    from waitress import create_server
-
     from soundscape.web import create_app
 
     engine = FakeEngine()
@@ -121,19 +119,14 @@ def test_token_never_reaches_the_logs(caplog):
         raise RuntimeError("snapshot failed")
     engine.snapshot = broken
     app = create_app(engine, {"TOKEN": "s3cret-token"})
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    port = server.effective_port
-    threading.Thread(target=server.run, daemon=True).start()
     caplog.set_level(logging.DEBUG)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with ServerThread(app) as server:
+        base = server.url
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
         with opener.open(f"{base}/?token=s3cret-token", timeout=5) as response:
             assert response.status == 200  # after the 303 to the clean page
         with pytest.raises(urllib.error.HTTPError) as crash:
             opener.open(f"{base}/api/state?token=s3cret-token", timeout=5)
         assert crash.value.code == 500
-    finally:
-        server.close()
     assert "Exception on /api/state [GET]" in caplog.text  # logging was captured
     assert "s3cret-token" not in caplog.text
