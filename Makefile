@@ -9,6 +9,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PLAYLIST ?= playlists/demo.yaml
+SERVE_ARGS ?=
 # The private PulseAudio server (null sink "room") of tests and headless runs; tests find it
 # through XDG_RUNTIME_DIR.
 PULSE_DIR := /tmp/soundscape-pulse
@@ -39,11 +40,11 @@ help:
 run: setup demo-music
 	@if pactl info >/dev/null 2>&1; then \
 		echo "Playing through the running sound server."; \
-		exec $(VENV)/bin/soundscape serve $(PLAYLIST); \
+		exec $(VENV)/bin/soundscape serve $(PLAYLIST) $(SERVE_ARGS); \
 	else \
 		echo "No sound server answers: starting a private one (null sink 'room')."; \
 		$(MAKE) --no-print-directory pulse; \
-		XDG_RUNTIME_DIR=$(PULSE_DIR) exec $(VENV)/bin/soundscape serve $(PLAYLIST); \
+		XDG_RUNTIME_DIR=$(PULSE_DIR) exec $(VENV)/bin/soundscape serve $(PLAYLIST) $(SERVE_ARGS); \
 	fi
 
 # pytest's exit status 5 means it collected no test at all: said plainly, not counted a failure.
