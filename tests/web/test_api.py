@@ -206,3 +206,87 @@ def test_no_files_outside_web_static(client, path):
     response = client.get(path, follow_redirects=True)
     assert response.status_code == 404
     assert b"import" not in response.data and b"root:" not in response.data
+
+
+# ---------------------------------------------------------------- the same API over the real engine
+
+@pytest.fixture
+def real(tmp_path):
+    """A real Engine (engine thread running) over the fake output, on a fake clock."""
+    from webkit import real_engine
+
+    engine = real_engine(fake_clock=True, log_dir=tmp_path)
+    from soundscape.web import create_app
+
+    app = create_app(engine, {"TOKEN": "t", "SSE_HEARTBEAT_S": 0.05, "SSE_LIFETIME_S": 0.3})
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer t"
+    yield client, engine
+    engine.shutdown(fade=False)
+
+
+def command(client, action, **params):
+    return client.post("/api/commands", json={"action": action, "by": "Ana", **params})
+
+
+def test_real_engine_state_before_start(real):
+    client, engine = real
+    state = client.get("/api/state").json
+    assert state["status"] == "ready"
+    assert [p["name"] for p in state["phases"]] == ["Arrival", "Journey", "Return"]
+    assert state == as_json(engine.snapshot())
+
+
+def test_real_engine_session_through_the_api(real):
+    client, engine = real
+    started = command(client, "start")
+    assert started.status_code == 200
+    assert started.json["state"]["status"] == "playing"
+    assert started.json["state"]["phase"]["name"] == "Arrival"
+
+    assert command(client, "pause").json["state"]["status"] == "paused"
+    again = command(client, "pause")
+    assert again.status_code == 409
+    assert again.json["error"] and again.json["state"]["status"] == "paused"
+    assert command(client, "resume").json["state"]["status"] == "playing"
+
+    before = client.get("/api/state").json["phase"]["remaining_s"]
+    extended = command(client, "extend", minutes=5).json["state"]
+    assert extended["phase"]["remaining_s"] == pytest.approx(before + 300, abs=1)
+
+    assert command(client, "hold").json["state"]["phase"]["held"] is True
+    assert command(client, "release").json["state"]["phase"]["held"] is False
+    assert command(client, "hush").json["state"]["hushed"] is True
+    assert command(client, "unhush").json["state"]["hushed"] is False
+    assert command(client, "set_level", level=40).json["state"]["level_target"] == 40
+    assert command(client, "skip").status_code == 200
+    assert command(client, "next_phase").json["state"]["phase"]["name"] == "Journey"
+    assert command(client, "fade_out", seconds=30).json["state"]["ending"] is True
+    assert command(client, "stop").status_code in (200, 409)  # already ending: engine's call
+
+    log = client.get("/api/log").json
+    actions = [e["action"] for e in log if e["event"] == "command"]
+    assert actions[:3] == ["start", "pause", "pause"]
+    assert all(e["by"] == "Ana" for e in log if e["event"] == "command")
+
+
+def test_real_engine_refuses_what_does_not_apply(real):
+    client, _ = real
+    response = command(client, "resume")
+    assert response.status_code == 409
+    assert response.json["state"]["status"] == "ready"
+    assert isinstance(response.json["error"], str) and response.json["error"]
+
+
+def test_real_engine_stream_starts_with_its_state(real):
+    client, engine = real
+    response = client.get("/api/events", buffered=False)
+    try:
+        chunks = iter(response.response)
+        assert next(chunks) == b"retry: 2000\n\n"
+        text = next(chunks).decode()
+    finally:
+        response.close()
+    revision = engine.snapshot().revision
+    assert text.startswith(f"id: {revision}\nevent: state\ndata: ")
+    assert json.loads(text.split("data: ", 1)[1]) == as_json(engine.snapshot())

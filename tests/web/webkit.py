@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 from waitress import create_server
 
@@ -115,3 +116,31 @@ class ServerThread:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join(10)
+
+
+def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None):
+    """A real Engine with its thread running over the fake output (no audio device).
+
+    On the real clock time passes as in a session (for the browser); on a fake clock nothing moves
+    unless a test says so (for exact API assertions).
+    """
+    from soundscape.engine.clock import FakeClock, RealClock
+    from soundscape.engine.engine import Engine
+    from soundscape.engine.fake import FakeOutput
+    from soundscape.playlist.model import Phase, Playlist, Track
+
+    music = Path("/music")
+    tracks = {"harbour-light.ogg": ("Harbour Light", 300.0), "low-tide.ogg": ("Low Tide", 420.0),
+              "slow-water.ogg": ("Slow Water", 900.0), "morning.ogg": ("Morning Field", 600.0)}
+    t = {name: Track(music / name, title) for name, (title, _) in tracks.items()}
+    playlist = Playlist(Path("/playlists/thursday.yaml"), "Thursday group", (
+        Phase("Arrival", 600.0, level_pct=55.0, tracks=(t["harbour-light.ogg"], t["low-tide.ogg"])),
+        Phase("Journey", 2400.0, level_pct=60.0, tracks=(t["slow-water.ogg"],)),
+        Phase("Return", 900.0, level_pct=50.0, tracks=(t["morning.ogg"],)),
+    ))
+    durations = {music / name: length for name, (_, length) in tracks.items()}
+    clock = FakeClock() if fake_clock else RealClock()
+    engine = Engine(playlist, FakeOutput(clock, durations), clock=clock, durations=durations,
+                    seed=1, log_dir=log_dir)
+    engine.start_thread()
+    return engine

@@ -1,0 +1,179 @@
+"""Two phones in a real browser: a change on one shows on the other within a second.
+
+Runs the app on waitress with a real engine over the fake output (real time), and drives Debian's
+Chromium through playwright in phone-sized, touch-enabled contexts. Nothing is downloaded: a
+missing Chromium or playwright skips here and fails in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from soundscape.web import create_app
+from webkit import TOKEN, ServerThread, real_engine
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+REPO = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = REPO / "test-output" / "browser"
+SCREENSHOT_DOC = REPO / "docs" / "screenshots" / "control-page.png"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install playwright; no browser download "
+                     "needed)")
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def served():
+    engine = real_engine()
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 2.0})
+    try:
+        with ServerThread(app, threads=16) as server:
+            yield server, engine
+    finally:
+        engine.shutdown(fade=False)
+
+
+def open_phone(browser, url: str, requests: list[str]):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{url}/?token={TOKEN}")
+    return context, page
+
+
+def wait_text(page, selector: str, text: str, timeout_s: float) -> float:
+    """Seconds until ``selector`` shows ``text`` (fails after ``timeout_s``)."""
+    from playwright.sync_api import expect
+
+    started = time.monotonic()
+    expect(page.locator(selector)).to_have_text(text, timeout=timeout_s * 1000)
+    return time.monotonic() - started
+
+
+def test_two_phones_see_each_others_changes(browser, served):
+    server, engine = served
+    requests: list[str] = []
+    ctx_a, ana = open_phone(browser, server.url, requests)
+    ctx_b, ben = open_phone(browser, server.url, requests)
+    try:
+        assert ana.url == f"{server.url}/"  # the token left the address bar
+        for page, name in ((ana, "Ana"), (ben, "Ben")):
+            wait_text(page, "#conn", "Live", 5)
+            page.fill("#name", name)
+            page.click("#nameform button")
+            wait_text(page, "#who", f"Name: {name}", 1)
+        wait_text(ben, "#status", "Ready", 1)
+
+        ana.click("#play")
+        assert wait_text(ben, "#status", "Playing", 1.0) < 1.0
+        wait_text(ben, "#phase", "Arrival", 1)
+
+        ana.click("#play")  # now "Pause"
+        assert wait_text(ben, "#status", "Paused", 1.0) < 1.0
+        wait_text(ben, "#play", "Resume", 1)
+        pause = [e for e in engine.log_entries()
+                 if e["event"] == "command" and e.get("action") == "pause"]
+        assert pause and pause[-1]["by"] == "Ana"
+
+        ben.click("#play")  # "Resume"
+        wait_text(ana, "#status", "Playing", 1)
+
+        # A destructive action needs a second tap: the first only asks.
+        next_phase = ben.locator('button[data-action="next_phase"]')
+        next_phase.click()
+        wait_text(ben, 'button[data-action="next_phase"]', "Tap again to confirm", 1)
+        time.sleep(0.6)
+        assert engine.snapshot().phase.name == "Arrival"
+        next_phase.click()
+        assert wait_text(ana, "#phase", "Journey", 1.0) < 1.0
+        wait_text(ben, 'button[data-action="next_phase"]', "Next phase", 1)
+
+        ana.locator("#left").wait_for()
+        time.sleep(1.2)  # let the local countdown run and the level settle a little
+        OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+        shot = OUTPUT_DIR / "control-page.png"
+        ana.screenshot(path=str(shot), full_page=False)
+        SCREENSHOT_DOC.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOT_DOC)
+        ana.click("#night")
+        ana.screenshot(path=str(OUTPUT_DIR / "control-page-night.png"), full_page=True)
+        ben.screenshot(path=str(OUTPUT_DIR / "control-page-full.png"), full_page=True)
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+    outside = [url for url in requests if not url.startswith(server.url + "/")]
+    assert outside == []
+    assert any(url.endswith("/api/events") for url in requests)
+
+
+def test_countdown_runs_between_events(browser, served):
+    server, engine = served
+    requests: list[str] = []
+    context, page = open_phone(browser, server.url, requests)
+    try:
+        wait_text(page, "#conn", "Live", 5)
+        page.click("#play")
+        wait_text(page, "#status", "Playing", 1)
+        first = page.inner_text("#left")
+        time.sleep(2.2)
+        later = page.inner_text("#left")
+        assert first.startswith(("10:00", "09:5")) and later < first
+    finally:
+        context.close()
+
+
+def test_page_without_token_shows_the_way_in(browser, served):
+    server, _ = served
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        response = page.goto(f"{server.url}/")
+        assert response.status == 401
+        assert "Scan the QR code shown where soundscape runs" in page.inner_text("body")
+        assert page.locator("#play").count() == 0
+    finally:
+        context.close()
+
+
+def test_stale_page_says_to_open_the_link_again(browser, served):
+    """A page whose cookie stops working (the server restarted with a new token) says so."""
+    server, _ = served
+    requests: list[str] = []
+    context, page = open_phone(browser, server.url, requests)
+    try:
+        wait_text(page, "#conn", "Live", 5)
+        context.clear_cookies()
+        page.evaluate("window.dispatchEvent(new Event('offline'))")
+        page.locator("details#logbox summary").click()  # any API call now answers 401
+        page.locator("#authmsg").wait_for(state="visible", timeout=3000)
+        assert "open the link with the token" in page.inner_text("#authmsg")
+    finally:
+        context.close()
