@@ -16,6 +16,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from soundscape.errors import Problem
 
 MAX_BYTES = 1024 * 1024
+# libyaml parses ~10x faster and gives the same positions; errors are re-read by the pure-Python
+# parser so messages do not depend on how PyYAML was built.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_DEPTH = 20  # a playlist needs 5 (phases, phase, tracks, track, value)
 
 _STANDARD_TAGS = {f"tag:yaml.org,2002:{name}"
                   for name in ("str", "int", "float", "bool", "null", "seq", "map")}
@@ -91,11 +95,20 @@ def _syntax_error(exc: yaml.YAMLError, text: str, report: Report) -> None:
     report.at(line, col, f"YAML syntax error: {message}")
 
 
-def _refuse_hostile(text: str, report: Report) -> bool:
+def _refuse_hostile(text: str, report: Report, loader) -> bool:
     """One pass over parser events: anchors, aliases and non-standard tags are refused."""
     found = False
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
         mark = event.start_mark
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:  # composing is recursive: refuse before it overflows
+                report.at(mark.line + 1, mark.column + 1,
+                          f"nested more than {MAX_DEPTH} levels deep; is it a playlist?")
+                return True
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             report.at(mark.line + 1, mark.column + 1, "anchors and aliases are not allowed")
             found = True
@@ -116,10 +129,16 @@ def read_nodes(data: bytes, report: Report) -> Node | None:
     if text is None:
         return None
     try:
-        if _refuse_hostile(text, report):
+        if _refuse_hostile(text, report, _FAST_LOADER):
             return None
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_FAST_LOADER)
     except yaml.YAMLError as exc:
+        if _FAST_LOADER is not yaml.SafeLoader:  # same words with or without libyaml
+            try:
+                _refuse_hostile(text, Report(report.path), yaml.SafeLoader)
+                yaml.compose(text, Loader=yaml.SafeLoader)
+            except yaml.YAMLError as python_exc:
+                exc = python_exc
         _syntax_error(exc, text, report)
         return None
     if root is None:
@@ -140,7 +159,7 @@ def kind(node: Node) -> str:
 
 def is_bare(node: ScalarNode) -> bool:
     """A plain scalar YAML 1.1 reads as non-text (``90``, ``yes``, ``1:30``, ``~``)."""
-    return node.style is None and node.tag != STR_TAG
+    return not node.style and node.tag != STR_TAG  # plain: None (PyYAML) or '' (libyaml)
 
 
 def mapping(node: Node, allowed: tuple[str, ...], what: str, report: Report) -> dict | None:
@@ -158,6 +177,8 @@ def mapping(node: Node, allowed: tuple[str, ...], what: str, report: Report) -> 
             report.error(key, "keys must be plain words")
             continue
         name = key.value
+        if isinstance(value, ScalarNode) and value.tag == NULL_TAG and value.value == "":
+            value.start_mark = key.start_mark  # 'nothing' is located at its key (parsers differ)
         if name in items:
             first = items[name][0].start_mark.line + 1
             report.error(key, f"duplicate key '{name}' (first at line {first})")

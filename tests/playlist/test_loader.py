@@ -4,10 +4,24 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from soundscape.errors import PlaylistError, SoundscapeError
 from soundscape.playlist import check_file, load_playlist
 from soundscape.playlist.model import Ambience, Phase, Track, Where
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "pure-python"])
+def parser(request, monkeypatch):
+    """Every test runs with libyaml (fast path) and without it: same problems, same positions."""
+    import yaml
+    from soundscape.playlist import yamlnodes
+    if request.param == "pure-python":
+        monkeypatch.setattr(yamlnodes, "_FAST_LOADER", yaml.SafeLoader)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.fail("PyYAML was built without libyaml")
+    return request.param
 
 
 def problems(name):
@@ -329,7 +343,7 @@ def test_yaml11_booleans_and_numbers_where_text_is_expected(write):
         "t.yaml:4:11: name must be text; write it in quotes: 'no'",
         "t.yaml:6:35: title must be text; write it in quotes: '2024'",
         "t.yaml:6:42: a track must be text; write it in quotes: 'true'",
-        "t.yaml:7:10: name must not be empty",
+        "t.yaml:7:5: name must not be empty",
     ]
 
 
@@ -397,7 +411,7 @@ def test_zero_and_empty_durations(write):
     assert problems(name) == [
         "t.yaml:3:25: duration must be longer than 0s",
         "t.yaml:4:25: duration must be longer than 0s",
-        "t.yaml:5:24: duration must look like 15m, 90s or 1h30m, not empty",
+        "t.yaml:5:15: duration must look like 15m, 90s or 1h30m, not empty",
         "t.yaml:6:85: end must be after start (0s)",
     ]
 
@@ -576,3 +590,22 @@ def test_playlist_named_as_given(here, write):
                  "sub/dir/p.yml")
     assert problems(str(Path("sub") / "dir" / "p.yml"))[0].startswith("sub/dir/p.yml:2:")
     assert problems(f"./{name}")[0].startswith("./sub/dir/p.yml:2:")
+
+
+# --- robustness ----------------------------------------------------------------------------
+
+PIECES = ["title: T\n", "phases:\n", "  - name: A\n", "    duration: 1m\n",
+          "    tracks: [a.wav]\n",
+          "- ", ": ", "[", "]", "{", "}", ",", "&a ", "*a", "!!str ", "!x ", "\t", "\n", "  ",
+          "yes", "1:30", "90", "~", "'", '"', "#", "---\n", "? ", "|\n", "level: ", "gain: ",
+          "file: ", "ambience: ", "none", "\x00", "é", "%", "@", "`", "<<: "]
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_any_text_gives_problems_never_an_exception(here, parts):
+    (here / "t.yaml").write_text("".join(parts), encoding="utf-8")
+    playlist, found = check_file("t.yaml")
+    assert playlist is not None or any(p.severity == "error" for p in found)
+    assert all(p.line >= 1 and p.col >= 1 for p in found)
