@@ -1,4 +1,4 @@
-"""``soundscape schema``: print the playlist JSON Schema, for editors that check YAML as you type."""
+"""``soundscape schema``: print the playlist JSON Schema, for editors that check as you type."""
 
 from __future__ import annotations
 
