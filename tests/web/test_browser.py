@@ -177,3 +177,32 @@ def test_stale_page_says_to_open_the_link_again(browser, served):
         assert "open the link with the token" in page.inner_text("#authmsg")
     finally:
         context.close()
+
+
+def test_lost_connection_is_said_plainly_and_a_refusal_shows_its_reason(browser):
+    from soundscape.engine.commands import Action, Command
+
+    engine = real_engine()
+    # streams last 1 s here, so the page reconnects often and the test can cut it off
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.5, "SSE_LIFETIME_S": 1.0})
+    requests: list[str] = []
+    try:
+        with ServerThread(app) as server:
+            context, page = open_phone(browser, server.url, requests)
+            try:
+                wait_text(page, "#conn", "Live", 5)
+                page.click("#play")
+                wait_text(page, "#status", "Playing", 1)
+                context.route("**/api/events", lambda route: route.abort())
+                wait_text(page, "#conn", "Connection lost — reconnecting…", 8)
+                engine.submit(Command(Action.PAUSE, by="Ben"))  # the other phone pauses meanwhile
+                assert page.inner_text("#play") == "Pause"  # this page has not heard
+                page.click("#play")
+                wait_text(page, "#msg", "Not done: the music is already paused", 2)
+                wait_text(page, "#status", "Paused", 1)  # the 409 carried the current state
+                context.unroute("**/api/events")
+                wait_text(page, "#conn", "Live", 8)
+            finally:
+                context.close()
+    finally:
+        engine.shutdown(fade=False)

@@ -28,14 +28,13 @@
     const phases = s.phases || [];
     switch (action) {
       case "start": return s.status === "ready";
-      case "pause": return s.status === "playing";
-      case "resume": return s.status === "paused";
-      case "skip": return open && !!s.track;
+      case "pause": return s.status === "playing" && !s.ending;
+      case "resume": return s.status === "paused" && !s.ending;
+      case "skip": return s.status === "playing" && !s.ending;
       case "next_phase": return open && !!s.phase && s.phase.index < phases.length - 1;
       case "extend": case "hold": case "release": return open && !!s.phase;
-      case "hush": case "unhush": return open;
-      case "set_level": return s.status !== "ended" && !s.ending;
-      case "fade_out": case "stop": return open;
+      case "hush": case "unhush": case "set_level": case "fade_out": return open;
+      case "stop": return s.status !== "ended"; // "Quiet now" also cuts a slow fade-out short
     }
     return false;
   }
@@ -169,12 +168,16 @@
   level.addEventListener("blur", () => { dragging = false; });
 
   function setConn(live) {
-    clearTimeout(lostTimer);
     const el = $("conn");
-    if (live) { el.textContent = "Live"; el.className = "conn live"; return; }
+    if (live) {
+      clearTimeout(lostTimer); lostTimer = 0;
+      el.textContent = "Live"; el.className = "conn live"; return;
+    }
     // a stream ending on schedule reconnects within a second or two: only say "lost" if it lasts
+    // (and keep the first timer: retries every 2 s must not postpone the message forever)
+    if (lostTimer || el.classList.contains("lost")) return;
     lostTimer = setTimeout(() => {
-      el.textContent = "Connection lost — reconnecting…"; el.className = "conn lost";
+      lostTimer = 0; el.textContent = "Connection lost — reconnecting…"; el.className = "conn lost";
     }, 2500);
   }
   function locked() {
