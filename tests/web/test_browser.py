@@ -206,3 +206,54 @@ def test_lost_connection_is_said_plainly_and_a_refusal_shows_its_reason(browser)
                 context.close()
     finally:
         engine.shutdown(fade=False)
+
+
+def test_every_control_sends_its_command(browser, served):
+    server, engine = served
+    requests: list[str] = []
+    context, page = open_phone(browser, server.url, requests)
+
+    def sent() -> list[tuple]:
+        return [(e["action"], e["params"], e["ok"]) for e in engine.log_entries()
+                if e["event"] == "command"]
+
+    def tap(selector: str, expect_count: int, confirm: bool = False) -> None:
+        page.click(selector)
+        if confirm:
+            time.sleep(0.5)  # a second tap this soon would count as an accidental double tap
+            assert len(sent()) == expect_count - 1, "a destructive action went out on one tap"
+            page.click(selector)
+        deadline = time.monotonic() + 2
+        while len(sent()) < expect_count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        page.wait_for_timeout(150)  # let the answer re-render the buttons
+
+    try:
+        wait_text(page, "#conn", "Live", 5)
+        tap("#play", 1)
+        tap("#hold", 2)
+        wait_text(page, "#hold", "Release hold", 1)
+        tap("#hold", 3)
+        tap("#hush", 4)
+        wait_text(page, "#badges", "Hushed", 1)
+        tap("#hush", 5)
+        tap('button[data-minutes="1"]', 6)
+        tap('button[data-minutes="5"]', 7)
+        tap('button[data-minutes="10"]', 8)
+        page.locator("#level").fill("35")
+        tap("#play", 10)  # pause (after set_level went out on change)
+        tap("#play", 11)  # resume
+        tap('button[data-action="skip"]', 12)
+        tap('button[data-action="next_phase"]', 13, confirm=True)
+        page.select_option("#fadesecs", "120")
+        tap('button[data-action="fade_out"]', 14, confirm=True)
+        wait_text(page, "#status", "Playing · fading out", 1)
+        tap('button[data-action="stop"]', 15, confirm=True)
+    finally:
+        context.close()
+    assert [(action, params) for action, params, _ in sent()] == [
+        ("start", {}), ("hold", {}), ("release", {}), ("hush", {}), ("unhush", {}),
+        ("extend", {"minutes": 1.0}), ("extend", {"minutes": 5.0}), ("extend", {"minutes": 10.0}),
+        ("set_level", {"level": 35.0}), ("pause", {}), ("resume", {}), ("skip", {}),
+        ("next_phase", {}), ("fade_out", {"seconds": 120.0}), ("stop", {})]
+    assert all(ok for _, _, ok in sent())
