@@ -29,7 +29,8 @@ class Device(NamedTuple):
     description: str
 
 
-def open_output(kind: str = "auto", device: str | None = None, clock: Clock | None = None) -> Output:
+def open_output(kind: str = "auto", device: str | None = None,
+                clock: Clock | None = None) -> Output:
     """The output to play on; raises SoundscapeError saying why when it cannot be used.
 
     ``clock`` drives the outputs that only keep time (none, fake); libVLC outputs keep their own.
@@ -81,9 +82,9 @@ def pulse_socket_paths() -> list[str]:
     return [os.path.join(runtime, "pulse", "native"), "/run/pulse/native"]
 
 
-def pulse_socket_open(timeout_s: float = 0.2) -> bool:
+def pulse_socket_open(paths: list[str] | None = None, timeout_s: float = 0.2) -> bool:
     """True when a PulseAudio socket accepts a connection: microseconds, never blocks long."""
-    for path in pulse_socket_paths():
+    for path in pulse_socket_paths() if paths is None else paths:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout_s)
             try:
@@ -95,9 +96,15 @@ def pulse_socket_open(timeout_s: float = 0.2) -> bool:
 
 
 def pulse_answers(timeout_s: float = PROBE_TIMEOUT_S) -> bool:
-    """True when a PulseAudio server answers ``pactl info`` (or, without pactl, its socket)."""
+    """True when a PulseAudio server answers ``pactl info`` within ``timeout_s``.
+
+    The socket is knocked on first: when nothing listens, pactl is not run at all, so asking can
+    never autospawn a server with some default configuration.
+    """
+    if pulse_socket_paths() and not pulse_socket_open():
+        return False
     if not shutil.which("pactl"):
-        return pulse_socket_open()
+        return True
     try:
         done = subprocess.run(["pactl", "info"], capture_output=True, timeout=timeout_s)
     except (subprocess.TimeoutExpired, OSError):
@@ -108,13 +115,15 @@ def pulse_answers(timeout_s: float = PROBE_TIMEOUT_S) -> bool:
 def _require_pulse() -> None:
     if not pulse_answers():
         where = " or ".join(pulse_socket_paths()) or os.environ.get("PULSE_SERVER", "")
-        raise SoundscapeError(f"no PulseAudio server answers (tried {where}); start pulseaudio "
-                              "or choose another output with --output alsa|none")
+        raise SoundscapeError(f"no PulseAudio server answers (tried {where}); start pulseaudio, "
+                              "or use another output (alsa, none)")
 
 
-def _healthy_pulse() -> bool:
+def _pulse_health_check() -> Callable[[], bool]:
+    """A check of the server found now (its sockets are fixed at open, whatever the env later)."""
+    paths = pulse_socket_paths()
     # When only a TCP server is configured there is no socket to knock on; trust libVLC then.
-    return pulse_socket_open() if pulse_socket_paths() else True
+    return (lambda: pulse_socket_open(paths)) if paths else (lambda: True)
 
 
 def _open_pulse(device: str | None) -> Output:
@@ -123,7 +132,7 @@ def _open_pulse(device: str | None) -> Output:
 
     if device:
         _require_device("pulse", device)
-    return VlcOutput("pulse", device, health_check=_healthy_pulse)
+    return VlcOutput("pulse", device, health_check=_pulse_health_check())
 
 
 # -- ALSA ---------------------------------------------------------------------------------------
@@ -147,14 +156,15 @@ def _open_alsa(device: str | None) -> Output:
     devices = list_devices("alsa")
     if device:
         _require_device("alsa", device, devices)
-        return VlcOutput("alsa", device, health_check=lambda: True)
-    via_pulse = _alsa_default_via_pulse(devices)
-    health: Callable[[], bool] = (
-        (lambda: bool(alsa_cards()) or pulse_socket_open()) if via_pulse else (lambda: bool(alsa_cards())))
+    pulse_up = _pulse_health_check() if _alsa_default_via_pulse(devices) else (lambda: False)
+
+    def health() -> bool:
+        return bool(alsa_cards()) or pulse_up()
+
     if not health():
         raise SoundscapeError("no ALSA sound card found (/proc/asound/cards lists none) and no "
                               "PulseAudio server behind ALSA's default device")
-    return VlcOutput("alsa", None, health_check=health)
+    return VlcOutput("alsa", device, health_check=health)
 
 
 def _require_device(kind: str, device: str, devices: list[Device] | None = None) -> None:
@@ -162,7 +172,8 @@ def _require_device(kind: str, device: str, devices: list[Device] | None = None)
     names = [d.name for d in devices]
     if device not in names:
         raise SoundscapeError(f"no {kind} device named {device!r}; available: "
-                              f"{', '.join(names) or 'none'} (see `soundscape devices --output {kind}`)")
+                              f"{', '.join(names) or 'none'} "
+                              f"(see `soundscape devices --output {kind}`)")
 
 
 # -- the silent output --------------------------------------------------------------------------

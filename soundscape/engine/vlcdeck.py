@@ -36,7 +36,8 @@ def vlc_volume(gain: float) -> int:
 class VlcDeck:
     """One deck of the deck protocol on a libVLC instance; driven from the engine thread only."""
 
-    def __init__(self, instance: vlc.Instance, name: str, notify: Notify, device: str | None = None):
+    def __init__(self, instance: vlc.Instance, name: str, notify: Notify,
+                 device: str | None = None):
         self.name = name
         self._instance = instance
         self._notify = notify
@@ -58,7 +59,8 @@ class VlcDeck:
     # -- protocol ---------------------------------------------------------------------------
 
     def load(self, path: Path, start_s: float = 0.0, gain: float = 0.0) -> int:
-        """Prepare ``path`` on a fresh player, volume already set, so the first sample is at gain."""
+        """Prepare ``path`` on a fresh player with the volume already set: the first sample is
+        at ``gain`` (a reused, stopped player would start at 100)."""
         self._drop_player()
         self._generation += 1
         generation = self._generation
@@ -105,7 +107,7 @@ class VlcDeck:
             self._player.play()
 
     def pause(self) -> None:
-        """Pause now (set_pause(1), idempotent). The engine fades out first: a pause is a hard cut."""
+        """Pause now (set_pause(1), idempotent). A pause is a hard cut: the engine fades first."""
         if self._player is None or self._status != PLAYING:
             return
         self._last_position_s = self.position_s()

@@ -1,8 +1,8 @@
 """A libVLC audio output (pulse or alsa): one vlc.Instance that makes VlcDecks and lists devices.
 
-With the other libVLC module (``vlcdeck``) the only place that imports ``vlc``. Whether the output is
-usable at all (server answering, device present) is decided in ``outputs`` without libVLC, because
-libVLC silently falls back from pulse to alsa when no PulseAudio server answers.
+With the other libVLC module (``vlcdeck``) the only place that imports ``vlc``. Whether the
+output is usable at all (server answering, device present) is decided in ``outputs`` without
+libVLC, because libVLC silently falls back from pulse to alsa when no PulseAudio server answers.
 """
 
 from __future__ import annotations

@@ -55,12 +55,13 @@ class Recorder:
     """Records ``room.monitor`` with parec while the ``with`` block runs.
 
     After the block, ``samples`` is a float array (frames x 2, full scale 1.0) and ``start_s`` the
-    monotonic time of its first frame, so tests can line up deck calls with what was heard. The start
-    is estimated from chunk arrivals: frame i cannot arrive before ``start_s + i / rate``, so the
-    earliest bound over all chunks is the closest to the truth.
+    monotonic time of its first frame, so tests can line up deck calls with what was heard. The
+    start is estimated from chunk arrivals: frame i cannot arrive before ``start_s + i / rate``, so
+    the earliest bound over all chunks is the closest to the truth.
     """
 
-    def __init__(self, device: str = "room.monitor", rate: int = RATE, start_timeout_s: float = 3.0):
+    def __init__(self, device: str = "room.monitor", rate: int = RATE,
+                 start_timeout_s: float = 3.0):
         self.device = device
         self.rate = rate
         self.start_timeout_s = start_timeout_s
@@ -138,11 +139,15 @@ def _mono(samples: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(samples.mean(axis=1) if samples.ndim == 2 else samples)
 
 
-def _windows(samples: np.ndarray, window_s: float, rate: int, hop_s: float | None = None) -> np.ndarray:
+def _windows(samples: np.ndarray, window_s: float, rate: int,
+             hop_s: float | None = None) -> np.ndarray:
     """Windows of ``window_s`` starting every ``hop_s`` (default: back to back)."""
     mono = _mono(samples)
     size = int(round(window_s * rate))
     hop = int(round((hop_s or window_s) * rate))
+    if abs(hop - (hop_s or window_s) * rate) > 1e-6 or abs(size - window_s * rate) > 1e-6:
+        # Window times are reported as i * hop_s: a rounded hop would drift (5 ms is 220.5 frames).
+        raise ValueError(f"window {window_s} s and hop {hop_s} s must be whole frames at {rate} Hz")
     if len(mono) < size:
         return np.zeros((0, size))
     count = (len(mono) - size) // hop + 1
@@ -188,7 +193,7 @@ def longest_quiet_s(samples: np.ndarray, threshold_dbfs: float = -50.0, window_s
 
 def first_window_where(values: np.ndarray, predicate, hop_s: float = 0.05,
                        from_s: float = 0.0) -> float | None:
-    """Start (s into the recording) of the first window at or after ``from_s`` matching predicate."""
+    """Start (s into the recording) of the first window from ``from_s`` on matching predicate."""
     values = np.asarray(values)
     first = max(0, int(np.ceil(from_s / hop_s - 1e-9)))
     hits = np.nonzero(predicate(values[first:]))[0]

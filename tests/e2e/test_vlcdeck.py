@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
+import signal
+import subprocess
+import tempfile
 import time
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +22,7 @@ from soundscape.engine.outputs import open_output
 pytestmark = pytest.mark.e2e
 
 TONE = 0.5  # amplitude of the test tones
-HOP_S = 0.005  # 50 ms windows every 5 ms: whole cycles for timing to a few ms
+HOP_S = 0.01  # 50 ms windows every 10 ms (441 frames): whole cycles, timing to ~10 ms
 TOLERANCE = 0.02  # of full scale
 
 
@@ -74,7 +79,8 @@ def test_gain_is_cubic_corrected_and_changes_are_heard_at_once(room, tones, reco
     latency_s = heard_at(amps, rec, t_set - 0.05, lambda v: v < 0.375 * TONE) - t_set
     record_property("gain_error", round(float(gain_error), 4))
     record_property("set_gain_latency_s", round(latency_s, 4))
-    print(f"gain error {gain_error:.4f} of full scale; set_gain heard after {latency_s * 1000:.0f} ms")
+    print(f"gain error {gain_error:.4f} of full scale; "
+          f"set_gain heard after {latency_s * 1000:.0f} ms")
     assert gain_error < TOLERANCE
     assert latency_s < 0.1
 
@@ -140,7 +146,8 @@ def test_a_fresh_load_starts_at_its_own_gain_from_the_first_sample(room, tones):
 
 def test_start_offset_plays_from_there_without_the_beginning(room, tmp_path):
     path = tmp_path / "two-parts.wav"
-    first, second = write_tone(tmp_path / "a.wav", 440, 1.0), write_tone(tmp_path / "b.wav", 660, 2.0)
+    first = write_tone(tmp_path / "a.wav", 440, 1.0)
+    second = write_tone(tmp_path / "b.wav", 660, 2.0)
     with wave.open(str(path), "wb") as out:
         out.setnchannels(2)
         out.setsampwidth(2)
@@ -176,7 +183,8 @@ def test_position_follows_playback_smoothly(room, tones):
     positions = [p for _, p in samples]
     assert all(b >= a for a, b in zip(positions, positions[1:])), "position went backwards"
     late = [(t, p) for t, p in samples if t > 0.5]
-    assert max(abs(p - t) for t, p in late) < 0.08
+    worst_s = max(abs(p - t) for t, p in late)
+    assert worst_s < 0.1, f"position off the clock by {worst_s:.3f} s"
     assert max(b - a for a, b in zip(positions, positions[1:])) < 0.1  # no 250 ms steps
 
 
@@ -248,13 +256,32 @@ def test_routing_to_a_named_sink_is_heard_there(pulse, tones):
         output.close()
 
 
-def test_pulse_output_reports_a_server_that_went_away(pulse, monkeypatch, tmp_path):
-    output = open_output("pulse")
+def test_pulse_output_turns_unhealthy_when_its_server_dies(pulse, monkeypatch):
+    """On a server of the test's own (the shared one must live on), killed under the output."""
+    runtime = Path(tempfile.mkdtemp(prefix="ss-pulse-"))
+    config = runtime / "null.pa"
+    config.write_text("load-module module-null-sink sink_name=room rate=44100\n"
+                      "load-module module-native-protocol-unix\nset-default-sink room\n")
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))
+    subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n", "-F",
+                    str(config)], env=env, capture_output=True, timeout=10)
+    pid_file = runtime / "pulse" / "pid"
     try:
+        answers = lambda: subprocess.run(["pactl", "info"], env=env,  # noqa: E731
+                                         capture_output=True).returncode == 0
+        wait_for(answers, 5.0)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        output = open_output("pulse")
+        # The environment may change later; the check stays on the server found at open.
+        monkeypatch.setenv("XDG_RUNTIME_DIR", pulse["XDG_RUNTIME_DIR"])
         assert output.healthy()
-        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # where no server listens
-        monkeypatch.delenv("PULSE_SERVER", raising=False)
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        wait_for(lambda: not pid_file.exists(), 5.0)
+        start = time.monotonic()
         assert not output.healthy()
-    finally:
+        assert time.monotonic() - start < 0.01
         output.close()
-    assert os.environ["XDG_RUNTIME_DIR"] == str(tmp_path)
+    finally:
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        shutil.rmtree(runtime, ignore_errors=True)

@@ -1,0 +1,28 @@
+"""``soundscape devices``: list the audio devices a session can be sent to with ``--device``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from soundscape.engine.outputs import list_devices
+
+COMMAND = "devices"
+HELP = "list audio output devices (name, then description), one per line"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", choices=("auto", "pulse", "alsa"), default="auto",
+                        help="which output's devices (auto: PulseAudio when a server answers, "
+                             "else ALSA)")
+
+
+def run(args: argparse.Namespace) -> int:
+    devices = list_devices(args.output)
+    if not devices:
+        print(f"no {args.output} output devices found", file=sys.stderr)
+        return 1
+    width = max(len(d.name) for d in devices)
+    for device in devices:
+        print(f"{device.name:<{width}}  {device.description}".rstrip())
+    return 0
