@@ -163,20 +163,25 @@ def test_page_without_token_shows_the_way_in(browser, served):
         context.close()
 
 
-def test_stale_page_says_to_open_the_link_again(browser, served):
+def test_stale_page_says_to_open_the_link_again(browser):
     """A page whose cookie stops working (the server restarted with a new token) says so."""
-    server, _ = served
+    engine = real_engine()
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.5, "SSE_LIFETIME_S": 1.0})
     requests: list[str] = []
-    context, page = open_phone(browser, server.url, requests)
     try:
-        wait_text(page, "#conn", "Live", 5)
-        context.clear_cookies()
-        page.evaluate("window.dispatchEvent(new Event('offline'))")
-        page.locator("details#logbox summary").click()  # any API call now answers 401
-        page.locator("#authmsg").wait_for(state="visible", timeout=3000)
-        assert "open the link with the token" in page.inner_text("#authmsg")
+        with ServerThread(app) as server:
+            context, page = open_phone(browser, server.url, requests)
+            try:
+                wait_text(page, "#conn", "Live", 5)
+                context.clear_cookies()  # the stream's next reconnect answers 401
+                page.locator("#authmsg").wait_for(state="visible", timeout=8000)
+                assert "open the link with the token" in page.inner_text("#authmsg")
+                assert not page.locator("#main").is_visible()
+                wait_text(page, "#conn", "Not connected", 1)
+            finally:
+                context.close()
     finally:
-        context.close()
+        engine.shutdown(fade=False)
 
 
 def test_lost_connection_is_said_plainly_and_a_refusal_shows_its_reason(browser):

@@ -96,3 +96,26 @@ def test_engine_that_returns_early_does_not_spin():
     list(stream)
     assert engine.wait_calls <= 5
     assert slept and all(s <= 0.2 for s in slept)
+
+
+def test_stream_ends_when_the_client_goes_away_under_waitress():
+    """The real server notices the gone client on the next write and closes the generator."""
+    import socket
+
+    from soundscape.web import create_app
+    from webkit import TOKEN, ServerThread
+
+    engine = FakeEngine()
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.05, "SSE_LIFETIME_S": 60.0})
+    with ServerThread(app, threads=4) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            sock.sendall(f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         f"Authorization: Bearer {TOKEN}\r\n\r\n".encode())
+            received = b""
+            while b"event: state" not in received:
+                received += sock.recv(4096)
+            assert b"Content-Type: text/event-stream" in received
+        time.sleep(0.5)  # a few heartbeats: the first failing write ends the stream
+        calls = engine.wait_calls
+        time.sleep(0.5)
+        assert engine.wait_calls == calls, "the stream kept running after the client left"
