@@ -13,6 +13,8 @@ import pytest
 
 from audiokit import pulse_env
 
+from soundscape.engine.outputs import pulse_socket_open
+
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
@@ -23,6 +25,10 @@ def _unavailable(reason: str) -> None:
 def pulse_problem() -> str | None:
     """Why the test PulseAudio server cannot be used, or None when it can."""
     env = pulse_env()
+    socket_path = os.path.join(env["XDG_RUNTIME_DIR"], "pulse", "native")
+    if not pulse_socket_open([socket_path]):  # never let pactl autospawn a server of its own
+        return (f"no PulseAudio server listens at {socket_path}; "
+                "start one with scripts/pulse-start.sh (make pulse)")
     try:
         info = subprocess.run(["pactl", "info"], capture_output=True, text=True, timeout=5, env=env)
         sinks = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True, text=True,
@@ -33,9 +39,11 @@ def pulse_problem() -> str | None:
         return f"PulseAudio at XDG_RUNTIME_DIR={env['XDG_RUNTIME_DIR']} did not answer in 5 s"
     if info.returncode != 0:
         return (f"no PulseAudio server at XDG_RUNTIME_DIR={env['XDG_RUNTIME_DIR']} "
-                f"({info.stderr.strip()}); start one with scripts/pulse-start.sh")
+                f"({'; '.join(info.stderr.split(chr(10))).strip('; ')}); "
+                "start one with scripts/pulse-start.sh (make pulse)")
     if not any(line.split("\t")[1:2] == ["room"] for line in sinks.stdout.splitlines()):
-        return "PulseAudio has no sink named 'room'; start it with scripts/pulse-start.sh"
+        return ("PulseAudio has no sink named 'room'; "
+                "start it with scripts/pulse-start.sh (make pulse)")
     return None
 
 

@@ -285,3 +285,10 @@ def test_pulse_output_turns_unhealthy_when_its_server_dies(pulse, monkeypatch):
         if pid_file.exists():
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
         shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_devices_command_lists_the_room_sink(pulse, capsys):
+    from soundscape.cli.main import main
+
+    assert main(["devices", "--output", "pulse"]) == 0
+    assert "room  Null Output" in capsys.readouterr().out.splitlines()
