@@ -133,7 +133,10 @@ class VlcDeck:
             self._player.audio_set_volume(volume)
 
     def position_s(self) -> float | None:
-        """Where playback is, to ~10 ms: libVLC's last time report extrapolated on the clock."""
+        """Where playback is: libVLC's time report (every ~250 ms) extrapolated on the clock.
+
+        Measured on pulse it runs ~30 ms ahead of the play() call's clock, ~50 ms ahead of
+        what is heard: early enough for scheduling crossfades, never late."""
         if self._player is None:
             return None
         status, anchor = self._status, self._anchor
