@@ -135,8 +135,8 @@ class VlcDeck:
     def position_s(self) -> float | None:
         """Where playback is: libVLC's time report (every ~250 ms) extrapolated on the clock.
 
-        Measured on pulse it runs ~30 ms ahead of the play() call's clock, ~50 ms ahead of
-        what is heard: early enough for scheduling crossfades, never late."""
+        Measured on pulse it ran ~30 ms ahead of the clock started at play(), so ~50 ms ahead of
+        what is heard: early rather than late, which suits scheduling crossfades."""
         if self._player is None:
             return None
         status, anchor = self._status, self._anchor
