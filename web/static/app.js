@@ -84,6 +84,8 @@
     $("warnings").hidden = !w.length;
     const list = $("warnlist"); list.textContent = "";
     w.forEach((t) => { const li = document.createElement("li"); li.textContent = t; list.appendChild(li); });
+    const n = (s.phases || []).length, i = s.phase ? s.phase.index : -1;
+    text("phasecount", i >= 0 ? " · phase " + (i + 1) + " of " + n + (i + 1 < n ? ", then " + s.phases[i + 1].name : "") : "");
     text("next", s.next_track ? s.next_track.title : "—");
     if (!dragging) $("level").value = String(Math.round(s.level_target));
     tick();
@@ -106,7 +108,8 @@
     let pos = s.phase && phases[s.phase.index] ? phases[s.phase.index].start_s + s.phase.elapsed_s + dt : at;
     $("marker").style.left = (total ? Math.min(100, (100 * pos) / total) : 0).toFixed(2) + "%";
     const t = s.track;
-    text("track", t ? t.title + "  " + fmt(Math.min(t.position_s + dt, t.duration_s || Infinity)) + " / " + fmt(t.duration_s) : "—");
+    text("track", t ? t.title : "—");
+    text("trackpos", t ? fmt(Math.min(t.position_s + dt, t.duration_s || Infinity)) + " / " + fmt(t.duration_s) : "");
     const lvl = Math.round(s.level), target = Math.round(s.level_target);
     text("levelout", lvl === target ? lvl + "%" : lvl + "% → " + target + "%");
     $("meter").style.width = Math.max(0, Math.min(100, s.level)) + "%";
