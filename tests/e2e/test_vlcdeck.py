@@ -219,7 +219,7 @@ def test_a_corrupt_file_fails_quickly(room, tmp_path):
     generation = deck.load(corrupt, 0.0, 1.0)
     t0 = time.monotonic()
     deck.play()
-    event = events.get(timeout=1.0)
+    event = events.get(timeout=2.0)  # typically 20-150 ms; slower on a loaded machine
     print(f"corrupt file reported after {(time.monotonic() - t0) * 1000:.0f} ms: {event}")
     assert event.generation == generation
     assert deck.status() in (ENDED, FAILED)
