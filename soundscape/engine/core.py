@@ -1,0 +1,520 @@
+"""The session core: every playback rule, driven by explicit session times and owned by one thread.
+
+Nothing here sleeps, starts threads or reads a clock: ``tick(s)`` and ``handle(command, s)`` get the
+session time ``s`` (seconds since ``start``) and return. The engine thread (engine.py) calls them
+with real time; tests call them with a fake clock, so a 90-minute session runs in well under a second.
+
+Timeline rules (docs/engine.md): phase ends are anchored to the session clock. ``extend``, ``hold``
+and ``next_phase`` move the current end and every later one; ``at_end: finish`` and ``when_short:
+silence`` move only the boundary with the next phase. Pause does not stop the session clock (the
+medicine does not pause). The room level moves only along slew-limited ramps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from soundscape.engine import deck as dk
+from soundscape.engine.commands import Action, Command, CommandResult
+from soundscape.engine.fades import (SILENT_DB, Envelope, Ramp, db_to_level, gain_db_to_gain,
+                                     level_to_db, ramp_to, steady)
+from soundscape.engine.settings import RoomSettings
+from soundscape.engine.state import ENDED, PAUSED, PLAYING, READY
+from soundscape.engine.timeline import Timeline
+from soundscape.engine.voices import Voice
+from soundscape.playlist.model import Playlist
+from soundscape.sequence import overlap_s, play_length_s
+
+TICK_S = 0.02  # 50 Hz while anything fades (LIBVLC.md: within 0.0063 of full scale on pulse)
+EARLY_END_S = 2.0  # a track that ends this much before its length has failed (corrupt file)
+AMBIENCE_CHANGE_S = 4.0
+
+
+class SessionCore:
+    def __init__(self, playlist: Playlist, output, durations: dict, *, seed: int,
+                 settings: RoomSettings, log, warn_prefix=None):
+        self.playlist = playlist
+        self.output = output
+        self.durations = {Path(k): v for k, v in durations.items()}
+        self.seed = seed
+        self.settings = settings
+        self.log = log  # callable(event, **fields), stamped by the engine
+        self.status = READY
+        self.timeline = Timeline(playlist, seed)
+        self.music: list[Voice] = []
+        self.beds: list[Voice] = []
+        self.master = steady(SILENT_DB)  # the room's music level (dB), slew-limited
+        self.bed_master = steady(SILENT_DB)  # the ambience bed's overall level
+        self.bed_level = steady(SILENT_DB)  # the current bed's own level
+        self.level_override: float | None = None
+        self.hushed = False
+        self.held = False
+        self.finishing = False  # at_end: finish, waiting for the track to play out
+        self.locked = False  # the master is in a fade (pause, phase fade-out, ending)
+        self.ending = ""  # "", "fade_out", "stop", "end"
+        self.end_at: float | None = None
+        self.paused_at: float | None = None
+        self.pause_decks_at: float | None = None
+        self.phase_faded: set[int] = set()
+        self.failed_beds: set[Path] = set()
+        self.warnings: list[str] = []
+        self._deck_count = 0
+        self._due: list[float] = []
+        self.notify = None  # set by the engine: where decks report events
+
+    # ----------------------------------------------------------------- helpers
+
+    @property
+    def phase(self):
+        return self.playlist.phases[self.timeline.index]
+
+    def warn(self, s: float | None, message: str) -> None:
+        self.warnings = (self.warnings + [message])[-10:]
+        self.log("warning", message=message)
+
+    def music_target_db(self) -> float:
+        base = self.phase.level_pct if self.level_override is None else self.level_override
+        if self.hushed:
+            base = min(base, self.settings.hush_pct)
+        return level_to_db(min(base, self.settings.ceiling_pct))
+
+    def _retarget(self, s: float, min_s: float = 0.0, fall_s: float | None = None) -> None:
+        if self.locked or self.status != PLAYING:
+            return
+        self.master = ramp_to(self.master, s, self.music_target_db(), min_s=min_s,
+                              rise_db_per_s=self.settings.rise_db_per_s,
+                              fall_db_per_s=self.settings.fall_db_per_s, max_fall_s=fall_s)
+
+    def _new_deck(self, kind: str):
+        self._deck_count += 1
+        return self.output.make_deck(f"{kind}-{self._deck_count}", self.notify)
+
+    def current(self) -> Voice | None:
+        """The music voice that is not on its way out."""
+        live = [v for v in self.music if not v.released and not v.env.leaving]
+        return live[-1] if live else None
+
+    def _track_length(self, track) -> float | None:
+        return play_length_s(track, self.durations.get(track.path))
+
+    # ----------------------------------------------------------------- starting voices
+
+    def _start_track(self, s: float, slot, fade_in_s: float) -> Voice:
+        track = slot.track
+        index = self.timeline.index
+        voice = Voice(self._new_deck("music"), "music", track.path, track.title, index, s,
+                      self._track_length(track), Envelope(s, s + fade_in_s) if fade_in_s > 0
+                      else Envelope(), gain_db_to_gain(track.gain_db), track.start_s,
+                      self.timeline.taken(index) - 1, slot.repeat)
+        self.music.append(voice)
+        try:
+            voice.deck.load(track.path, track.start_s, self._voice_gain(voice, s))
+            voice.deck.play()
+        except Exception as exc:  # noqa: BLE001 - a deck that cannot load is a failed track
+            voice.failed = True
+            self.warn(s, f"{track.path.name} could not be played ({exc}); skipped")
+        planned = self.timeline.planned_track_start(index, voice.number)
+        self.log("track_start", phase=self.phase.name, path=str(track.path), title=track.title,
+                 planned_s=planned, actual_s=round(s, 3), repeat=slot.repeat)
+        return voice
+
+    def _start_bed(self, s: float, bed, fade_in_s: float) -> None:
+        length = self.durations.get(bed.path)
+        voice = Voice(self._new_deck("ambience"), "ambience", bed.path, bed.path.stem,
+                      self.timeline.index, s, length, Envelope(s, s + fade_in_s))
+        self.beds.append(voice)
+        try:
+            voice.deck.load(bed.path, 0.0, 0.0)
+            voice.deck.play()
+        except Exception as exc:  # noqa: BLE001
+            voice.failed = True
+            self.warn(s, f"ambience {bed.path.name} could not be played ({exc})")
+
+    def _fade_out_voices(self, voices, s: float, duration_s: float) -> None:
+        for voice in voices:
+            if not voice.released:
+                voice.env = voice.env.with_fade_out(s, max(duration_s, TICK_S))
+
+    # ----------------------------------------------------------------- commands
+
+    def handle(self, cmd: Command, s: float) -> CommandResult:
+        refusal = self._refusal(cmd)
+        if refusal:
+            return CommandResult(False, refusal)
+        getattr(self, f"_do_{cmd.action.value}")(cmd, s)
+        return CommandResult(True)
+
+    def _refusal(self, cmd: Command) -> str:
+        a, st = cmd.action, self.status
+        if st == ENDED:
+            return "the session has ended"
+        if a is Action.START:
+            return "" if st == READY else "the session has already started"
+        if st == READY:
+            return "" if a is Action.STOP else "the session has not started yet"
+        if self.ending and a is not Action.STOP:
+            return "the session is ending"
+        if a is Action.STOP and self.ending == "stop":
+            return "the room is already being quieted"
+        if a is Action.PAUSE and st != PLAYING:
+            return "the music is already paused"
+        if a is Action.RESUME and st != PAUSED:
+            return "the music is not paused"
+        if a is Action.SKIP:
+            if st != PLAYING:
+                return "resume the music before skipping"
+            if not self.phase.tracks:
+                return f"phase '{self.phase.name}' has no tracks, only ambience"
+            if self.timeline.peek(self.timeline.index) is None:
+                return f"no more tracks in phase '{self.phase.name}'"
+        if a is Action.NEXT_PHASE and self.timeline.index >= len(self.playlist.phases) - 1:
+            return "this is the last phase; use fade out to end the session"
+        if a is Action.HOLD and self.held:
+            return f"phase '{self.phase.name}' is already held"
+        if a is Action.RELEASE and not self.held:
+            return f"phase '{self.phase.name}' is not held"
+        if a is Action.HUSH and self.hushed:
+            return "the music is already hushed"
+        if a is Action.UNHUSH and not self.hushed:
+            return "the music is not hushed"
+        return ""
+
+    def _do_start(self, cmd, s):
+        self.status = PLAYING
+        self.bed_master = ramp_to(steady(SILENT_DB, s), s, 0.0, rise_db_per_s=self.settings.rise_db_per_s,
+                                  fall_db_per_s=self.settings.fall_db_per_s)
+        self._enter_phase(0, s, crossfade_s=0.0)
+
+    def _do_pause(self, cmd, s):
+        self.status = PAUSED
+        self.paused_at = s
+        self.locked = True
+        self.master = Ramp(s, s + self.settings.pause_fade_s, self.master.db(s), SILENT_DB)
+        self.pause_decks_at = s + self.settings.pause_fade_s + self.output.latency_s
+
+    def _do_resume(self, cmd, s):
+        dt = s - (self.paused_at or s)
+        self.status = PLAYING
+        self.locked = False
+        self.paused_at = self.pause_decks_at = None
+        for voice in self.music:
+            if not voice.released:
+                voice.shift(dt)
+                voice.deck.play()
+        self.master = steady(min(self.master.db(s), self.master.to_db), s)
+        self._retarget(s)
+
+    def _do_skip(self, cmd, s):
+        cur = self.current()
+        slot = self.timeline.next_slot(self.timeline.index)
+        xf = min(self.phase.crossfade_s, self.settings.skip_crossfade_s)
+        if cur is not None:
+            self._fade_out_voices([cur], s, xf)
+            self.log("track_end", path=str(cur.path), reason="skipped")
+        self._start_track(s, slot, xf if cur is not None else self.settings.fault_fade_in_s)
+
+    def _do_next_phase(self, cmd, s):
+        self.timeline.end_now(s)
+        self.held = False
+        if self.status == PLAYING:
+            self.finishing = False
+            self._enter_phase(self.timeline.index + 1, s, self.phase.crossfade_s)
+        else:
+            self._enter_phase_paused(s)
+
+    def _do_extend(self, cmd, s):
+        self.timeline.extend(cmd.params["minutes"] * 60.0)
+        self._unlock_phase_fade(s)
+
+    def _do_hold(self, cmd, s):
+        self.held = True
+        self._unlock_phase_fade(s)
+
+    def _do_release(self, cmd, s):
+        self.held = False
+        if s > self.timeline.end_s():
+            self.timeline.end_now(s)  # the hold's overrun shifts the later phases
+
+    def _do_set_level(self, cmd, s):
+        self.level_override = min(cmd.params["level"], self.settings.ceiling_pct)
+        self._retarget(s)
+
+    def _do_hush(self, cmd, s):
+        self.hushed = True
+        self._retarget(s, fall_s=self.settings.hush_fall_s)
+
+    def _do_unhush(self, cmd, s):
+        self.hushed = False
+        self._retarget(s)
+
+    def _do_fade_out(self, cmd, s):
+        self._begin_end(s, cmd.params["seconds"], "fade_out")
+
+    def _do_stop(self, cmd, s):
+        if self.status == READY:
+            self._finish(s, "stopped before start")
+            return
+        self._begin_end(s, self.settings.stop_fade_s, "stop")
+
+    def _unlock_phase_fade(self, s: float) -> None:
+        """Undo a phase fade-out that extend/hold made premature."""
+        if self.timeline.index in self.phase_faded and self.status == PLAYING and not self.ending:
+            self.phase_faded.discard(self.timeline.index)
+            self.locked = False
+            self._retarget(s)
+
+    # ----------------------------------------------------------------- phases and ending
+
+    def _enter_phase(self, index: int, s: float, crossfade_s: float) -> None:
+        previous = self.timeline.index
+        if self.timeline.started:
+            self.log("phase_end", phase=self.playlist.phases[previous].name, actual_s=round(s, 3),
+                     planned_s=self.timeline.planned_end(previous))
+        self.timeline.enter(index, s)
+        self.held = self.finishing = False
+        self.level_override = None
+        phase = self.phase
+        audible = any(not v.released for v in self.music) and self.master.db(s) > SILENT_DB
+        self._fade_out_voices(self.music, s, crossfade_s)
+        for voice in self.music:
+            if voice.phase_index != index and not voice.released:
+                self.log("track_end", path=str(voice.path), reason="phase ended")
+        if self.locked and not self.ending:  # a phase fade-out reached silence
+            self.locked = False
+        if phase.fade_in_s > 0 or not audible:
+            start_db = SILENT_DB if (phase.fade_in_s > 0 or not audible) else self.master.db(s)
+            self.master = ramp_to(steady(start_db, s), s, self.music_target_db(), min_s=phase.fade_in_s,
+                                  rise_db_per_s=self.settings.rise_db_per_s,
+                                  fall_db_per_s=self.settings.fall_db_per_s)
+        else:
+            self._retarget(s, min_s=crossfade_s)
+        self.log("phase_start", phase=phase.name, index=index, actual_s=round(s, 3),
+                 planned_s=self.timeline.planned_start(index))
+        if phase.tracks and self.timeline.peek(index) is not None:
+            self._start_track(s, self.timeline.next_slot(index), crossfade_s if audible else 0.0)
+
+    def _enter_phase_paused(self, s: float) -> None:
+        """A phase boundary passed while paused: the timeline moves on, the music waits."""
+        for voice in self.music:
+            voice.release()
+        self.music = [v for v in self.music if not v.released]
+        self.log("phase_end", phase=self.phase.name, actual_s=round(s, 3),
+                 planned_s=self.timeline.planned_end(self.timeline.index))
+        self.timeline.enter(self.timeline.index + 1, s)
+        self.held = self.finishing = False
+        self.level_override = None
+        self.log("phase_start", phase=self.phase.name, index=self.timeline.index,
+                 actual_s=round(s, 3), planned_s=self.timeline.planned_start(self.timeline.index))
+
+    def _begin_end(self, s: float, duration_s: float, how: str) -> None:
+        self.ending = how
+        self.locked = True
+        self.end_at = s + duration_s + self.output.latency_s
+        self.master = Ramp(s, s + duration_s, self.master.db(s), SILENT_DB)
+        self.bed_master = Ramp(s, s + duration_s, self.bed_master.db(s), SILENT_DB)
+
+    def _finish(self, s: float, reason: str) -> None:
+        for voice in self.music + self.beds:
+            voice.release()
+        self.music, self.beds = [], []
+        if self.timeline.started:
+            self.log("phase_end", phase=self.phase.name, actual_s=round(s, 3),
+                     planned_s=self.timeline.planned_end(self.timeline.index))
+        self.status = ENDED
+        self.ending = ""
+        self.log("session_end", reason=reason, actual_s=round(s, 3))
+
+    # ----------------------------------------------------------------- the tick
+
+    def tick(self, s: float) -> None:
+        self._due = []
+        if self.status == ENDED:
+            return
+        if self.status == READY:
+            return
+        if self.ending:
+            if s >= (self.end_at or s):
+                self._finish(s, {"fade_out": "faded out", "stop": "stopped", "end": "completed"}[self.ending])
+                return
+        elif self.status == PLAYING:
+            self._phase_rules(s)
+            if self.status == ENDED or self.ending:
+                self._apply_gains(s)
+                return
+            self._music_rules(s)
+        elif self.status == PAUSED:
+            self._paused_rules(s)
+            if self.status == ENDED:
+                return
+        self._bed_rules(s)
+        self._apply_gains(s)
+        self._reap(s)
+
+    def _paused_rules(self, s: float) -> None:
+        if self.pause_decks_at is not None and s >= self.pause_decks_at:
+            for voice in self.music:
+                if not voice.released:
+                    voice.deck.pause()
+            self.pause_decks_at = None
+        if not self.held and s >= self.timeline.end_s():
+            if self.timeline.index >= len(self.playlist.phases) - 1:
+                self._begin_end(s, AMBIENCE_CHANGE_S, "end")
+            else:
+                self._enter_phase_paused(s)
+
+    def _phase_rules(self, s: float) -> None:
+        phase, index = self.phase, self.timeline.index
+        end_s = self.timeline.end_s()
+        last = index >= len(self.playlist.phases) - 1
+        if self.held:
+            return
+        if phase.fade_out_s > 0 and index not in self.phase_faded and s >= end_s - phase.fade_out_s:
+            self.phase_faded.add(index)
+            self.locked = True
+            self.master = Ramp(s, max(end_s, s + TICK_S), self.master.db(s), SILENT_DB)
+        if s < end_s:
+            return
+        cur = self.current()
+        if phase.at_end == "finish" and cur is not None and not cur.failed:
+            self.finishing = True  # _music_rules moves on when the track plays out
+            return
+        if last:
+            tail = 0.0 if self.master.db(s) <= SILENT_DB else phase.crossfade_s
+            self._begin_end(s, max(tail, AMBIENCE_CHANGE_S if self.beds else tail), "end")
+        else:
+            self._enter_phase(index + 1, s, phase.crossfade_s)
+
+    def _music_rules(self, s: float) -> None:
+        phase, index = self.phase, self.timeline.index
+        last = index >= len(self.playlist.phases) - 1
+        cur = self.current()
+        if cur is not None and not cur.failed:
+            status = cur.deck.status()
+            if cur.length_s is None:
+                cur.length_s = self._deck_length(cur)
+            early = (status == dk.ENDED and cur.natural_end is not None
+                     and s < cur.natural_end - EARLY_END_S)
+            if status == dk.FAILED or early:
+                cur.failed = True
+                what = "could not be played" if status == dk.FAILED else "ended far too early (corrupt?)"
+                self.warn(s, f"{cur.path.name} {what}; skipped")
+                self.log("track_end", path=str(cur.path), reason="failed")
+                cur.release()
+            elif status == dk.ENDED and cur.length_s is None:
+                cur.length_s = s - cur.t_zero  # unknown length: it ends when the deck says so
+        if cur is not None and cur.failed:
+            cur.release()
+            cur = None
+        upcoming = self.timeline.peek(index)
+        if cur is None:
+            if upcoming is not None and not self.finishing:
+                self._start_track(s, self.timeline.next_slot(index), self.settings.fault_fade_in_s)
+            elif phase.tracks and not self.held and not last:
+                self._enter_phase(index + 1, s, 0.0)  # nothing left to play: the next phase begins
+            elif self.finishing and last:
+                self._begin_end(s, AMBIENCE_CHANGE_S if self.beds else 0.0, "end")
+            return
+        if cur.natural_end is None:
+            return
+        if self.finishing or (upcoming is None and not self.held and phase.when_short == "silence"):
+            if last:
+                if s >= cur.natural_end and self.finishing:
+                    self._begin_end(s, AMBIENCE_CHANGE_S if self.beds else 0.0, "end")
+                return
+            nxt = self.playlist.phases[index + 1]
+            first = self.timeline.peek(index + 1)
+            xf = overlap_s(nxt.crossfade_s, cur.length_s, self._track_length(first.track) or 0.0) \
+                if first is not None else nxt.crossfade_s
+            self._due.append(cur.natural_end - xf)
+            if s >= cur.natural_end - xf:
+                self._enter_phase(index + 1, s, max(cur.natural_end - s, TICK_S))
+            return
+        if upcoming is None:
+            return
+        xf = overlap_s(phase.crossfade_s, cur.length_s, self._track_length(upcoming.track) or cur.length_s)
+        self._due.append(cur.natural_end - xf)
+        if s >= cur.natural_end - xf:
+            duration = max(cur.natural_end - s, TICK_S)
+            self._fade_out_voices([cur], s, duration)
+            self.log("track_end", path=str(cur.path), reason="crossfade")
+            self._start_track(s, self.timeline.next_slot(index), duration)
+
+    def _deck_length(self, voice: Voice) -> float | None:
+        file_s = voice.deck.duration_s()
+        if file_s is None or file_s <= 0:
+            return None
+        return max(0.0, file_s - voice.trim_start_s)
+
+    def _bed_rules(self, s: float) -> None:
+        want = self.phase.ambience if self.timeline.started else None
+        if want is not None and want.path in self.failed_beds:
+            want = None
+        live = [v for v in self.beds if not v.released and not v.env.leaving]
+        cur = live[-1] if live else None
+        for voice in live:
+            if voice.deck.status() == dk.FAILED or voice.failed:
+                self.failed_beds.add(voice.path)
+                self.warn(s, f"ambience {voice.path.name} could not be played")
+                voice.release()
+                return
+        if want is None:
+            self._fade_out_voices(live, s, AMBIENCE_CHANGE_S)
+            return
+        target_db = level_to_db(min(want.level_pct, self.settings.ceiling_pct))
+        if cur is None or cur.path != want.path:
+            self._fade_out_voices(live, s, AMBIENCE_CHANGE_S)
+            fade = AMBIENCE_CHANGE_S if cur is not None else 0.0
+            if cur is None:
+                self.bed_level = steady(target_db, s)
+            self._start_bed(s, want, fade)
+        elif abs(self.bed_level.to_db - target_db) > 1e-9:
+            self.bed_level = ramp_to(self.bed_level, s, target_db, min_s=AMBIENCE_CHANGE_S,
+                                     rise_db_per_s=self.settings.rise_db_per_s,
+                                     fall_db_per_s=self.settings.fall_db_per_s)
+        cur = self.beds[-1]
+        if cur.length_s is None:
+            cur.length_s = self._deck_length(cur)
+        if cur.length_s:
+            overlap = min(self.settings.ambience_loop_overlap_s, cur.length_s / 4)
+            self._due.append(cur.natural_end - overlap)
+            if s >= cur.natural_end - overlap:
+                duration = max(cur.natural_end - s, TICK_S)
+                self._fade_out_voices([cur], s, duration)
+                self._start_bed(s, want, duration)
+
+    def _voice_gain(self, voice: Voice, s: float) -> float:
+        if voice.kind == "ambience":
+            return self.bed_master.gain(s) * self.bed_level.gain(s) * voice.env.gain(s)
+        return self.master.gain(s) * voice.env.gain(s) * voice.gain
+
+    def _apply_gains(self, s: float) -> None:
+        for voice in self.music + self.beds:
+            if not voice.released and not voice.failed:
+                voice.deck.set_gain(self._voice_gain(voice, s))
+
+    def _reap(self, s: float) -> None:
+        for voice in self.music + self.beds:
+            if voice.env.done(s) or (voice.natural_end is not None and s > voice.natural_end + 1.0):
+                voice.release()
+        self.music = [v for v in self.music if not v.released]
+        self.beds = [v for v in self.beds if not v.released]
+
+    # ----------------------------------------------------------------- timing
+
+    def next_wake_s(self, s: float) -> float:
+        """How long the engine may sleep before something is due (commands wake it earlier)."""
+        if self.status in (READY, ENDED):
+            return 1.0
+        if self.master.moving(s) or self.bed_master.moving(s) or self.bed_level.moving(s) or any(
+                v.env.moving(s) for v in self.music + self.beds):
+            return TICK_S
+        due = [self.timeline.end_s() - self.phase.fade_out_s, self.timeline.end_s(), self.end_at,
+               self.pause_decks_at, *self._due]
+        for voice in self.music + self.beds:
+            if voice.natural_end is not None:
+                due.append(voice.natural_end)
+        waits = [t - s for t in due if t is not None and t > s]
+        return max(TICK_S / 2, min([1.0] + waits))
+
+    def level_now(self, s: float) -> float:
+        return round(db_to_level(self.master.db(s)), 1)

@@ -1,0 +1,270 @@
+"""The engine: one thread that owns the session core and every deck, fed by a command queue.
+
+Readers never touch the core: they get immutable ``State`` snapshots (``snapshot``) and wait for the
+next one (``wait_for_change``). Commands are queued and wake the thread at once (``submit``); deck
+callbacks only enqueue. For tests the same engine runs without a thread on a fake clock
+(``execute`` and ``run_for``).
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from soundscape.engine.clock import Clock, RealClock
+from soundscape.engine.commands import Action, Command, CommandResult
+from soundscape.engine.core import SessionCore
+from soundscape.engine.deck import DeckEvent
+from soundscape.engine.sessionlog import SessionLog, session_id_for
+from soundscape.engine.settings import RoomSettings
+from soundscape.engine.state import ENDED, READY, NextTrack, PhaseInfo, PhaseSlot, State, TrackInfo
+from soundscape.plan import make_plan
+from soundscape.playlist.model import Playlist
+
+HEALTH_EVERY_S = 1.0
+REFRESH_EVERY_S = 1.0  # a new snapshot at least this often while playing (positions move)
+LEVEL_REFRESH_S = 0.25  # while the level slews, new snapshots at most this often
+
+
+@dataclass
+class _Pending:
+    command: Command
+    done: threading.Event = field(default_factory=threading.Event)
+    result: CommandResult | None = None
+    state: State | None = None
+
+
+class Engine:
+    def __init__(self, playlist: Playlist, output, *, clock: Clock | None = None,
+                 durations: dict | None = None, seed: int | None = None,
+                 settings: RoomSettings | None = None, log_dir: Path | None = None,
+                 warnings: tuple[str, ...] = ()):
+        self.clock = clock or RealClock()
+        self.output = output
+        self.playlist = playlist
+        self.seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
+        durations = dict(durations or {})
+        self.plan = make_plan(playlist, durations, self.seed)
+        self.session_id = session_id_for(playlist.title, self.clock.wall())
+        self.log_path = Path(log_dir) / f"{self.session_id}.jsonl" if log_dir else None
+        self._log = SessionLog(self.log_path)
+        self.core = SessionCore(playlist, output, durations, seed=self.seed,
+                                settings=settings or RoomSettings(), log=self._write)
+        self.core.timeline.plan = self.plan
+        self.core.notify = self._on_deck_event
+        self._t0 = self.clock.now()
+        self._queue: queue.Queue = queue.Queue()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._output_ok = True
+        self._next_health = 0.0
+        self._last_publish = -1e9
+        self._signature = None
+        self._level_shown = None
+        self._write("session_open", playlist=str(playlist.path), title=playlist.title,
+                    seed=self.seed, output=getattr(output, "name", "?"),
+                    planned_total_s=round(self.plan.total_s, 3))
+        for message in warnings:
+            self.core.warn(None, message)
+        if self._log.write_error:
+            self.core.warn(None, self._log.write_error)
+        self._state = self._build_state(1)
+
+    # ------------------------------------------------------------------ time and log
+
+    def session_s(self) -> float:
+        return 0.0 if self.core.status == READY else self.clock.now() - self._t0
+
+    def _write(self, event: str, **fields) -> None:
+        started = self.core.status != READY if hasattr(self, "core") else False
+        self._log.write(self.clock.wall(), self.session_s() if started else None, event, **fields)
+
+    def _on_deck_event(self, event: DeckEvent) -> None:
+        """Called from libVLC's threads: only enqueue (never call into libVLC from here)."""
+        self._queue.put(event)
+
+    # ------------------------------------------------------------------ the engine's own work
+
+    def _execute(self, command: Command) -> CommandResult:
+        if command.action is Action.START and self.core.status == READY:
+            self._t0 = self.clock.now()
+        s = self.session_s()
+        try:
+            result = self.core.handle(command, s)
+        except Exception as exc:  # noqa: BLE001 - a failing command must never stop the music
+            result = CommandResult(False, f"internal error: {type(exc).__name__}: {exc}")
+            self.core.warn(s, f"command {command.action.value} failed: {exc}")
+        self._write("command", action=command.action.value, params=command.params,
+                    by=command.by, source=command.source, ok=result.ok, reason=result.reason)
+        self._tick()
+        self._publish(force=True)
+        return result
+
+    def _tick(self) -> float:
+        s = self.session_s()
+        try:
+            self.core.tick(s)
+        except Exception as exc:  # noqa: BLE001 - logged, and the next tick tries again
+            self.core.warn(s, f"internal error in the engine: {type(exc).__name__}: {exc}")
+        now = self.clock.now()
+        if now >= self._next_health:
+            self._next_health = now + HEALTH_EVERY_S
+            self._check_output()
+        return self.core.next_wake_s(self.session_s())
+
+    def _check_output(self) -> None:
+        try:
+            ok = bool(self.output.healthy())
+        except Exception:  # noqa: BLE001
+            ok = False
+        if ok != self._output_ok:
+            self._output_ok = ok
+            self.core.warn(None, "the audio output is back" if ok else
+                           "AUDIO OUTPUT LOST: the speaker or sound server is not answering")
+
+    # ------------------------------------------------------------------ snapshots
+
+    def _build_state(self, revision: int) -> State:
+        core, s = self.core, self.session_s()
+        started = core.timeline.started and core.status != ENDED
+        phase = track = next_track = None
+        if started:
+            index = core.timeline.index
+            start = core.timeline.start_of(index)
+            phase = PhaseInfo(index, core.phase.name, round(s - start, 2),
+                              round(max(0.0, core.timeline.end_s() - s), 2), core.held)
+            cur = core.current()
+            if cur is not None:
+                track = TrackInfo(cur.title, str(cur.path), round(cur.position_s(s), 2),
+                                  round((cur.length_s or 0.0) + cur.trim_start_s, 2))
+            upcoming = core.timeline.peek(index) or core.timeline.peek(index + 1)
+            if upcoming is not None:
+                next_track = NextTrack(upcoming.track.title, str(upcoming.track.path))
+        slots = tuple(PhaseSlot(n, round(a, 2), round(d, 2)) for n, a, d in core.timeline.slots())
+        target = 0.0 if core.status in (READY, ENDED) or core.locked else round(
+            min(core.settings.ceiling_pct, core.level_override if core.level_override is not None
+                else core.phase.level_pct, core.settings.hush_pct if core.hushed else 100.0), 1)
+        return State(
+            revision=revision, status=core.status, title=self.playlist.title,
+            session_id=self.session_id, phase=phase, phases=slots, track=track,
+            next_track=next_track, level=core.level_now(s), level_target=target,
+            hushed=core.hushed, session_elapsed_s=round(s, 2), warnings=tuple(core.warnings),
+            output=getattr(self.output, "name", ""), ending=bool(core.ending),
+            extras={"seed": self.seed, "output_ok": self._output_ok,
+                    "ceiling": core.settings.ceiling_pct, "log": str(self.log_path or "")},
+        )
+
+    def _publish(self, force: bool = False) -> None:
+        core, now = self.core, self.clock.now()
+        cur = core.current()
+        signature = (core.status, core.timeline.index, core.held, core.hushed, core.ending,
+                     cur.path if cur else None, tuple(core.warnings), core.level_override,
+                     tuple(core.timeline.ends), self._output_ok, core.locked)
+        level = core.level_now(self.session_s())
+        due = now - self._last_publish >= REFRESH_EVERY_S and core.status not in (READY, ENDED)
+        level_moved = level != self._level_shown and now - self._last_publish >= LEVEL_REFRESH_S
+        if not (force or signature != self._signature or due or level_moved):
+            return
+        self._signature, self._level_shown, self._last_publish = signature, level, now
+        with self._cond:
+            self._state = self._build_state(self._state.revision + 1)
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------------ reader API (any thread)
+
+    def snapshot(self) -> State:
+        with self._cond:
+            return self._state
+
+    def wait_for_change(self, after_revision: int, timeout_s: float) -> State:
+        with self._cond:
+            self._cond.wait_for(lambda: self._state.revision > after_revision, timeout=timeout_s)
+            return self._state
+
+    def log_entries(self) -> list[dict]:
+        return self._log.snapshot()
+
+    def submit(self, command: Command, timeout_s: float = 2.0) -> tuple[CommandResult, State]:
+        if self._thread is None:
+            result = self._execute(command)
+            return result, self.snapshot()
+        pending = _Pending(command)
+        self._queue.put(pending)
+        if not pending.done.wait(timeout_s):
+            return CommandResult(False, "the engine did not answer in time; try again"), self.snapshot()
+        return pending.result, pending.state
+
+    # ------------------------------------------------------------------ simulated time (tests)
+
+    def execute(self, command: Command) -> CommandResult:
+        """Run a command now, on the caller's thread (tests and tools without an engine thread)."""
+        return self._execute(command)
+
+    def run_for(self, seconds: float) -> None:
+        """Advance a FakeClock by ``seconds``, ticking whenever the engine would wake."""
+        end = self.clock.now() + seconds
+        while True:
+            self._drain()
+            wait = self._tick()
+            self._publish()
+            now = self.clock.now()
+            if now >= end:
+                return
+            self.clock.advance(min(wait, end - now))
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self._handle_item(item)
+
+    def _handle_item(self, item) -> None:
+        if isinstance(item, _Pending):
+            item.result = self._execute(item.command)
+            item.state = self.snapshot()
+            item.done.set()
+        # a DeckEvent needs nothing more: the tick that follows reads the deck's status
+
+    # ------------------------------------------------------------------ the thread
+
+    def start_thread(self) -> None:
+        self._running = True
+        self._thread = threading.Thread(target=self._run, name="soundscape-engine", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        wait = 0.0
+        while self._running:
+            try:
+                item = self._queue.get(timeout=max(0.0, wait))
+                self._handle_item(item)
+                self._drain()
+            except queue.Empty:
+                pass
+            except Exception as exc:  # noqa: BLE001 - the thread must not die
+                self.core.warn(None, f"internal error: {type(exc).__name__}: {exc}")
+            wait = self._tick()
+            self._publish()
+
+    def shutdown(self, fade: bool = True, timeout_s: float = 10.0) -> None:
+        """Quiet the room (a 3 s fade unless ``fade`` is False), stop the thread, close the log."""
+        if fade and self.core.status not in (ENDED,):
+            self.submit(Command(Action.STOP, source="shutdown"))
+            deadline = self.clock.now() + timeout_s
+            while self.core.status != ENDED and self.clock.now() < deadline and self._thread:
+                self.wait_for_change(self.snapshot().revision, 0.5)
+        self._running = False
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout_s)
+            self._thread = None
+        for voice in self.core.music + self.core.beds:
+            voice.release()
+        self._log.close()
+        self.output.close()

@@ -1,0 +1,141 @@
+"""Fade and level maths as pure functions of time: curves, dB/level conversion, slew-limited ramps.
+
+Levels are percentages on the same cubic scale as VLC's and PulseAudio's volume sliders
+(amplitude = (level/100)^3), so "level 50" here sounds like 50 on the room's own mixer. Ramps of the
+room level move linearly in dB, which is how a fade sounds even; anything at or below SILENT_DB is
+treated as silence and sent as gain 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+SILENT_DB = -60.0  # level 10 on the cubic scale; quieter than a quiet room's own noise
+
+
+def level_to_db(level_pct: float) -> float:
+    """Percent (cubic scale) to dB; 0 and anything below the floor is SILENT_DB."""
+    if level_pct <= 0:
+        return SILENT_DB
+    return max(SILENT_DB, 60.0 * math.log10(level_pct / 100.0))
+
+
+def db_to_level(db: float) -> float:
+    if db <= SILENT_DB:
+        return 0.0
+    return 100.0 * 10 ** (db / 60.0)
+
+
+def db_to_gain(db: float) -> float:
+    """dB to linear amplitude; the silent floor is exactly 0."""
+    if db <= SILENT_DB:
+        return 0.0
+    return 10 ** (db / 20.0)
+
+
+def gain_db_to_gain(gain_db: float) -> float:
+    """A track's gain in dB (-30..+12) to linear amplitude, with no silent floor."""
+    return 10 ** (gain_db / 20.0)
+
+
+def equal_power_in(x: float) -> float:
+    """Rising half of an equal-power crossfade: in^2 + out^2 == 1 throughout."""
+    x = min(1.0, max(0.0, x))
+    return math.sin(x * math.pi / 2)
+
+
+def equal_power_out(x: float) -> float:
+    x = min(1.0, max(0.0, x))
+    return math.cos(x * math.pi / 2)
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """A straight line in dB from (t0, from_db) to (t1, to_db), flat outside it."""
+
+    t0: float
+    t1: float
+    from_db: float
+    to_db: float
+
+    def db(self, t: float) -> float:
+        if t >= self.t1 or self.t1 <= self.t0:
+            return self.to_db
+        if t <= self.t0:
+            return self.from_db
+        x = (t - self.t0) / (self.t1 - self.t0)
+        return self.from_db + (self.to_db - self.from_db) * x
+
+    def gain(self, t: float) -> float:
+        return db_to_gain(self.db(t))
+
+    def moving(self, t: float) -> bool:
+        return self.t0 <= t < self.t1 and self.from_db != self.to_db
+
+
+def steady(db: float, t: float = 0.0) -> Ramp:
+    return Ramp(t, t, db, db)
+
+
+def ramp_to(current: Ramp, t: float, target_db: float, *, rise_db_per_s: float,
+            fall_db_per_s: float, min_s: float = 0.0, max_fall_s: float | None = None) -> Ramp:
+    """A new ramp from wherever ``current`` is at ``t`` to ``target_db``.
+
+    Rises never exceed ``rise_db_per_s`` (the room's rise-rate limit), whatever ``min_s`` asks;
+    falls take ``min_s`` or the fall rate, whichever is slower, capped at ``max_fall_s`` (so "quiet
+    now" is quick even from a loud level).
+    """
+    now_db = current.db(t)
+    delta = target_db - now_db
+    if delta > 0:
+        duration = max(min_s, delta / rise_db_per_s)
+    elif delta < 0:
+        duration = max(min_s, -delta / fall_db_per_s)
+        if max_fall_s is not None:
+            duration = min(duration, max_fall_s)
+    else:
+        duration = 0.0
+    return Ramp(t, t + duration, now_db, target_db)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A deck's own fade: rises over [in_t0, in_t1] and falls over [out_t0, out_t1], equal-power."""
+
+    in_t0: float = 0.0
+    in_t1: float = 0.0
+    out_t0: float = math.inf
+    out_t1: float = math.inf
+
+    def gain(self, t: float) -> float:
+        g = 1.0
+        if self.in_t1 > self.in_t0 and t < self.in_t1:
+            g *= equal_power_in((t - self.in_t0) / (self.in_t1 - self.in_t0))
+        if t >= self.out_t0:
+            if self.out_t1 <= self.out_t0:
+                return 0.0
+            g *= equal_power_out((t - self.out_t0) / (self.out_t1 - self.out_t0))
+        return g
+
+    def done(self, t: float) -> bool:
+        return t >= self.out_t1
+
+    def moving(self, t: float) -> bool:
+        return (self.in_t0 <= t < self.in_t1) or (self.out_t0 <= t < self.out_t1)
+
+    def fading_out(self, t: float) -> bool:
+        return t >= self.out_t0
+
+    @property
+    def leaving(self) -> bool:
+        """A fade-out has been scheduled (the voice is on its way out)."""
+        return self.out_t0 != math.inf
+
+    def shifted(self, dt: float) -> Envelope:
+        return Envelope(self.in_t0 + dt, self.in_t1 + dt, self.out_t0 + dt, self.out_t1 + dt)
+
+    def with_fade_out(self, t0: float, duration_s: float) -> Envelope:
+        if t0 >= self.out_t0:  # already fading: keep the earlier, gentler start
+            return self
+        return Envelope(self.in_t0, self.in_t1, t0, t0 + duration_s)

@@ -1,0 +1,99 @@
+"""The session timeline: which phase is on, when each phase ends, and what plays next in each."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from soundscape.plan import Plan, phase_ends_s
+from soundscape.playlist.model import Playlist
+from soundscape.sequence import Slot, phase_sequence
+
+
+class Timeline:
+    """Phase ends on the session clock, plus each phase's track order with a one-track look-ahead.
+
+    The order comes from the same ``phase_sequence`` that ``plan`` uses, so play agrees with plan.
+    """
+
+    def __init__(self, playlist: Playlist, seed: int, plan: Plan | None = None):
+        self.playlist = playlist
+        self.seed = seed
+        self.plan = plan
+        self.ends = phase_ends_s(playlist.phases)
+        self.starts: list[float | None] = [None] * len(playlist.phases)
+        self.index = 0
+        self.started = False
+        self._seqs: dict = {}
+        self._peeked: dict[int, Slot | None] = {}
+        self._taken: dict[int, int] = defaultdict(int)
+
+    # -- phases
+    def enter(self, index: int, s: float) -> None:
+        self.index = index
+        self.starts[index] = s
+        self.started = True
+
+    def end_s(self) -> float:
+        return self.ends[self.index]
+
+    def extend(self, seconds: float) -> None:
+        """The current phase and every later one end ``seconds`` later."""
+        for j in range(self.index, len(self.ends)):
+            self.ends[j] += seconds
+
+    def end_now(self, s: float) -> None:
+        """The current phase ends at ``s``; later phases keep their durations."""
+        self.extend(s - self.ends[self.index])
+
+    def start_of(self, index: int) -> float:
+        if self.starts[index] is not None and index <= self.index:
+            return self.starts[index]
+        return self.ends[index - 1] if index > 0 else 0.0
+
+    def slots(self) -> list[tuple[str, float, float]]:
+        """(name, start_s, duration_s) of every phase, as things stand now."""
+        out = []
+        for j, phase in enumerate(self.playlist.phases):
+            start = self.start_of(j)
+            out.append((phase.name, start, max(0.0, self.ends[j] - start)))
+        return out
+
+    # -- tracks
+    def _seq(self, index: int):
+        if index not in self._seqs:
+            phase = self.playlist.phases[index]
+            self._seqs[index] = phase_sequence(phase, self.seed, index)
+        return self._seqs[index]
+
+    def peek(self, index: int) -> Slot | None:
+        if index >= len(self.playlist.phases):
+            return None
+        if index not in self._peeked:
+            self._peeked[index] = next(self._seq(index), None)
+        return self._peeked[index]
+
+    def next_slot(self, index: int) -> Slot:
+        slot = self.peek(index)
+        del self._peeked[index]
+        self._taken[index] += 1
+        return slot
+
+    def taken(self, index: int) -> int:
+        return self._taken[index]
+
+    # -- the plan, for planned-vs-actual in the log
+    def planned_start(self, index: int) -> float | None:
+        if self.plan is None:
+            return None
+        return round(self.plan.phases[index].start_s, 3)
+
+    def planned_end(self, index: int) -> float | None:
+        if self.plan is None:
+            return None
+        p = self.plan.phases[index]
+        return round(p.start_s + p.duration_s, 3)
+
+    def planned_track_start(self, index: int, number: int) -> float | None:
+        if self.plan is None or number >= len(self.plan.phases[index].tracks):
+            return None
+        return round(self.plan.phases[index].tracks[number].start_s, 3)
