@@ -116,8 +116,9 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
         previous_len = length
         t += length
     else:
-        # The sequence ran out (when_short: silence): the phase ends when the music does.
-        return tracks, min(t, end_s), tuple(unknown), 0.0
+        # The sequence ran out (when_short: silence): the next phase crossfades in as it ends.
+        tail = overlap_s(phase.crossfade_s, previous_len, previous_len) if previous_len else 0.0
+        return tracks, min(t - tail, end_s), tuple(unknown), 0.0
     if not tracks:
         return tracks, end_s, tuple(unknown), 0.0
     last = tracks[-1]
@@ -125,7 +126,8 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
     if last_end <= end_s:
         return tracks, end_s, tuple(unknown), 0.0
     if phase.at_end == "finish":
-        return tracks, last_end, tuple(unknown), last_end - end_s
+        boundary = max(end_s, last_end - overlap_s(phase.crossfade_s, last.duration_s, last.duration_s))
+        return tracks, boundary, tuple(unknown), last_end - end_s
     tracks[-1] = PlannedTrack(last.path, last.title, last.start_s, end_s - last.start_s, last.repeat, True)
     return tracks, end_s, tuple(unknown), 0.0
 

@@ -421,10 +421,8 @@ class SessionCore:
                 if s >= cur.natural_end and self.finishing:
                     self._begin_end(s, AMBIENCE_CHANGE_S if self.beds else 0.0, "end")
                 return
-            nxt = self.playlist.phases[index + 1]
-            first = self.timeline.peek(index + 1)
-            xf = overlap_s(nxt.crossfade_s, cur.length_s, self._track_length(first.track) or 0.0) \
-                if first is not None else nxt.crossfade_s
+            # Into the next phase with this phase's crossfade, as the planner lays it out.
+            xf = overlap_s(phase.crossfade_s, cur.length_s, cur.length_s)
             self._due.append(cur.natural_end - xf)
             if s >= cur.natural_end - xf:
                 self._enter_phase(index + 1, s, max(cur.natural_end - s, TICK_S))

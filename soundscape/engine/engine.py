@@ -163,7 +163,8 @@ class Engine:
         cur = core.current()
         signature = (core.status, core.timeline.index, core.held, core.hushed, core.ending,
                      cur.path if cur else None, tuple(core.warnings), core.level_override,
-                     tuple(core.timeline.ends), self._output_ok, core.locked)
+                     tuple(core.timeline.ends), self._output_ok, core.locked,
+                     core.master.moving(self.session_s()))  # a ramp's end is always shown
         level = core.level_now(self.session_s())
         due = now - self._last_publish >= REFRESH_EVERY_S and core.status not in (READY, ENDED)
         level_moved = level != self._level_shown and now - self._last_publish >= LEVEL_REFRESH_S

@@ -1,0 +1,64 @@
+"""``soundscape plan``: print the arc a playlist will play, phase by phase and track by track."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from soundscape import library
+from soundscape.plan import _clock, make_plan, plan_problems
+from soundscape.playlist import load_playlist
+from soundscape.session import playlist_files
+
+COMMAND = "plan"
+HELP = "show when each phase starts and which tracks fill it"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("playlist", help="playlist YAML file")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for shuffled phases; `play --seed` with the same seed agrees")
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+
+def render(playlist, plan) -> str:
+    lines = [f"{plan.title}  ({_clock(plan.total_s)}, seed {plan.seed})", ""]
+    for phase, planned in zip(playlist.phases, plan.phases):
+        extra = []
+        if phase.order == "shuffle":
+            extra.append("shuffled")
+        if phase.ambience is not None:
+            extra.append(f"ambience {phase.ambience.path.name} {phase.ambience.level_pct:g}%")
+        if phase.fade_in_s:
+            extra.append(f"fade in {_clock(phase.fade_in_s)}")
+        if phase.fade_out_s:
+            extra.append(f"fade out {_clock(phase.fade_out_s)}")
+        lines.append(f"+{_clock(planned.start_s):>7}  {phase.name}  {_clock(planned.duration_s)}"
+                     f"  level {phase.level_pct:g}%" + (f"  ({', '.join(extra)})" if extra else ""))
+        for track in planned.tracks:
+            marks = (" [repeat]" if track.repeat else "") + (" [cut at phase end]" if track.cut else "")
+            lines.append(f"  +{_clock(track.start_s):>7}  {_clock(track.duration_s):>7}  "
+                         f"{track.title}{marks}")
+        if planned.silence_s > 0.5:
+            lines.append(f"  {'':>8}  {_clock(planned.silence_s):>7}  "
+                         "[no music left: the next phase begins early]")
+        if planned.overrun_s > 0.5:
+            lines.append(f"  {'':>8}  {'':>7}  [last track plays {_clock(planned.overrun_s)} "
+                         "past the phase's end]")
+        if not phase.tracks:
+            lines.append(f"  {'':>8}  {'':>7}  [ambience only]")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    playlist = load_playlist(args.playlist)
+    durations = library.durations(playlist_files(playlist))
+    plan = make_plan(playlist, durations, args.seed)
+    if args.json:
+        print(json.dumps(plan.to_json(), indent=2))
+        return 0
+    print(render(playlist, plan), end="")
+    for problem in plan_problems(playlist, plan):
+        print(problem)
+    return 0

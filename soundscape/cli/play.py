@@ -1,0 +1,133 @@
+"""``soundscape play``: run a session headless in the terminal, with a status line and a few keys.
+
+Keys: space pause/resume, s skip, n next phase (press twice), h hush/unhush, + / - level,
+q quit with a fade (press twice). With no terminal on stdin the session plays to its end and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import select
+import signal
+import sys
+import termios
+import tty
+from pathlib import Path
+
+from soundscape.engine.commands import Action, Command
+from soundscape.engine.state import ENDED, PAUSED, State
+from soundscape.plan import _clock
+from soundscape.session import open_session
+
+COMMAND = "play"
+HELP = "play a session headless in the terminal"
+OUTPUTS = ("auto", "pulse", "alsa", "none")
+KEYS = "space pause/resume · s skip · n n next phase · h hush · +/- level · q q quit"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("playlist", type=Path, help="playlist YAML file")
+    parser.add_argument("--output", choices=OUTPUTS, default="auto", help="audio output (default: auto)")
+    parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
+    parser.add_argument("--log-dir", type=Path, help="where to write the session log")
+    parser.add_argument("--seed", type=int, help="seed for shuffled phases (as in `plan --seed`)")
+
+
+def status_line(state: State) -> str:
+    if state.status == ENDED:
+        return "session ended"
+    parts = [state.status.upper()]
+    if state.phase:
+        held = " HELD" if state.phase.held else ""
+        parts.append(f"{state.phase.name} {_clock(state.phase.remaining_s)} left{held}")
+    if state.track:
+        parts.append(f"♪ {state.track.title} {_clock(state.track.position_s)}/"
+                     f"{_clock(state.track.duration_s)}")
+    level = f"level {state.level:.0f}%"
+    if abs(state.level - state.level_target) >= 1 and not state.ending:
+        level += f"→{state.level_target:.0f}%"
+    parts.append(level + (" HUSHED" if state.hushed else ""))
+    if state.warnings:
+        parts.append(f"⚠ {state.warnings[-1]}")
+    return " | ".join(parts)
+
+
+def key_command(key: str, state: State, armed: str) -> tuple[Command | None, str]:
+    """Map a key to a command; n and q must be pressed twice (returns the new armed key)."""
+    def cmd(action, **params):
+        return Command(action, params, by="terminal", source="terminal")
+    if key in ("n", "q"):
+        if armed != key:
+            return None, key
+        if key == "n":
+            return cmd(Action.NEXT_PHASE), ""
+        return cmd(Action.FADE_OUT, seconds=10.0), ""
+    if key == " ":
+        return cmd(Action.RESUME if state.status == PAUSED else Action.PAUSE), ""
+    if key == "s":
+        return cmd(Action.SKIP), ""
+    if key == "h":
+        return cmd(Action.UNHUSH if state.hushed else Action.HUSH), ""
+    if key in "+=-":
+        step = 5.0 if key in "+=" else -5.0
+        return cmd(Action.SET_LEVEL, level=max(0.0, min(100.0, state.level_target + step))), ""
+    return None, ""
+
+
+@contextlib.contextmanager
+def _cbreak(stream):
+    fd = stream.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def run(args: argparse.Namespace) -> int:
+    engine = open_session(args.playlist, output=args.output, device=args.device,
+                          log_dir=args.log_dir, seed=args.seed)
+    interactive = sys.stdin.isatty()
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        engine.submit(Command(Action.START, by="terminal", source="terminal"))
+        print(f"{engine.playlist.title}: session log {engine.log_path}", file=sys.stderr)
+        if interactive:
+            print(KEYS, file=sys.stderr)
+            with _cbreak(sys.stdin):
+                _loop(engine, stopping, interactive=True)
+        else:
+            _loop(engine, stopping, interactive=False)
+    except KeyboardInterrupt:
+        stopping.append(True)
+    finally:
+        engine.shutdown(fade=True)
+        if sys.stdout.isatty():
+            print()
+    return 0
+
+
+def _loop(engine, stopping, *, interactive: bool) -> None:
+    armed, message = "", ""
+    revision = 0
+    while not stopping:
+        state = engine.wait_for_change(revision, 0.5)
+        revision = state.revision
+        line = status_line(state) + (f" | {message}" if message else "")
+        if sys.stdout.isatty():
+            sys.stdout.write("\r\x1b[2K" + line[: 200])
+            sys.stdout.flush()
+        if state.status == ENDED:
+            print() if sys.stdout.isatty() else print(line)
+            return
+        if interactive and select.select([sys.stdin], [], [], 0)[0]:
+            key = sys.stdin.read(1)
+            command, armed = key_command(key, state, armed)
+            message = {"n": "press n again for the next phase",
+                       "q": "press q again to fade out and quit"}.get(armed, "")
+            if command is not None:
+                result, _ = engine.submit(command)
+                message = "" if result.ok else result.reason

@@ -1,0 +1,52 @@
+"""Opening a session: load and check the playlist, read durations, pick the output, build the engine.
+
+``play`` and ``serve`` both start here, so a session is opened the same way whichever way it is run.
+An output that cannot be opened does not stop the session: it falls back to no sound with a loud
+warning in the state, and the session clock goes on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from soundscape import library
+from soundscape.engine.clock import Clock, RealClock
+from soundscape.engine.engine import Engine
+from soundscape.engine.outputs import NullOutput, open_output
+from soundscape.engine.sessionlog import default_log_dir
+from soundscape.engine.settings import RoomSettings
+from soundscape.errors import SoundscapeError
+from soundscape.playlist import load_playlist
+from soundscape.playlist.model import Playlist
+
+
+def playlist_files(playlist: Playlist) -> list[Path]:
+    files = []
+    for phase in playlist.phases:
+        files.extend(track.path for track in phase.tracks)
+        if phase.ambience is not None:
+            files.append(phase.ambience.path)
+    return sorted(set(files))
+
+
+def open_session(playlist_path, *, output: str = "auto", device: str | None = None,
+                 log_dir: Path | None = None, seed: int | None = None,
+                 settings: RoomSettings | None = None, clock: Clock | None = None,
+                 start_thread: bool = True) -> Engine:
+    """A ready (not yet started) engine for the playlist, its thread running."""
+    playlist = load_playlist(playlist_path)
+    clock = clock or RealClock()
+    durations = library.durations(playlist_files(playlist))
+    warnings: list[str] = []
+    try:
+        out = open_output(output, device, clock=clock)
+    except SoundscapeError as exc:
+        warnings.append(f"NO SOUND: the audio output could not be opened ({exc}); "
+                        "the session runs silently")
+        out = NullOutput(clock)
+    engine = Engine(playlist, out, clock=clock, durations=durations, seed=seed,
+                    settings=settings, log_dir=log_dir or default_log_dir(),
+                    warnings=tuple(warnings))
+    if start_thread:
+        engine.start_thread()
+    return engine
