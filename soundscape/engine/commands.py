@@ -29,6 +29,8 @@ class Action(str, Enum):
     UNHUSH = "unhush"
     FADE_OUT = "fade_out"
     STOP = "stop"
+    DOSE = "dose"  # the medicine was given: the dose phase ends, later phases are timed from now
+    BOOSTER = "booster"  # a booster was given: the booster phase is extended
 
 
 # action -> {param: (default, minimum, maximum)}; every parameter is a number.

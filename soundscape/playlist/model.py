@@ -59,6 +59,27 @@ class Phase:
     where: Where = field(default=Where(), compare=False)
 
 
+ROUTES = ("im", "sublingual", "iv", "other")
+DEFAULT_BOOSTER_EXTEND_S = 15 * 60.0
+
+
+@dataclass(frozen=True)
+class Medicine:
+    """How the medicine is given, so the arc can follow the dose rather than the start button.
+
+    The phase named ``dose_phase`` (e.g. arrival) lasts until a facilitator marks the dose (it is
+    held past its planned end, its music repeating); the dose mark ends it and every later phase is
+    timed from that moment. A booster mark extends ``booster_phase`` by ``booster_extend_s``.
+    """
+
+    route: str  # one of ROUTES
+    dose_phase: str  # the phase during which the dose is given (the first phase, if not set)
+    booster_phase: str | None = None  # the phase a booster extends (None: no booster planned)
+    booster_at_s: float | None = None  # planned booster time after the dose, for the record
+    booster_extend_s: float = DEFAULT_BOOSTER_EXTEND_S
+    where: Where = field(default=Where(), compare=False)
+
+
 @dataclass(frozen=True)
 class Playlist:
     path: Path  # the YAML file, absolute
@@ -66,6 +87,7 @@ class Playlist:
     phases: tuple[Phase, ...]
     description: str = ""
     music_dir: Path | None = None
+    medicine: Medicine | None = None
 
     @property
     def duration_s(self) -> float:

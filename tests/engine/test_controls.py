@@ -1,7 +1,7 @@
 """Facilitator controls in every state: what they do, and the reasons they are refused."""
 
 import pytest
-from conftest import phase, playlist
+from engine_rig import phase, playlist
 
 from soundscape.engine.commands import Action
 from soundscape.engine.settings import RoomSettings

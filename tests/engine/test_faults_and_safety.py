@@ -2,7 +2,7 @@
 
 import math
 
-from conftest import MUSIC, phase, playlist
+from engine_rig import MUSIC, phase, playlist
 
 from soundscape.engine.settings import RoomSettings
 from soundscape.engine.state import ENDED, PLAYING

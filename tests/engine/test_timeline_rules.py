@@ -1,6 +1,6 @@
 """Phase and track timing rules, in simulated time on the fake output."""
 
-from conftest import phase, playlist, track
+from engine_rig import phase, playlist, track
 
 from soundscape.engine.state import ENDED, PLAYING
 
@@ -132,7 +132,7 @@ def test_track_trims_and_gain_are_applied(rig_factory):
 
 def test_phase_without_tracks_plays_only_its_ambience(rig_factory):
     from soundscape.playlist.model import Ambience
-    from conftest import MUSIC
+    from engine_rig import MUSIC
     bed = Ambience(MUSIC / "bed.wav", 40)
     pl = playlist(phase("arrival", 120, [], ambience=bed), phase("onset", 60, ["a.wav"], ambience=bed))
     r = rig_factory(pl, {"bed.wav": 30, "a.wav": 100})
