@@ -168,9 +168,9 @@ def plan_problems(playlist: Playlist, plan: Plan) -> list[Problem]:
         if phase.tracks and phase.when_short == "silence" and planned.silence_s > 0.5:
             problems.append(Problem(
                 path, where.line, where.col,
-                f"phase '{phase.name}': its tracks fill {_clock(phase.duration_s - planned.silence_s)} "
-                f"of {_clock(phase.duration_s)}; with when_short: silence it ends "
-                f"{_clock(planned.silence_s)} early",
+                f"phase '{phase.name}': its tracks fill {format_clock(phase.duration_s - planned.silence_s)} "
+                f"of {format_clock(phase.duration_s)}; with when_short: silence it ends "
+                f"{format_clock(planned.silence_s)} early",
                 "warning",
             ))
         for missing in planned.unknown:
@@ -188,13 +188,13 @@ def plan_problems(playlist: Playlist, plan: Plan) -> list[Problem]:
             if length is not None and length > phase.duration_s + 0.5:
                 problems.append(Problem(
                     path, track.where.line or where.line, track.where.col or where.col,
-                    f"track {track.path.name} ({_clock(length)}) is longer than its phase "
-                    f"'{phase.name}' ({_clock(phase.duration_s)})", "warning",
+                    f"track {track.path.name} ({format_clock(length)}) is longer than its phase "
+                    f"'{phase.name}' ({format_clock(phase.duration_s)})", "warning",
                 ))
     return problems
 
 
-def _clock(seconds: float) -> str:
+def format_clock(seconds: float) -> str:
     """Format seconds as h:mm:ss or m:ss, as clinicians write times."""
     seconds = int(round(seconds))
     h, rest = divmod(seconds, 3600)

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from soundscape import library
-from soundscape.plan import _clock, make_plan, plan_problems
+from soundscape.plan import format_clock, make_plan, plan_problems
 from soundscape.playlist import load_playlist
 from soundscape.session import playlist_files
 
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def render(playlist, plan) -> str:
-    lines = [f"{plan.title}  ({_clock(plan.total_s)}, seed {plan.seed})", ""]
+    lines = [f"{plan.title}  ({format_clock(plan.total_s)}, seed {plan.seed})", ""]
     for phase, planned in zip(playlist.phases, plan.phases):
         extra = []
         if phase.order == "shuffle":
@@ -30,20 +30,20 @@ def render(playlist, plan) -> str:
         if phase.ambience is not None:
             extra.append(f"ambience {phase.ambience.path.name} {phase.ambience.level_pct:g}%")
         if phase.fade_in_s:
-            extra.append(f"fade in {_clock(phase.fade_in_s)}")
+            extra.append(f"fade in {format_clock(phase.fade_in_s)}")
         if phase.fade_out_s:
-            extra.append(f"fade out {_clock(phase.fade_out_s)}")
-        lines.append(f"+{_clock(planned.start_s):>7}  {phase.name}  {_clock(planned.duration_s)}"
+            extra.append(f"fade out {format_clock(phase.fade_out_s)}")
+        lines.append(f"+{format_clock(planned.start_s):>7}  {phase.name}  {format_clock(planned.duration_s)}"
                      f"  level {phase.level_pct:g}%" + (f"  ({', '.join(extra)})" if extra else ""))
         for track in planned.tracks:
             marks = (" [repeat]" if track.repeat else "") + (" [cut at phase end]" if track.cut else "")
-            lines.append(f"  +{_clock(track.start_s):>7}  {_clock(track.duration_s):>7}  "
+            lines.append(f"  +{format_clock(track.start_s):>7}  {format_clock(track.duration_s):>7}  "
                          f"{track.title}{marks}")
         if planned.silence_s > 0.5:
-            lines.append(f"  {'':>8}  {_clock(planned.silence_s):>7}  "
+            lines.append(f"  {'':>8}  {format_clock(planned.silence_s):>7}  "
                          "[no music left: the next phase begins early]")
         if planned.overrun_s > 0.5:
-            lines.append(f"  {'':>8}  {'':>7}  [last track plays {_clock(planned.overrun_s)} "
+            lines.append(f"  {'':>8}  {'':>7}  [last track plays {format_clock(planned.overrun_s)} "
                          "past the phase's end]")
         if not phase.tracks:
             lines.append(f"  {'':>8}  {'':>7}  [ambience only]")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from soundscape.engine.commands import Action, Command
 from soundscape.engine.state import ENDED, PAUSED, State
-from soundscape.plan import _clock
+from soundscape.plan import format_clock
 from soundscape.session import open_session
 
 COMMAND = "play"
@@ -40,10 +40,10 @@ def status_line(state: State) -> str:
     parts = [state.status.upper()]
     if state.phase:
         held = " HELD" if state.phase.held else ""
-        parts.append(f"{state.phase.name} {_clock(state.phase.remaining_s)} left{held}")
+        parts.append(f"{state.phase.name} {format_clock(state.phase.remaining_s)} left{held}")
     if state.track:
-        parts.append(f"♪ {state.track.title} {_clock(state.track.position_s)}/"
-                     f"{_clock(state.track.duration_s)}")
+        parts.append(f"♪ {state.track.title} {format_clock(state.track.position_s)}/"
+                     f"{format_clock(state.track.duration_s)}")
     level = f"level {state.level:.0f}%"
     if abs(state.level - state.level_target) >= 1 and not state.ending:
         level += f"→{state.level_target:.0f}%"

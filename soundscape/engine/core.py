@@ -23,6 +23,7 @@ from soundscape.engine.state import ENDED, PAUSED, PLAYING, READY
 from soundscape.engine.timeline import Timeline
 from soundscape.engine.voices import Voice
 from soundscape.playlist.model import Playlist
+from soundscape.plan import format_clock
 from soundscape.sequence import overlap_s, play_length_s
 
 TICK_S = 0.02  # 50 Hz while anything fades (LIBVLC.md: within 0.0063 of full scale on pulse)
@@ -58,6 +59,13 @@ class SessionCore:
         self.phase_faded: set[int] = set()
         self.failed_beds: set[Path] = set()
         self.warnings: list[str] = []
+        medicine = playlist.medicine
+        names = [p.name for p in playlist.phases]
+        self.dose_index = names.index(medicine.dose_phase) if medicine else None
+        self.booster_index = (names.index(medicine.booster_phase)
+                              if medicine and medicine.booster_phase in names else None)
+        self.dosed_at: float | None = None
+        self.boosters: list[float] = []
         self._deck_count = 0
         self._due: list[float] = []
         self.notify = None  # set by the engine: where decks report events
@@ -67,6 +75,17 @@ class SessionCore:
     @property
     def phase(self):
         return self.playlist.phases[self.timeline.index]
+
+    @property
+    def awaiting_dose(self) -> bool:
+        """The dose phase is on and the dose has not been marked: the phase waits for it."""
+        return (self.dose_index is not None and self.dosed_at is None
+                and self.timeline.index == self.dose_index)
+
+    @property
+    def waiting(self) -> bool:
+        """The phase must not end now (held by a facilitator, or waiting for the dose)."""
+        return self.held or self.awaiting_dose
 
     def warn(self, s: float | None, message: str) -> None:
         self.warnings = (self.warnings + [message])[-10:]
@@ -173,6 +192,18 @@ class SessionCore:
             return f"phase '{self.phase.name}' is already held"
         if a is Action.RELEASE and not self.held:
             return f"phase '{self.phase.name}' is not held"
+        if a in (Action.DOSE, Action.BOOSTER) and self.playlist.medicine is None:
+            return "this playlist has no medicine block"
+        if a is Action.DOSE and self.dosed_at is not None:
+            return f"the dose was already marked at {format_clock(self.dosed_at)}"
+        if a is Action.BOOSTER:
+            if self.dosed_at is None:
+                return "mark the dose first"
+            if self.booster_index is None:
+                return "this playlist names no booster phase"
+            if self.timeline.index > self.booster_index:
+                name = self.playlist.phases[self.booster_index].name
+                return f"the booster phase '{name}' is over"
         if a is Action.HUSH and self.hushed:
             return "the music is already hushed"
         if a is Action.UNHUSH and not self.hushed:
@@ -256,6 +287,32 @@ class SessionCore:
             return
         self._begin_end(s, self.settings.stop_fade_s, "stop")
 
+    def _do_dose(self, cmd, s):
+        """The dose phase (and anything before it) ends now; later phases are timed from now."""
+        self.dosed_at = s
+        self.log("dose", route=self.playlist.medicine.route, actual_s=round(s, 3), by=cmd.by)
+        index = self.timeline.index
+        if index > self.dose_index or self.dose_index >= len(self.playlist.phases) - 1:
+            return  # marked late, or the dose phase is the last: a mark for the record only
+        target = self.dose_index + 1
+        self.timeline.end_through(self.dose_index, s)
+        self.held = False
+        if self.status == PLAYING:
+            self.finishing = False
+            self._enter_phase(target, s, self.phase.crossfade_s)
+        else:
+            self._enter_phase_paused(s, target)
+
+    def _do_booster(self, cmd, s):
+        medicine = self.playlist.medicine
+        self.boosters.append(s)
+        start = max(self.booster_index, self.timeline.index)
+        for j in range(start, len(self.timeline.ends)):
+            self.timeline.ends[j] += medicine.booster_extend_s
+        self.log("booster", phase=self.playlist.phases[self.booster_index].name,
+                 extend_s=medicine.booster_extend_s, actual_s=round(s, 3), by=cmd.by)
+        self._unlock_phase_fade(s)
+
     def _unlock_phase_fade(self, s: float) -> None:
         """Undo a phase fade-out that extend/hold made premature."""
         if self.timeline.index in self.phase_faded and self.status == PLAYING and not self.ending:
@@ -293,14 +350,14 @@ class SessionCore:
         if phase.tracks and self.timeline.peek(index) is not None:
             self._start_track(s, self.timeline.next_slot(index), crossfade_s if audible else 0.0)
 
-    def _enter_phase_paused(self, s: float) -> None:
+    def _enter_phase_paused(self, s: float, index: int | None = None) -> None:
         """A phase boundary passed while paused: the timeline moves on, the music waits."""
         for voice in self.music:
             voice.release()
         self.music = [v for v in self.music if not v.released]
         self.log("phase_end", phase=self.phase.name, actual_s=round(s, 3),
                  planned_s=self.timeline.planned_end(self.timeline.index))
-        self.timeline.enter(self.timeline.index + 1, s)
+        self.timeline.enter(self.timeline.index + 1 if index is None else index, s)
         self.held = self.finishing = False
         self.level_override = None
         self.log("phase_start", phase=self.phase.name, index=self.timeline.index,
@@ -356,7 +413,7 @@ class SessionCore:
                 if not voice.released:
                     voice.deck.pause()
             self.pause_decks_at = None
-        if not self.held and s >= self.timeline.end_s():
+        if not self.waiting and s >= self.timeline.end_s():
             if self.timeline.index >= len(self.playlist.phases) - 1:
                 self._begin_end(s, AMBIENCE_CHANGE_S, "end")
             else:
@@ -366,7 +423,7 @@ class SessionCore:
         phase, index = self.phase, self.timeline.index
         end_s = self.timeline.end_s()
         last = index >= len(self.playlist.phases) - 1
-        if self.held:
+        if self.waiting:
             return
         if phase.fade_out_s > 0 and index not in self.phase_faded and s >= end_s - phase.fade_out_s:
             self.phase_faded.add(index)
@@ -409,14 +466,14 @@ class SessionCore:
         if cur is None:
             if upcoming is not None and not self.finishing:
                 self._start_track(s, self.timeline.next_slot(index), self.settings.fault_fade_in_s)
-            elif phase.tracks and not self.held and not last:
+            elif phase.tracks and not self.waiting and not last:
                 self._enter_phase(index + 1, s, 0.0)  # nothing left to play: the next phase begins
             elif self.finishing and last:
                 self._begin_end(s, AMBIENCE_CHANGE_S if self.beds else 0.0, "end")
             return
         if cur.natural_end is None:
             return
-        if self.finishing or (upcoming is None and not self.held and phase.when_short == "silence"):
+        if self.finishing or (upcoming is None and not self.waiting and phase.when_short == "silence"):
             if last:
                 if s >= cur.natural_end and self.finishing:
                     self._begin_end(s, AMBIENCE_CHANGE_S if self.beds else 0.0, "end")

@@ -154,9 +154,20 @@ class Engine:
             next_track=next_track, level=core.level_now(s), level_target=target,
             hushed=core.hushed, session_elapsed_s=round(s, 2), warnings=tuple(core.warnings),
             output=getattr(self.output, "name", ""), ending=bool(core.ending),
+            medicine=self._medicine_info(),
             extras={"seed": self.seed, "output_ok": self._output_ok,
                     "ceiling": core.settings.ceiling_pct, "log": str(self.log_path or "")},
         )
+
+    def _medicine_info(self) -> dict | None:
+        medicine, core = self.playlist.medicine, self.core
+        if medicine is None:
+            return None
+        return {"route": medicine.route, "dose_phase": medicine.dose_phase,
+                "booster_phase": medicine.booster_phase, "awaiting_dose": core.awaiting_dose,
+                "dosed_at_s": None if core.dosed_at is None else round(core.dosed_at, 2),
+                "booster_planned_s": medicine.booster_at_s,
+                "boosters_s": [round(b, 2) for b in core.boosters]}
 
     def _publish(self, force: bool = False) -> None:
         core, now = self.core, self.clock.now()
@@ -164,7 +175,8 @@ class Engine:
         signature = (core.status, core.timeline.index, core.held, core.hushed, core.ending,
                      cur.path if cur else None, tuple(core.warnings), core.level_override,
                      tuple(core.timeline.ends), self._output_ok, core.locked,
-                     core.master.moving(self.session_s()))  # a ramp's end is always shown
+                     core.master.moving(self.session_s()),  # a ramp's end is always shown
+                     core.awaiting_dose, core.dosed_at, len(core.boosters))
         level = core.level_now(self.session_s())
         due = now - self._last_publish >= REFRESH_EVERY_S and core.status not in (READY, ENDED)
         level_moved = level != self._level_shown and now - self._last_publish >= LEVEL_REFRESH_S

@@ -45,6 +45,14 @@ class Timeline:
         """The current phase ends at ``s``; later phases keep their durations."""
         self.extend(s - self.ends[self.index])
 
+    def end_through(self, last: int, s: float) -> None:
+        """Phases from the current one through ``last`` end at ``s``; later ones keep durations."""
+        shift = s - self.ends[last]
+        for j in range(self.index, last + 1):
+            self.ends[j] = s
+        for k in range(last + 1, len(self.ends)):
+            self.ends[k] += shift
+
     def start_of(self, index: int) -> float:
         if self.starts[index] is not None and index <= self.index:
             return self.starts[index]
