@@ -6,7 +6,7 @@ dir="${SOUNDSCAPE_PULSE_DIR:-/tmp/soundscape-pulse}"
 export XDG_RUNTIME_DIR="$dir" PULSE_CLIENTCONFIG="$dir/client.conf"
 unset PULSE_SERVER
 if pid="$(cat "$dir/keepalive.pid" 2>/dev/null)" &&
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '^pacat .*--device=room'; then
+    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q '^pacat .*--device=room'; then
     kill "$pid"
 fi
 rm -f "$dir/keepalive.pid"
