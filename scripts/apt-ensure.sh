@@ -34,7 +34,9 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo=(sudo)
 fi
 
-"${sudo[@]}" apt-get update
+# Wait for another apt (say, unattended upgrades) to finish rather than fail at once.
+lock_wait=(-o DPkg::Lock::Timeout=300)
+"${sudo[@]}" apt-get "${lock_wait[@]}" update
 packages=()
 for want in "${missing[@]}"; do
     IFS='|' read -r -a choices <<<"$want"
@@ -45,4 +47,4 @@ for want in "${missing[@]}"; do
     packages+=("${pick:-${choices[0]}}")  # none installable: let apt-get say why
 done
 echo "Installing system packages: ${packages[*]}"
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-remove "${packages[@]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${lock_wait[@]}" install -y --no-remove "${packages[@]}"
