@@ -14,6 +14,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from soundscape.errors import PlaylistError, Problem, SoundscapeError
 from soundscape.playlist import values
+from soundscape.playlist.medicine import read_medicine
 from soundscape.playlist.model import (
     DEFAULT_AMBIENCE_LEVEL_PCT, DEFAULT_CROSSFADE_S, DEFAULT_LEVEL_PCT, Ambience, Phase, Playlist,
     Track, Where)
@@ -22,7 +23,7 @@ from soundscape.playlist.tracks import Files
 from soundscape.playlist.yamlnodes import (
     MAX_BYTES, NULL_TAG, STR_TAG, Report, mapping, read_nodes, text)
 
-TOP_KEYS = ("title", "phases", "description", "music_dir", "defaults", "ambience")
+TOP_KEYS = ("title", "phases", "description", "music_dir", "defaults", "ambience", "medicine")
 SETTING_KEYS = ("level", "crossfade", "order", "at_end", "when_short")
 PHASE_KEYS = ("name", "duration", "tracks", "ambience", "fade_in", "fade_out") + SETTING_KEYS
 TRACK_KEYS = ("file", "gain", "title", "start", "end")
@@ -45,6 +46,7 @@ class _Builder:
         self.report = report
         self.read = ValueReader(report)
         self.files: Files | None = None
+        self.phase_names: dict[str, int] = {}  # name -> line, in playing order
 
     def _required(self, items: dict, key: str, node: Node, what: str) -> Node | None:
         if key not in items:
@@ -215,11 +217,15 @@ class _Builder:
             defaults = self.read.settings(default_items) if default_items is not None else {}
         top_ambience = self._ambience(items["ambience"][1]) if "ambience" in items else _NONE
         phases = self._phases(items, root, defaults, top_ambience)
+        medicine = None
+        if "medicine" in items:
+            medicine = read_medicine(items["medicine"][1], list(self.phase_names), phases,
+                                     self.report)
         if self.files is not None:
             self.files.verify()
         if self.report.has_errors or title is None:
             return None
-        playlist = Playlist(self.path, title, tuple(phases), description, music_dir)
+        playlist = Playlist(self.path, title, tuple(phases), description, music_dir, medicine)
         if playlist.duration_s > LONG_SESSION_S:
             self.report.warning(items["phases"][0], f"the session lasts "
                                                     f"{values.format_duration(playlist.duration_s)}"
@@ -236,8 +242,7 @@ class _Builder:
         if not node.value:
             self.report.error(node, "phases must list at least one phase")
             return []
-        names: dict[str, int] = {}
-        phases = [self._phase(p, defaults, top_ambience, names) for p in node.value]
+        phases = [self._phase(p, defaults, top_ambience, self.phase_names) for p in node.value]
         return [p for p in phases if p is not None]
 
 

@@ -112,6 +112,10 @@ def test_docs_examples_pass_schema_and_loader(index, tmp_path, demo_cache, monke
 
 HEAD = "title: T\nphases:\n  - name: A\n    duration: 10m\n    tracks: [a.wav]\n"
 
+# Two phases, so that a medicine block is valid when its values are.
+MEDICINE = ("title: T\nmedicine: {}\n" + HEAD[9:]
+            + "  - name: B\n    duration: 5m\n    tracks: [b.wav]\n")
+
 BROKEN = {
     "missing title": "phases: [{name: A, duration: 10m, tracks: [a.wav]}]\n",
     "missing phases": "title: T\n",
@@ -142,12 +146,21 @@ BROKEN = {
     "ambience without file": "title: T\nambience: {level: 20}\n" + HEAD[9:],
     "unknown defaults key": "title: T\ndefaults: {crosfade: 3s}\n" + HEAD[9:],
     "empty title": "title: ''\n" + HEAD[9:],
+    "medicine without route": MEDICINE.format("{dose_phase: A}"),
+    "medicine route word": MEDICINE.format("{route: oral}"),
+    "unknown medicine key": MEDICINE.format("{route: im, dose: A}"),
+    "booster bare number": MEDICINE.format("{route: im, booster: 40}"),
+    "booster_extend words": MEDICINE.format("{route: im, booster_extend: 15 mins}"),
+    "medicine as text": MEDICINE.format("im"),
 }
 
 
 def test_broken_heads_are_valid_playlists(write):
     assert check_file(write(HEAD))[1] == []
     assert schema_errors(HEAD) == []
+    medicine = MEDICINE.format("{route: im, dose_phase: A, booster: 4m, booster_extend: 10m}")
+    assert check_file(write(medicine))[1] == []
+    assert schema_errors(medicine) == []
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
