@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
 import wave
 from pathlib import Path
 
@@ -233,3 +237,51 @@ def test_kap_templates_load_with_their_documented_timings(load, relative, total_
     assert [minutes for _, minutes, _ in arc(playlist)] == phases_min
     assert all(phase.tracks and phase.when_short == "repeat" for phase in playlist.phases)
     assert playlist.phases[0].fade_in_s > 0 and playlist.phases[-1].fade_out_s > 0
+
+
+# --- the private PulseAudio server that `make run` and `make test` start ----------------------
+
+def pulse_tools_or_skip() -> None:
+    missing = [t for t in ("pulseaudio", "pactl", "pacat") if shutil.which(t) is None]
+    if missing:
+        reason = f"{', '.join(missing)} not found: install pulseaudio pulseaudio-utils"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+def script(name: str, pulse_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SOUNDSCAPE_PULSE_DIR": str(pulse_dir)}
+    return subprocess.run(["bash", str(REPO / "scripts" / name)], env=env, capture_output=True,
+                          text=True, timeout=30)
+
+
+def pactl(pulse_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(pulse_dir)}
+    return subprocess.run(["pactl", *args], env=env, capture_output=True, text=True, timeout=10)
+
+
+def test_pulse_start_makes_a_running_room_sink_and_is_idempotent():
+    pulse_tools_or_skip()
+    pulse_dir = Path(tempfile.mkdtemp(prefix="ss-pulse-", dir="/tmp"))  # short: socket paths
+    try:
+        first = script("pulse-start.sh", pulse_dir)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout == f"PulseAudio ready: sink 'room' at XDG_RUNTIME_DIR={pulse_dir}\n"
+        server_pid = (pulse_dir / "pulse" / "pid").read_text()
+
+        again = script("pulse-start.sh", pulse_dir)
+        assert again.returncode == 0, again.stderr
+        assert (pulse_dir / "pulse" / "pid").read_text() == server_pid  # the same server
+
+        sinks = [line.split("\t") for line in pactl(pulse_dir, "list", "short", "sinks")
+                 .stdout.splitlines()]
+        assert [(s[1], s[4]) for s in sinks] == [("room", "RUNNING")]  # kept running
+        assert "Default Sink: room" in pactl(pulse_dir, "info").stdout
+        inputs = pactl(pulse_dir, "list", "sink-inputs").stdout
+        assert inputs.count('application.name = "soundscape-keepalive"') == 1
+    finally:
+        stopped = script("pulse-stop.sh", pulse_dir)
+        shutil.rmtree(pulse_dir, ignore_errors=True)
+    assert stopped.returncode == 0, stopped.stderr
+    assert pactl(pulse_dir, "info").returncode != 0
