@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from soundscape import library
+from soundscape.engine import checkpoint
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.engine import Engine
 from soundscape.engine.outputs import NullOutput, open_output
@@ -29,11 +30,29 @@ def playlist_files(playlist: Playlist) -> list[Path]:
     return sorted(set(files))
 
 
+RESUME_CHOICES = ("auto", "ask", "no")
+
+
+def find_resumable(playlist_path, checkpoint_path: Path | None) -> dict | None:
+    """The unfinished session of this playlist from the last hours, if there is one."""
+    if checkpoint_path is None:
+        return None
+    data = checkpoint.read(checkpoint_path)
+    return data if checkpoint.resumable(data, Path(playlist_path)) else None
+
+
 def open_session(playlist_path, *, output: str = "auto", device: str | None = None,
                  log_dir: Path | None = None, seed: int | None = None,
                  settings: RoomSettings | None = None, clock: Clock | None = None,
-                 start_thread: bool = True) -> Engine:
-    """A ready (not yet started) engine for the playlist, its thread running."""
+                 start_thread: bool = True, resume: str = "no",
+                 checkpoint_path: Path | None = None, ask=None) -> Engine:
+    """An engine for the playlist, its thread running: ready to start, or resumed.
+
+    ``resume``: ``auto`` carries on an unfinished session of this playlist found in the checkpoint,
+    ``ask`` asks first (``ask(text) -> bool``; without one it resumes), ``no`` starts afresh.
+    """
+    if resume not in RESUME_CHOICES:
+        raise SoundscapeError(f"--resume must be one of {', '.join(RESUME_CHOICES)}, not {resume!r}")
     playlist = load_playlist(playlist_path)
     clock = clock or RealClock()
     durations = library.durations(playlist_files(playlist))
@@ -44,9 +63,16 @@ def open_session(playlist_path, *, output: str = "auto", device: str | None = No
         warnings.append(f"NO SOUND: the audio output could not be opened ({exc}); "
                         "the session runs silently")
         out = NullOutput(clock)
+    found = None if resume == "no" else find_resumable(playlist_path, checkpoint_path)
+    if found is not None and resume == "ask" and ask is not None:
+        at = found.get("track") or {}
+        if not ask(f"An unfinished session of this playlist was interrupted "
+                   f"{found['session_s'] / 60:.0f} min in ({Path(at.get('path', '')).name}). "
+                   "Resume it?"):
+            found = None
     engine = Engine(playlist, out, clock=clock, durations=durations, seed=seed,
                     settings=settings, log_dir=log_dir or default_log_dir(),
-                    warnings=tuple(warnings))
+                    warnings=tuple(warnings), checkpoint_path=checkpoint_path, resume=found)
     if start_thread:
         engine.start_thread()
     return engine

@@ -18,7 +18,8 @@ from pathlib import Path
 from soundscape.engine.commands import Action, Command
 from soundscape.engine.state import ENDED, PAUSED, State
 from soundscape.plan import format_clock
-from soundscape.session import open_session
+from soundscape.engine import checkpoint
+from soundscape.session import RESUME_CHOICES, open_session
 
 COMMAND = "play"
 HELP = "play a session headless in the terminal"
@@ -32,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
     parser.add_argument("--log-dir", type=Path, help="where to write the session log")
     parser.add_argument("--seed", type=int, help="seed for shuffled phases (as in `plan --seed`)")
+    parser.add_argument("--resume", choices=RESUME_CHOICES, default="auto",
+                        help="carry on an unfinished session of this playlist (default: auto)")
 
 
 def status_line(state: State) -> str:
@@ -87,13 +90,16 @@ def _cbreak(stream):
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = open_session(args.playlist, output=args.output, device=args.device,
-                          log_dir=args.log_dir, seed=args.seed)
     interactive = sys.stdin.isatty()
+    engine = open_session(args.playlist, output=args.output, device=args.device,
+                          log_dir=args.log_dir, seed=args.seed, resume=args.resume,
+                          checkpoint_path=checkpoint.default_path(),
+                          ask=_ask if interactive else None)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
-        engine.submit(Command(Action.START, by="terminal", source="terminal"))
+        if not engine.resumed:
+            engine.submit(Command(Action.START, by="terminal", source="terminal"))
         print(f"{engine.playlist.title}: session log {engine.log_path}", file=sys.stderr)
         if interactive:
             print(KEYS, file=sys.stderr)
@@ -110,9 +116,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask(question: str) -> bool:
+    answer = input(f"{question} [Y/n] ").strip().lower()
+    return answer in ("", "y", "yes")
+
+
 def _loop(engine, stopping, *, interactive: bool) -> None:
     armed, message = "", ""
     revision = 0
+    shown = None
     while not stopping:
         state = engine.wait_for_change(revision, 0.5)
         revision = state.revision
@@ -120,6 +132,11 @@ def _loop(engine, stopping, *, interactive: bool) -> None:
         if sys.stdout.isatty():
             sys.stdout.write("\r\x1b[2K" + line[: 200])
             sys.stdout.flush()
+        else:  # a log-friendly line whenever the phase or track changes
+            key = (state.status, state.phase and state.phase.name, state.track and state.track.path)
+            if key != shown and state.status != ENDED:
+                shown = key
+                print(line, flush=True)
         if state.status == ENDED:
             print() if sys.stdout.isatty() else print(line)
             return

@@ -56,6 +56,7 @@ class SessionCore:
         self.end_at: float | None = None
         self.paused_at: float | None = None
         self.pause_decks_at: float | None = None
+        self.decks_paused_at: float | None = None
         self.phase_faded: set[int] = set()
         self.failed_beds: set[Path] = set()
         self.warnings: list[str] = []
@@ -65,6 +66,7 @@ class SessionCore:
         self.booster_index = (names.index(medicine.booster_phase)
                               if medicine and medicine.booster_phase in names else None)
         self.dosed_at: float | None = None
+        self.pending_track: tuple | None = None  # (slot, position_s) to start on resume
         self.boosters: list[float] = []
         self._deck_count = 0
         self._due: list[float] = []
@@ -118,16 +120,18 @@ class SessionCore:
 
     # ----------------------------------------------------------------- starting voices
 
-    def _start_track(self, s: float, slot, fade_in_s: float) -> Voice:
+    def _start_track(self, s: float, slot, fade_in_s: float, position_s: float | None = None) -> Voice:
+        """Start a slot now; ``position_s`` (a resume) starts it part-way through the file."""
         track = slot.track
         index = self.timeline.index
-        voice = Voice(self._new_deck("music"), "music", track.path, track.title, index, s,
+        into_s = 0.0 if position_s is None else max(0.0, position_s - track.start_s)
+        voice = Voice(self._new_deck("music"), "music", track.path, track.title, index, s - into_s,
                       self._track_length(track), Envelope(s, s + fade_in_s) if fade_in_s > 0
                       else Envelope(), gain_db_to_gain(track.gain_db), track.start_s,
                       self.timeline.taken(index) - 1, slot.repeat)
         self.music.append(voice)
         try:
-            voice.deck.load(track.path, track.start_s, self._voice_gain(voice, s))
+            voice.deck.load(track.path, track.start_s + into_s, self._voice_gain(voice, s))
             voice.deck.play()
         except Exception as exc:  # noqa: BLE001 - a deck that cannot load is a failed track
             voice.failed = True
@@ -224,10 +228,16 @@ class SessionCore:
         self.pause_decks_at = s + self.settings.pause_fade_s + self.output.latency_s
 
     def _do_resume(self, cmd, s):
-        dt = s - (self.paused_at or s)
+        # The decks stood still only from when they were paused (after the fade), not from the tap.
+        dt = 0.0 if self.decks_paused_at is None else s - self.decks_paused_at
+        self.decks_paused_at = None
         self.status = PLAYING
         self.locked = False
         self.paused_at = self.pause_decks_at = None
+        if self.pending_track is not None:
+            slot, position_s = self.pending_track
+            self.pending_track = None
+            self._start_track(s, slot, 0.0, position_s)
         for voice in self.music:
             if not voice.released:
                 voice.shift(dt)
@@ -413,6 +423,7 @@ class SessionCore:
                 if not voice.released:
                     voice.deck.pause()
             self.pause_decks_at = None
+            self.decks_paused_at = s
         if not self.waiting and s >= self.timeline.end_s():
             if self.timeline.index >= len(self.playlist.phases) - 1:
                 self._begin_end(s, AMBIENCE_CHANGE_S, "end")
@@ -553,6 +564,73 @@ class SessionCore:
                 voice.release()
         self.music = [v for v in self.music if not v.released]
         self.beds = [v for v in self.beds if not v.released]
+
+    # ----------------------------------------------------------------- checkpoints
+
+    def checkpoint(self, s: float) -> dict:
+        """Everything needed to carry on after a crash (see checkpoint.py and restore)."""
+        cur = self.current()
+        track = None
+        if cur is not None and not cur.failed:
+            heard_s = s if self.decks_paused_at is None else self.decks_paused_at
+            track = {"path": str(cur.path), "position_s": round(cur.position_s(heard_s), 3),
+                     "phase_index": cur.phase_index}
+        elif self.pending_track is not None:
+            slot, position_s = self.pending_track
+            track = {"path": str(slot.track.path), "position_s": position_s,
+                     "phase_index": self.timeline.index}
+        t = self.timeline
+        return {
+            "status": self.status, "session_s": round(s, 3), "index": t.index,
+            "ends": t.ends, "starts": t.starts,
+            "taken": {str(k): v for k, v in t.taken_counts().items()},
+            "track": track, "held": self.held, "hushed": self.hushed,
+            "level_override": self.level_override, "dosed_at": self.dosed_at,
+            "boosters": self.boosters, "warnings": self.warnings,
+        }
+
+    def restore(self, data: dict, s: float) -> None:
+        """Carry on from a checkpoint at session time ``s``: same phase and track, from silence.
+
+        The session clock includes the time the room was down (the medicine went on), so phase
+        ends stay where they were; the track resumes where it was heard last, fading in at the
+        room's rise limit.
+        """
+        t = self.timeline
+        t.ends = [float(x) for x in data["ends"]]
+        t.starts = [None if x is None else float(x) for x in data["starts"]]
+        t.index, t.started = int(data["index"]), True
+        taken = {int(k): int(v) for k, v in data.get("taken", {}).items()}
+        track = data.get("track")
+        resume_current = track is not None and track.get("phase_index") == t.index
+        for index, count in taken.items():
+            skip = count - 1 if (index == t.index and resume_current) else count
+            for _ in range(max(0, skip)):
+                if t.peek(index) is None:
+                    break
+                t.next_slot(index)
+        self.held, self.hushed = bool(data.get("held")), bool(data.get("hushed"))
+        self.level_override = data.get("level_override")
+        self.dosed_at = data.get("dosed_at")
+        self.boosters = list(data.get("boosters", []))
+        self.warnings = list(data.get("warnings", []))[-10:]
+        self.status = PLAYING if data.get("status") == PLAYING else PAUSED
+        self.master = steady(SILENT_DB, s)
+        self.bed_master = ramp_to(steady(SILENT_DB, s), s, 0.0, rise_db_per_s=self.settings.rise_db_per_s,
+                                  fall_db_per_s=self.settings.fall_db_per_s)
+        slot = None
+        if resume_current and t.peek(t.index) is not None:
+            if str(t.peek(t.index).track.path) == track["path"]:
+                slot = t.next_slot(t.index)
+        if self.status == PAUSED:
+            self.paused_at = s
+            self.locked = True
+            if slot is not None:
+                self.pending_track = (slot, float(track["position_s"]))
+            return
+        self._retarget(s)
+        if slot is not None:
+            self._start_track(s, slot, 0.0, float(track["position_s"]))
 
     # ----------------------------------------------------------------- timing
 

@@ -11,22 +11,25 @@ from __future__ import annotations
 import queue
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from soundscape.engine import checkpoint
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.commands import Action, Command, CommandResult
 from soundscape.engine.core import SessionCore
 from soundscape.engine.deck import DeckEvent
 from soundscape.engine.sessionlog import SessionLog, session_id_for
 from soundscape.engine.settings import RoomSettings
-from soundscape.engine.state import ENDED, READY, NextTrack, PhaseInfo, PhaseSlot, State, TrackInfo
+from soundscape.engine.state import ENDED, PAUSED, PLAYING, READY, NextTrack, PhaseInfo, PhaseSlot, State, TrackInfo
 from soundscape.plan import make_plan
 from soundscape.playlist.model import Playlist
 
 HEALTH_EVERY_S = 1.0
 REFRESH_EVERY_S = 1.0  # a new snapshot at least this often while playing (positions move)
-LEVEL_REFRESH_S = 0.25  # while the level slews, new snapshots at most this often
+LEVEL_REFRESH_S = 0.25
+CHECKPOINT_EVERY_S = 1.0  # while the level slews, new snapshots at most this often
 
 
 @dataclass
@@ -41,20 +44,27 @@ class Engine:
     def __init__(self, playlist: Playlist, output, *, clock: Clock | None = None,
                  durations: dict | None = None, seed: int | None = None,
                  settings: RoomSettings | None = None, log_dir: Path | None = None,
-                 warnings: tuple[str, ...] = ()):
+                 warnings: tuple[str, ...] = (), checkpoint_path: Path | None = None,
+                 resume: dict | None = None):
         self.clock = clock or RealClock()
         self.output = output
         self.playlist = playlist
+        self.settings = settings or RoomSettings()
+        self.checkpoint_path = checkpoint_path
+        self.resumed = resume is not None
+        if resume is not None:
+            seed = int(resume["seed"])
         self.seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
-        durations = dict(durations or {})
-        self.plan = make_plan(playlist, durations, self.seed)
-        self.session_id = session_id_for(playlist.title, self.clock.wall())
-        self.log_path = Path(log_dir) / f"{self.session_id}.jsonl" if log_dir else None
-        self._log = SessionLog(self.log_path)
-        self.core = SessionCore(playlist, output, durations, seed=self.seed,
-                                settings=settings or RoomSettings(), log=self._write)
-        self.core.timeline.plan = self.plan
-        self.core.notify = self._on_deck_event
+        self.durations = dict(durations or {})
+        self.plan = make_plan(playlist, self.durations, self.seed)
+        if resume is not None:
+            self.session_id = resume["session_id"]
+            self.log_path = Path(resume["log_path"]) if resume.get("log_path") else None
+        else:
+            self.session_id = session_id_for(playlist.title, self.clock.wall())
+            self.log_path = Path(log_dir) / f"{self.session_id}.jsonl" if log_dir else None
+        self._log = SessionLog(self.log_path, append=resume is not None)
+        self.core = self._new_core()
         self._t0 = self.clock.now()
         self._queue: queue.Queue = queue.Queue()
         self._cond = threading.Condition()
@@ -65,14 +75,81 @@ class Engine:
         self._last_publish = -1e9
         self._signature = None
         self._level_shown = None
-        self._write("session_open", playlist=str(playlist.path), title=playlist.title,
-                    seed=self.seed, output=getattr(output, "name", "?"),
-                    planned_total_s=round(self.plan.total_s, 3))
+        self._next_checkpoint = 0.0
+        self._last_checkpoint: dict | None = None
+        if resume is not None:
+            self._resume_from(resume)
+        else:
+            self._write("session_open", playlist=str(playlist.path), title=playlist.title,
+                        seed=self.seed, output=getattr(output, "name", "?"),
+                        planned_total_s=round(self.plan.total_s, 3))
         for message in warnings:
             self.core.warn(None, message)
         if self._log.write_error:
             self.core.warn(None, self._log.write_error)
         self._state = self._build_state(1)
+
+    def _new_core(self) -> SessionCore:
+        core = SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
+                           settings=self.settings, log=self._write)
+        core.timeline.plan = self.plan
+        core.notify = self._on_deck_event
+        return core
+
+    # ------------------------------------------------------------------ checkpoints and resume
+
+    def _checkpoint_data(self) -> dict:
+        data = self.core.checkpoint(self.session_s())
+        data.update(version=checkpoint.VERSION, session_id=self.session_id, seed=self.seed,
+                    playlist=str(Path(self.playlist.path).resolve()), wall_epoch=time.time(),
+                    log_path=str(self.log_path) if self.log_path else None)
+        return data
+
+    def _save_checkpoint(self, force: bool = False) -> None:
+        """At least once a second while a session runs; cleared when it ends."""
+        now = self.clock.now()
+        if not force and now < self._next_checkpoint:
+            return
+        self._next_checkpoint = now + CHECKPOINT_EVERY_S
+        if self.core.status in (PLAYING, PAUSED):
+            self._last_checkpoint = self._checkpoint_data()
+            if self.checkpoint_path is not None:
+                try:
+                    checkpoint.write(self.checkpoint_path, self._last_checkpoint)
+                except OSError as exc:
+                    if not self._checkpoint_warned:
+                        self._checkpoint_warned = True
+                        self.core.warn(None, f"cannot save the checkpoint: {exc.strerror}")
+        elif self.core.status == ENDED and self.checkpoint_path is not None:
+            checkpoint.clear(self.checkpoint_path)
+
+    _checkpoint_warned = False
+
+    def _resume_from(self, data: dict) -> None:
+        """Carry on an interrupted session: the downtime counts on the session clock."""
+        downtime_s = max(0.0, time.time() - float(data["wall_epoch"]))
+        s = float(data["session_s"]) + downtime_s
+        self._t0 = self.clock.now() - s
+        self.core.status = PLAYING  # so the session clock runs from here
+        self.core.restore(data, s)
+        self._write("resumed", downtime_s=round(downtime_s, 3), from_s=data["session_s"],
+                    phase=self.core.phase.name, track=(data.get("track") or {}).get("path"))
+        self.core.warn(None, f"resumed after an interruption of {downtime_s:.0f} s")
+
+    def _recover(self, error: BaseException) -> None:
+        """The engine thread's loop failed outright: rebuild the core from the last checkpoint."""
+        data = self._last_checkpoint
+        for voice in self.core.music + self.core.beds:
+            try:
+                voice.release()
+            except Exception:  # noqa: BLE001 - the deck may be what failed
+                pass
+        self.core = self._new_core()
+        self._write("engine_restart", error=f"{type(error).__name__}: {error}")
+        if data is not None:
+            self.core.status = PLAYING
+            self.core.restore(data, self.session_s())
+        self.core.warn(None, f"the engine restarted after an internal error ({type(error).__name__})")
 
     # ------------------------------------------------------------------ time and log
 
@@ -102,6 +179,7 @@ class Engine:
                     by=command.by, source=command.source, ok=result.ok, reason=result.reason)
         self._tick()
         self._publish(force=True)
+        self._save_checkpoint(force=True)
         return result
 
     def _tick(self) -> float:
@@ -154,7 +232,7 @@ class Engine:
             next_track=next_track, level=core.level_now(s), level_target=target,
             hushed=core.hushed, session_elapsed_s=round(s, 2), warnings=tuple(core.warnings),
             output=getattr(self.output, "name", ""), ending=bool(core.ending),
-            medicine=self._medicine_info(),
+            medicine=self._medicine_info(), resumed=self.resumed,
             extras={"seed": self.seed, "output_ok": self._output_ok,
                     "ceiling": core.settings.ceiling_pct, "log": str(self.log_path or "")},
         )
@@ -224,6 +302,7 @@ class Engine:
             self._drain()
             wait = self._tick()
             self._publish()
+            self._save_checkpoint()
             now = self.clock.now()
             if now >= end:
                 return
@@ -252,6 +331,16 @@ class Engine:
         self._thread.start()
 
     def _run(self) -> None:
+        """The engine thread, supervised: if its loop fails outright it restarts from the checkpoint."""
+        while self._running:
+            try:
+                self._loop()
+            except BaseException as exc:  # noqa: BLE001 - supervise: never leave the room silent
+                if not self._running:
+                    return
+                self._recover(exc)
+
+    def _loop(self) -> None:
         wait = 0.0
         while self._running:
             try:
@@ -260,10 +349,11 @@ class Engine:
                 self._drain()
             except queue.Empty:
                 pass
-            except Exception as exc:  # noqa: BLE001 - the thread must not die
+            except Exception as exc:  # noqa: BLE001 - a failing command must not stop the music
                 self.core.warn(None, f"internal error: {type(exc).__name__}: {exc}")
             wait = self._tick()
             self._publish()
+            self._save_checkpoint()
 
     def shutdown(self, fade: bool = True, timeout_s: float = 10.0) -> None:
         """Quiet the room (a 3 s fade unless ``fade`` is False), stop the thread, close the log."""
@@ -279,5 +369,7 @@ class Engine:
             self._thread = None
         for voice in self.core.music + self.core.beds:
             voice.release()
+        if self.core.status == ENDED and self.checkpoint_path is not None:
+            checkpoint.clear(self.checkpoint_path)
         self._log.close()
         self.output.close()

@@ -22,7 +22,7 @@ def level_to_db(level_pct: float) -> float:
 
 
 def db_to_level(db: float) -> float:
-    if db <= SILENT_DB:
+    if db <= SILENT_DB + 0.05:  # the floor itself is shown as 0, not as the cubic scale's 10
         return 0.0
     return 100.0 * 10 ** (db / 60.0)
 

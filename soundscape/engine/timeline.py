@@ -89,6 +89,9 @@ class Timeline:
     def taken(self, index: int) -> int:
         return self._taken[index]
 
+    def taken_counts(self) -> dict[int, int]:
+        return dict(self._taken)
+
     # -- the plan, for planned-vs-actual in the log
     def planned_start(self, index: int) -> float | None:
         if self.plan is None:

@@ -1,0 +1,70 @@
+"""Checkpoints: where the session is, written atomically every second, so a crash resumes softly.
+
+One checkpoint per machine (one room), in ``$XDG_STATE_HOME/soundscape`` (``~/.local/state``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+VERSION = 1
+MAX_AGE_S = 6 * 3600  # an unfinished session older than this is not resumed
+
+
+def state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "soundscape"
+
+
+def default_path() -> Path:
+    return state_dir() / "checkpoint.json"
+
+
+def write(path: Path, data: dict) -> None:
+    """Write atomically: a reader (or a crash) sees the old checkpoint or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def read(path: Path) -> dict | None:
+    """The checkpoint, or None when there is none or it cannot be used."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        return None
+    return data
+
+
+def resumable(data: dict | None, playlist_path: Path, now_epoch: float | None = None) -> bool:
+    """An unfinished session of this playlist, interrupted in the last hours."""
+    if not data or data.get("status") not in ("playing", "paused"):
+        return False
+    age = (now_epoch or time.time()) - float(data.get("wall_epoch", 0))
+    if not 0 <= age <= MAX_AGE_S:
+        return False
+    return str(Path(playlist_path).resolve()) == data.get("playlist")
+
+
+def clear(path: Path) -> None:
+    try:
+        Path(path).unlink()
+    except FileNotFoundError:
+        pass
