@@ -76,7 +76,7 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
-def _syntax_error(exc: yaml.YAMLError, text: str, report: Report) -> None:
+def _syntax_error(exc: yaml.YAMLError, text: str, report: Report, what: str) -> None:
     if _tab_lines(text, report):
         return  # the tab is the cause; the parser's own words would only confuse
     if isinstance(exc, yaml.reader.ReaderError):
@@ -90,12 +90,12 @@ def _syntax_error(exc: yaml.YAMLError, text: str, report: Report) -> None:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     message = getattr(exc, "problem", None) or str(exc)
     if getattr(exc, "context", None) == "expected a single document in the stream":
-        message = "a playlist file holds one YAML document; remove the '---' line"
+        message = f"a {what} file holds one YAML document; remove the '---' line"
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     report.at(line, col, f"YAML syntax error: {message}")
 
 
-def _refuse_hostile(text: str, report: Report, loader) -> bool:
+def _refuse_hostile(text: str, report: Report, loader, what: str) -> bool:
     """One pass over parser events: anchors, aliases and non-standard tags are refused."""
     found = False
     depth = 0
@@ -105,7 +105,7 @@ def _refuse_hostile(text: str, report: Report, loader) -> bool:
             depth += 1
             if depth > MAX_DEPTH:  # composing is recursive: refuse before it overflows
                 report.at(mark.line + 1, mark.column + 1,
-                          f"nested more than {MAX_DEPTH} levels deep; is it a playlist?")
+                          f"nested more than {MAX_DEPTH} levels deep; is it a {what}?")
                 return True
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
@@ -120,28 +120,33 @@ def _refuse_hostile(text: str, report: Report, loader) -> bool:
     return found
 
 
-def read_nodes(data: bytes, report: Report) -> Node | None:
-    """The document's root node, or None with the reasons in ``report``."""
+def read_nodes(data: bytes, report: Report, what: str = "playlist",
+               empty_ok: bool = False) -> Node | None:
+    """The document's root node, or None with the reasons in ``report``.
+
+    ``what`` names the kind of file in messages; with ``empty_ok`` an empty document (or one of
+    comments only) is None without a problem, for files whose keys are all optional.
+    """
     if len(data) > MAX_BYTES:
-        report.at(1, 1, f"file is larger than 1 MB ({len(data)} bytes); is it a playlist?")
+        report.at(1, 1, f"file is larger than 1 MB ({len(data)} bytes); is it a {what}?")
         return None
     text = _decode(data, report)
     if text is None:
         return None
     try:
-        if _refuse_hostile(text, report, _FAST_LOADER):
+        if _refuse_hostile(text, report, _FAST_LOADER, what):
             return None
         root = yaml.compose(text, Loader=_FAST_LOADER)
     except yaml.YAMLError as exc:
         if _FAST_LOADER is not yaml.SafeLoader:  # same words with or without libyaml
             try:
-                _refuse_hostile(text, Report(report.path), yaml.SafeLoader)
+                _refuse_hostile(text, Report(report.path), yaml.SafeLoader, what)
                 yaml.compose(text, Loader=yaml.SafeLoader)
             except yaml.YAMLError as python_exc:
                 exc = python_exc
-        _syntax_error(exc, text, report)
+        _syntax_error(exc, text, report, what)
         return None
-    if root is None:
+    if root is None and not empty_ok:
         report.at(1, 1, "file is empty; a playlist needs at least a title and phases")
     return root
 

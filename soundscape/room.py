@@ -1,0 +1,204 @@
+"""The room config file: the output, the safety limits and the defaults one room always plays with.
+
+A playlist says what a session should sound like; the room file says what this room may never do
+(a ceiling, how fast the level may rise) and where the sound goes. It is read with the playlist's
+node readers, so its mistakes are located and worded the same way, and refused before a session.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from yaml.nodes import Node
+
+from soundscape.engine.settings import RoomSettings
+from soundscape.errors import PlaylistError, Problem, SoundscapeError
+from soundscape.playlist import values
+from soundscape.playlist.readers import ValueReader
+from soundscape.playlist.yamlnodes import (
+    MAX_BYTES, NULL_TAG, Report, is_bare, mapping, read_nodes, scalar, text)
+
+OUTPUTS = ("auto", "pulse", "alsa", "none")
+ROOM_KEYS = ("output", "device", "ceiling", "rise_rate", "fall_rate", "hush_level", "pause_fade",
+             "stop_fade", "fade_out", "extend", "port", "log_dir", "loudness_target")
+RATE_PATTERN = r"^\d+(?:\.\d+)? ?dB/s$"
+LOUDNESS_PATTERN = r"^-\d+(?:\.\d+)? ?LUFS$"
+MIN_LOUDNESS_LUFS = -70.0
+
+
+@dataclass(frozen=True)
+class Room:
+    """The values a room file sets; None for every key it leaves out (the defaults apply)."""
+
+    path: Path | None = None  # the file, absolute; None when no file was read
+    output: str | None = None
+    device: str | None = None
+    ceiling_pct: float | None = None
+    rise_db_per_s: float | None = None
+    fall_db_per_s: float | None = None
+    hush_pct: float | None = None
+    pause_fade_s: float | None = None
+    stop_fade_s: float | None = None
+    fade_out_s: float | None = None
+    extend_min: float | None = None
+    port: int | None = None
+    log_dir: Path | None = None  # absolute: ~ expanded, relative to the room file's folder
+    loudness_target_lufs: float | None = None
+
+    def settings(self) -> RoomSettings:
+        """The engine's safety settings: this room's values over RoomSettings' defaults."""
+        given = {
+            "ceiling_pct": self.ceiling_pct, "rise_db_per_s": self.rise_db_per_s,
+            "fall_db_per_s": self.fall_db_per_s, "hush_pct": self.hush_pct,
+            "pause_fade_s": self.pause_fade_s, "stop_fade_s": self.stop_fade_s,
+            "fade_out_default_s": self.fade_out_s, "extend_default_min": self.extend_min,
+        }
+        return RoomSettings(**{k: v for k, v in given.items() if v is not None})
+
+
+def default_room_path() -> Path:
+    """``$XDG_CONFIG_HOME/soundscape/room.yaml`` (``~/.config`` when the variable is unset)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "soundscape" / "room.yaml"
+
+
+class _RoomReader:
+    """Reads each key of the room mapping; each read returns None after reporting a problem."""
+
+    def __init__(self, path: Path, report: Report):
+        self.folder = path.parent
+        self.report = report
+        self.read = ValueReader(report)
+
+    def _pattern(self, node: Node, what: str, pattern: str, example: str) -> float | None:
+        node = scalar(node, what, self.report)
+        if node is None:
+            return None
+        if is_bare(node) or not re.match(pattern, node.value):
+            self.report.error(node, f"{what} must look like {example}, "
+                                    f"not {values.shown(node.value, not is_bare(node))}")
+            return None
+        return float(re.match(r"^-?\d+(?:\.\d+)?", node.value).group(0))
+
+    def rate(self, node: Node, what: str) -> float | None:
+        rate = self._pattern(node, what, RATE_PATTERN, "6dB/s")
+        if rate is not None and rate <= 0:
+            self.report.error(node, f"{what} must be faster than 0dB/s")
+            return None
+        return rate
+
+    def ceiling(self, node: Node) -> float | None:
+        level = self.read.level(node, "ceiling")
+        if level is not None and level <= 0:
+            self.report.error(node, "ceiling must be above 0%, or nothing would ever be heard")
+            return None
+        return level
+
+    def port(self, node: Node) -> int | None:
+        node = scalar(node, "port", self.report)
+        if node is None:
+            return None
+        if not (is_bare(node) and re.match(r"^\d{1,5}$", node.value)
+                and 1 <= int(node.value) <= 65535):
+            self.report.error(node, f"port must be a number 1-65535, "
+                                    f"not {values.shown(node.value, not is_bare(node))}")
+            return None
+        return int(node.value)
+
+    def loudness(self, node: Node) -> float | None:
+        target = self._pattern(node, "loudness_target", LOUDNESS_PATTERN, "-23LUFS")
+        if target is not None and target < MIN_LOUDNESS_LUFS:
+            self.report.error(node, f"loudness_target must be between -70LUFS and 0LUFS, "
+                                    f"not {node.value}")
+            return None
+        return target
+
+    def folder_path(self, node: Node, what: str) -> Path | None:
+        written = text(node, what, self.report)
+        if written is None:
+            return None
+        return Path(os.path.normpath(os.path.join(self.folder, os.path.expanduser(written))))
+
+    def read_all(self, items: dict) -> dict[str, object]:
+        """Room field name -> value, for every key set and valid."""
+        read = self.read
+        readers = {
+            "output": ("output", lambda n: read.choice(n, "output", OUTPUTS)),
+            "device": ("device", lambda n: text(n, "device", self.report)),
+            "ceiling": ("ceiling_pct", self.ceiling),
+            "rise_rate": ("rise_db_per_s", lambda n: self.rate(n, "rise_rate")),
+            "fall_rate": ("fall_db_per_s", lambda n: self.rate(n, "fall_rate")),
+            "hush_level": ("hush_pct", lambda n: read.level(n, "hush_level")),
+            "pause_fade": ("pause_fade_s", lambda n: read.duration(n, "pause_fade")),
+            "stop_fade": ("stop_fade_s", lambda n: read.duration(n, "stop_fade")),
+            "fade_out": ("fade_out_s", lambda n: read.duration(n, "fade_out", positive=True)),
+            "extend": ("extend_min", lambda n: self._minutes(n)),
+            "port": ("port", self.port),
+            "log_dir": ("log_dir", lambda n: self.folder_path(n, "log_dir")),
+            "loudness_target": ("loudness_target_lufs", self.loudness),
+        }
+        out = {}
+        for key, (field, read_value) in readers.items():
+            if key in items:
+                value = read_value(items[key][1])
+                if value is not None:
+                    out[field] = value
+        return out
+
+    def _minutes(self, node: Node) -> float | None:
+        seconds = self.read.duration(node, "extend", positive=True)
+        return None if seconds is None else seconds / 60.0
+
+
+def check_room(path: str | os.PathLike) -> tuple[Room | None, list[Problem]]:
+    """Read one room file: (Room or None, sorted problems). ``path`` is shown as given."""
+    shown = os.fspath(path)
+    report = Report(shown)
+    try:
+        size = os.stat(shown).st_size
+        if size > MAX_BYTES:
+            report.at(1, 1, f"file is larger than 1 MB ({size} bytes); is it a room config?")
+            return None, report.problems
+        with open(shown, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise SoundscapeError(f"no such room config: {shown}") from None
+    except IsADirectoryError:
+        raise SoundscapeError(f"{shown} is a folder, not a room config file") from None
+    except OSError as exc:
+        raise SoundscapeError(f"cannot read {shown}: {exc.strerror}") from None
+    root = read_nodes(data, report, what="room config", empty_ok=True)
+    full = Path(os.path.abspath(shown))
+    if report.has_errors:
+        return None, sorted(report.problems)
+    if root is None or root.tag == NULL_TAG:  # "~" or "---" alone: nothing set
+        return Room(path=full), sorted(report.problems)
+    items = mapping(root, ROOM_KEYS, "the room config", report)
+    if items is None:
+        return None, sorted(report.problems)
+    found = _RoomReader(full, report).read_all(items)
+    if report.has_errors:
+        return None, sorted(report.problems)
+    return Room(path=full, **found), sorted(report.problems)
+
+
+def load_room(path: str | os.PathLike | None = None) -> Room:
+    """The room config at ``path``; without a path, the default file if it exists, else Room().
+
+    Raises PlaylistError (every located problem) for a file with mistakes, and SoundscapeError
+    for a named file that cannot be read: a room whose limits were not read must not play.
+    """
+    if path is None:
+        default = default_room_path()
+        if not default.is_file():
+            return Room()
+        path = default
+    room, problems = check_room(path)
+    errors = [p for p in problems if p.severity == "error"]
+    if room is None or errors:
+        raise PlaylistError(errors)
+    return room
+
