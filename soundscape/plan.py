@@ -146,6 +146,8 @@ def make_plan(playlist: Playlist, durations: dict, seed: int = 0) -> Plan:
             silence_s = 0.0
         elif phase.tracks and music_end_s < end_s:
             silence_s = end_s - music_end_s
+            if index == last_index and tracks:  # nothing crossfades in: silence from the last end
+                silence_s = max(0.0, end_s - (tracks[-1].start_s + tracks[-1].duration_s))
         # Phase boundaries stay on the session clock: `silence` ends a phase early and `finish`
         # late, moving only the boundary with the next phase, never the ones after it.
         boundary_s = music_end_s if (phase.tracks and index < last_index) else end_s

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from soundscape import library
@@ -40,8 +41,10 @@ def render(playlist, plan) -> str:
             lines.append(f"  +{format_clock(track.start_s):>7}  {format_clock(track.duration_s):>7}  "
                          f"{track.title}{marks}")
         if planned.silence_s > 0.5:
-            lines.append(f"  {'':>8}  {format_clock(planned.silence_s):>7}  "
-                         "[no music left: the next phase begins early]")
+            last = planned is plan.phases[-1]
+            what = "[silence until the session ends]" if last else \
+                "[no music left: the next phase begins early]"
+            lines.append(f"  {'':>8}  {format_clock(planned.silence_s):>7}  {what}")
         if planned.overrun_s > 0.5:
             lines.append(f"  {'':>8}  {'':>7}  [last track plays {format_clock(planned.overrun_s)} "
                          "past the phase's end]")
@@ -60,5 +63,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(render(playlist, plan), end="")
     for problem in plan_problems(playlist, plan):
-        print(problem)
+        print(dataclasses.replace(problem, path=str(args.playlist)))
     return 0
