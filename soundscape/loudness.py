@@ -1,0 +1,339 @@
+"""Track loudness (EBU R128 / ITU-R BS.1770-4) and true peak, the gains that even it out, and jumps.
+
+Tracks from different albums differ by 10 dB or more, and a participant lying in eyeshades can be
+startled by a loud one. ``measure`` gives each file's integrated loudness and true peak (cached
+beside the tracks, see ``loudness_cache``); ``normalisation_gain_db`` turns them into a gain that
+brings a track to a common target without ever pushing its peaks past a ceiling; and
+``loudness_problems`` warns where consecutive tracks of a plan jump in loudness.
+
+Files are decoded in blocks, so memory stays bounded for hour-long ambience beds: the K-weighting
+filters (pyloudnorm's, at the file's own rate) run with their state carried from block to block,
+each 100 ms contributes one energy sum, and the BS.1770 gating over 400 ms blocks (75 % overlap)
+runs on those sums at the end: 12,000 numbers for a 20-minute track instead of 100 million samples.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from soundscape.errors import Problem
+from soundscape.loudness_cache import FolderCache
+
+TARGET_LUFS = -23.0  # EBU R128 programme target
+PEAK_CEILING_DBTP = -1.0  # EBU R128 maximum true peak
+MIN_GAIN_DB, MAX_GAIN_DB = -30.0, 12.0  # the range a track's gain_db may take
+JUMP_LU = 3.0  # consecutive tracks further apart than this are reported
+
+BLOCK_FRAMES = 65536  # frames decoded at a time (about 1.5 s at 44.1 kHz)
+# Formats libVLC plays that libsndfile cannot decode (it reads WAV, FLAC, Ogg, Opus, MP3, AIFF).
+UNSUPPORTED_EXTENSIONS = (".m4a", ".aac", ".wma")
+# BS.1770-4 channel weights in WAV/SMPTE order; mono counts twice (see _channel_weights).
+_WEIGHTS = {2: (1.0, 1.0), 3: (1.0, 1.0, 1.0), 4: (1.0, 1.0, 1.41, 1.41),
+            5: (1.0, 1.0, 1.0, 1.41, 1.41), 6: (1.0, 1.0, 1.0, 0.0, 1.41, 1.41)}
+_ABSOLUTE_GATE_LUFS = -70.0
+_RELATIVE_GATE_LU = -10.0
+# pyloudnorm's "DeMan" filters are BS.1770's own K-weighting (its 48 kHz coefficients exactly,
+# derived for other rates); its "K-weighting" class approximates them and reads 0.035 LU low.
+FILTER = "DeMan"
+_OVERSAMPLE = 4
+_TP_CONTEXT = 32  # input frames either side a 4x interpolated sample depends on (filter: 10)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One file's loudness, or why it has none (``error`` is then set and the numbers are None)."""
+
+    lufs: float | None
+    true_peak_dbtp: float | None
+    error: str | None = None
+
+
+class MeasureError(Exception):
+    """A file that cannot be measured; the message is the reason shown to the user."""
+
+
+def _channel_weights(channels: int, dual_mono: bool = True) -> np.ndarray:
+    """BS.1770 weights per channel.
+
+    A mono file is measured as dual mono (weight 2, i.e. +3.01 dB over BS.1770's single channel):
+    it is played on both speakers of the room, so it is heard as loud as a stereo file carrying
+    the same signal in both channels, and must be normalised like one.
+    """
+    if channels == 1:
+        return np.array([2.0 if dual_mono else 1.0])
+    if channels not in _WEIGHTS:
+        raise MeasureError(f"{channels} channels (only mono, stereo and up to 5.1 are measured)")
+    return np.array(_WEIGHTS[channels])
+
+
+class GatedLoudness:
+    """Integrated loudness fed block by block: K-weighting, 100 ms energies, gating at the end."""
+
+    def __init__(self, rate: int, channels: int, dual_mono: bool = True):
+        import pyloudnorm
+        self.rate = int(rate)
+        self.weights = _channel_weights(channels, dual_mono)
+        sections = []
+        for stage in pyloudnorm.Meter(self.rate, FILTER)._filters.values():
+            b = np.asarray(stage.b, dtype=float) * stage.passband_gain
+            a = np.asarray(stage.a, dtype=float)
+            sections.append(np.concatenate([b / a[0], a / a[0]]))
+        self.sos = np.array(sections)
+        self.zi = np.zeros((len(self.sos), 2, channels))
+        self.sums: list[float] = []  # weighted energy of each complete 100 ms part
+        self.counts: list[int] = []
+        self.pending = 0.0
+        self.pos = 0  # frames seen
+        self.next_end = self.rate // 10  # frame at which the current 100 ms part ends
+
+    def add(self, block: np.ndarray) -> None:
+        from scipy.signal import sosfilt
+
+        y, self.zi = sosfilt(self.sos, block.astype(np.float64), axis=0, zi=self.zi)
+        power = (y * y) @ self.weights
+        i, n = 0, len(power)
+        while self.next_end - self.pos <= n - i:
+            need = self.next_end - self.pos
+            self.pending += float(power[i:i + need].sum())
+            start = (len(self.sums) * self.rate) // 10
+            self.sums.append(self.pending)
+            self.counts.append(self.next_end - start)
+            self.pending, self.pos, i = 0.0, self.next_end, i + need
+            self.next_end = ((len(self.sums) + 1) * self.rate) // 10
+        self.pending += float(power[i:].sum())
+        self.pos += n - i
+
+    def lufs(self) -> float:
+        """Gated integrated loudness; -inf when every block is below the absolute gate."""
+        if len(self.sums) < 4:
+            raise MeasureError("shorter than one 400 ms measuring block")
+        sums = np.concatenate([[0.0], np.cumsum(self.sums)])
+        counts = np.concatenate([[0], np.cumsum(self.counts)])
+        z = (sums[4:] - sums[:-4]) / (counts[4:] - counts[:-4])  # mean square of each 400 ms block
+        with np.errstate(divide="ignore"):
+            block_lufs = -0.691 + 10.0 * np.log10(z)
+        loud = z[block_lufs > _ABSOLUTE_GATE_LUFS]
+        if not len(loud):
+            return -math.inf
+        relative_gate = -0.691 + 10.0 * math.log10(loud.mean()) + _RELATIVE_GATE_LU
+        gated = z[(block_lufs > _ABSOLUTE_GATE_LUFS) & (block_lufs > relative_gate)]
+        return -0.691 + 10.0 * math.log10(gated.mean())
+
+
+class TruePeak:
+    """BS.1770-4 Annex 2 true peak fed block by block: 4x oversampling, the largest magnitude.
+
+    Each block is interpolated with a little of the audio before and after it, so the result is
+    the same as interpolating the whole file at once.
+    """
+
+    def __init__(self):
+        self.peak = 0.0
+        self.context: np.ndarray | None = None  # frames already measured, kept as context
+        self.held: np.ndarray | None = None  # frames waiting for the audio after them
+
+    def _measure(self, segment: np.ndarray, start: int, stop: int) -> None:
+        from scipy.signal import resample_poly
+
+        if stop <= start:
+            return
+        up = resample_poly(segment, _OVERSAMPLE, 1, axis=0)
+        part = up[_OVERSAMPLE * start:_OVERSAMPLE * stop]
+        self.peak = max(self.peak, float(np.abs(part).max()),
+                        float(np.abs(segment[start:stop]).max()))
+
+    def add(self, block: np.ndarray) -> None:
+        block = block.astype(np.float64)
+        parts = [p for p in (self.context, self.held, block) if p is not None]
+        segment = np.concatenate(parts) if len(parts) > 1 else block
+        start = 0 if self.context is None else len(self.context)
+        if len(segment) - start < 2 * _TP_CONTEXT:
+            self.held = segment[start:]
+            return
+        stop = len(segment) - _TP_CONTEXT
+        self._measure(segment, start, stop)
+        self.context = segment[stop - _TP_CONTEXT:stop]
+        self.held = segment[stop:]
+
+    def dbtp(self) -> float:
+        if self.held is not None and len(self.held):
+            segment = self.held if self.context is None else np.concatenate([self.context, self.held])
+            start = 0 if self.context is None else len(self.context)
+            self._measure(segment, start, len(segment))
+            self.held = None
+        return 20.0 * math.log10(self.peak) if self.peak > 0 else -math.inf
+
+
+def decode_blocks(path: Path, block_frames: int = BLOCK_FRAMES) -> tuple[int, int, Iterator[np.ndarray]]:
+    """Open an audio file with libsndfile: (rate, channels, float32 blocks of shape (n, channels))."""
+    if path.suffix.lower() in UNSUPPORTED_EXTENSIONS:
+        raise MeasureError("format not supported by libsndfile")
+    import soundfile
+
+    try:
+        f = soundfile.SoundFile(path)
+    except Exception as exc:  # noqa: BLE001 - libsndfile reports bad data in several types
+        raise MeasureError(f"libsndfile cannot read it ({_reason(exc)})") from exc
+
+    def blocks() -> Iterator[np.ndarray]:
+        with f:
+            while True:
+                try:
+                    block = f.read(block_frames, dtype="float32", always_2d=True)
+                except Exception as exc:  # noqa: BLE001
+                    raise MeasureError(f"decoding failed ({_reason(exc)})") from exc
+                if not len(block):
+                    return
+                yield block
+
+    return f.samplerate, f.channels, blocks()
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return text.split(": ", 1)[-1] if text.startswith("Error opening") else text
+
+
+def measure_file(path: str | os.PathLike, block_frames: int = BLOCK_FRAMES) -> Measurement:
+    """Decode one file and measure it; a file that cannot be measured says why (never raises)."""
+    try:
+        rate, channels, blocks = decode_blocks(Path(path), block_frames)
+        loudness = GatedLoudness(rate, channels)
+        peak = TruePeak()
+        for block in blocks:
+            loudness.add(block)
+            peak.add(block)
+        lufs = loudness.lufs()
+    except MeasureError as exc:
+        return Measurement(None, None, str(exc))
+    if lufs == -math.inf:
+        return Measurement(None, None, "silent (every 400 ms block is below -70 LUFS)")
+    return Measurement(round(lufs, 2), round(peak.dbtp(), 2))
+
+
+def measure(paths: Iterable[str | os.PathLike],
+            on_result: Callable[[Path, Measurement], None] | None = None) -> dict[Path, Measurement]:
+    """Measure each file, from the cache when it is unchanged; ``on_result`` hears each as it comes.
+
+    Files that do not exist are reported, not cached; files that cannot be decoded are cached with
+    their reason, so a broken file is not decoded again on every run.
+    """
+    caches: dict[str, FolderCache] = {}
+    result: dict[Path, Measurement] = {}
+    try:
+        for original in paths:
+            path = Path(original)
+            found = _measure_cached(path, caches)
+            result[path] = found
+            if on_result is not None:
+                on_result(path, found)
+    finally:
+        for cache in caches.values():
+            cache.save()
+    return result
+
+
+def _measure_cached(path: Path, caches: dict[str, FolderCache]) -> Measurement:
+    absolute = os.path.abspath(path)
+    try:
+        st = os.stat(absolute)
+    except OSError as exc:
+        return Measurement(None, None, f"cannot read it ({exc.strerror or exc})")
+    folder, name = os.path.split(absolute)
+    cache = caches.get(folder)
+    if cache is None:
+        cache = caches[folder] = FolderCache(Path(folder))
+    entry = cache.get(name, st.st_size, st.st_mtime_ns)
+    if entry is not None:
+        return Measurement(entry.get("lufs"), entry.get("true_peak_dbtp"), entry.get("error"))
+    found = measure_file(absolute)
+    cache.put(name, st.st_size, st.st_mtime_ns, found.lufs, found.true_peak_dbtp, found.error)
+    return found
+
+
+def normalisation_gain_db(lufs: float, true_peak_dbtp: float, target_lufs: float = TARGET_LUFS,
+                          peak_ceiling_dbtp: float = PEAK_CEILING_DBTP) -> float:
+    """The gain bringing a track to ``target_lufs``, lowered so its true peak stays under the ceiling.
+
+    A quiet track with loud peaks is raised only as far as its peaks allow (it then plays quieter
+    than the target rather than clipping). The result stays within a track gain's -30..+12 dB.
+    """
+    gain_db = min(target_lufs - lufs, peak_ceiling_dbtp - true_peak_dbtp)
+    return max(MIN_GAIN_DB, min(MAX_GAIN_DB, gain_db))
+
+
+def gains_for(paths: Iterable[str | os.PathLike], target_lufs: float = TARGET_LUFS,
+              peak_ceiling_dbtp: float = PEAK_CEILING_DBTP) -> dict[Path, float]:
+    """Normalisation gain of each file in dB (measuring what the cache lacks); 0.0 when unmeasurable."""
+    gains: dict[Path, float] = {}
+    for path, found in measure(paths).items():
+        if found.lufs is None or found.true_peak_dbtp is None:
+            gains[path] = 0.0
+        else:
+            gains[path] = normalisation_gain_db(found.lufs, found.true_peak_dbtp, target_lufs,
+                                                peak_ceiling_dbtp)
+    return gains
+
+
+def cached_lufs(paths: Iterable[str | os.PathLike]) -> dict[Path, float | None]:
+    """Each file's loudness from the cache only (None when not yet analysed): never decodes.
+
+    For commands that must answer at once (``plan``, ``check``); ``soundscape analyze`` fills it.
+    """
+    caches: dict[str, FolderCache] = {}
+    result: dict[Path, float | None] = {}
+    for original in paths:
+        path = Path(original)
+        absolute = os.path.abspath(path)
+        try:
+            st = os.stat(absolute)
+        except OSError:
+            result[path] = None
+            continue
+        folder, name = os.path.split(absolute)
+        cache = caches.get(folder)
+        if cache is None:
+            cache = caches[folder] = FolderCache(Path(folder))
+        entry = cache.get(name, st.st_size, st.st_mtime_ns)
+        result[path] = entry.get("lufs") if entry is not None else None
+    return result
+
+
+def loudness_problems(playlist, plan, loudness: dict[Path, float | None]) -> list[Problem]:
+    """Warnings where a track is more than 3 LU louder or quieter than the one heard before it.
+
+    Compared as the files would sound without normalisation, each with its own ``gain_db``, in the
+    planned order, across phase boundaries too; each pair is reported once, at the phase of the
+    second track. Tracks whose loudness is unknown are skipped.
+    """
+    problems: list[Problem] = []
+    seen: set = set()
+    previous = None  # (path, heard loudness) of the track before
+    for phase, planned in zip(playlist.phases, plan.phases):
+        gains = {track.path: track.gain_db for track in phase.tracks}
+        for track in planned.tracks:
+            lufs = loudness.get(track.path)
+            if lufs is None:
+                previous = None
+                continue
+            heard = lufs + gains.get(track.path, 0.0)
+            if previous is not None:
+                before_path, before = previous
+                jump = round(heard - before, 1)
+                key = (phase.name, before_path, track.path)
+                if abs(jump) > JUMP_LU and key not in seen:
+                    seen.add(key)
+                    word = "louder" if jump > 0 else "quieter"
+                    problems.append(Problem(
+                        str(playlist.path), phase.where.line, phase.where.col,
+                        f"{track.path.name} is {abs(jump):.1f} LU {word} than {before_path.name} "
+                        "before it (before normalisation)", "warning",
+                    ))
+            previous = (track.path, heard)
+    return problems

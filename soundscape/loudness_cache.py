@@ -1,0 +1,125 @@
+"""The loudness cache: one ``.soundscape-loudness.json`` beside the tracks of each music folder.
+
+Measuring a track decodes all of it (seconds per track), so results are kept. The cache sits in
+the music folder itself, so it travels with the library (a copied or synced folder stays
+analysed), keyed by file name and checked against size and mtime_ns: a changed file is measured
+again, an unchanged one never. A folder that cannot be written (a read-only share, a mounted
+disc) gets its cache under ``$XDG_CACHE_HOME/soundscape/loudness/`` instead, one file per folder
+named by a hash of the folder's absolute path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+CACHE_NAME = ".soundscape-loudness.json"
+_CACHE_VERSION = 1
+# Changes whenever the measurement changes, so old numbers are measured again rather than trusted.
+METHOD = "bs1770-4 k-weighting; mono as dual mono; true peak 4x polyphase"
+
+
+def fallback_dir() -> Path:
+    """Where caches of read-only folders go, following the XDG base directory spec."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "soundscape" / "loudness"
+
+
+def fallback_path(folder: Path) -> Path:
+    """The fallback cache file for one folder: a hash of its absolute path, so names never clash."""
+    digest = hashlib.sha256(os.fsencode(os.path.abspath(folder))).hexdigest()[:24]
+    return fallback_dir() / f"{digest}.json"
+
+
+def _load(path: Path) -> dict:
+    """The cached entries, or an empty dict when the file is missing, unreadable or outdated."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    if (not isinstance(data, dict) or data.get("version") != _CACHE_VERSION
+            or data.get("method") != METHOD):
+        return {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _write(path: Path, folder: Path, files: dict) -> None:
+    """Write atomically (temp file + rename) so a crash or a reader never sees half a cache."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".soundscape-loudness-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"version": _CACHE_VERSION, "method": METHOD,
+                       "folder": os.path.abspath(folder), "files": files},
+                      f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _valid(entry: object, size: int, mtime_ns: int) -> dict | None:
+    if not isinstance(entry, dict):
+        return None
+    if entry.get("size") != size or entry.get("mtime_ns") != mtime_ns:
+        return None
+    for key in ("lufs", "true_peak_dbtp"):
+        if entry.get(key) is not None and not isinstance(entry.get(key), (int, float)):
+            return None
+    if entry.get("error") is not None and not isinstance(entry.get("error"), str):
+        return None
+    return entry
+
+
+class FolderCache:
+    """The cached measurements of one folder: look entries up, add new ones, save once."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.local_path = self.folder / CACHE_NAME
+        self.fallback = fallback_path(self.folder)
+        self._local = _load(self.local_path)
+        self._fallback = _load(self.fallback) if self.fallback.exists() else {}
+        self._new: dict = {}
+
+    def get(self, name: str, size: int, mtime_ns: int) -> dict | None:
+        """The entry for a file unchanged since it was measured, else None."""
+        for files in (self._new, self._fallback, self._local):
+            found = _valid(files.get(name), size, mtime_ns)
+            if found is not None:
+                return found
+        return None
+
+    def put(self, name: str, size: int, mtime_ns: int, lufs, true_peak_dbtp, error) -> None:
+        self._new[name] = {"size": size, "mtime_ns": mtime_ns, "lufs": lufs,
+                           "true_peak_dbtp": true_peak_dbtp, "error": error}
+
+    def save(self) -> Path | None:
+        """Write new entries beside the tracks, else to the fallback; returns where (None: nowhere).
+
+        A cache that cannot be written anywhere only costs time on the next run.
+        """
+        if not self._new:
+            return None
+        try:
+            _write(self.local_path, self.folder, {**self._local, **self._new})
+            self._local.update(self._new)
+            self._new = {}
+            return self.local_path
+        except OSError:
+            pass
+        try:
+            _write(self.fallback, self.folder, {**self._fallback, **self._new})
+            self._fallback.update(self._new)
+            self._new = {}
+            return self.fallback
+        except OSError:
+            return None
