@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from soundscape.errors import SoundscapeError
+
 RATE_HZ = 22050  # mono 16-bit: soft pads need no more, and the cache stays ~36 MB
 CACHE_NAME = "demo-music-v1"  # bump the suffix whenever the synthesis changes
 MUSIC_PEAK_DBFS = -9.0
@@ -236,6 +238,16 @@ def ensure_demo_music() -> Path:
     final = demo_music_dir()
     if _complete(final):
         return final
+    try:
+        _build_into_place(final)
+    except OSError as exc:
+        raise SoundscapeError(
+            f"cannot write the demo music to {final}: {exc.strerror or exc}; "
+            f"set XDG_CACHE_HOME to a folder you can write to") from exc
+    return final
+
+
+def _build_into_place(final: Path) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{CACHE_NAME}.", dir=final.parent))
     try:
@@ -250,4 +262,3 @@ def ensure_demo_music() -> Path:
                 raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    return final

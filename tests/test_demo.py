@@ -14,6 +14,7 @@ import pytest
 
 from soundscape import demo
 from soundscape.cli.main import main
+from soundscape.errors import SoundscapeError
 
 EXPECTED_S = {
     "arrival-1.wav": 75.0, "arrival-2.wav": 60.0,
@@ -180,9 +181,20 @@ def test_a_failed_build_leaves_no_folder_behind(monkeypatch, tmp_path):
         raise OSError("disk full")
 
     monkeypatch.setattr(demo, "build_demo_music", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(SoundscapeError) as err:
         demo.ensure_demo_music()
+    assert str(err.value) == (
+        f"cannot write the demo music to {tmp_path}/soundscape/demo-music-v1: disk full; "
+        "set XDG_CACHE_HOME to a folder you can write to")
     assert list((tmp_path / "soundscape").iterdir()) == []
+
+
+def test_an_unwritable_cache_says_what_to_do(monkeypatch, tmp_path):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a file, not a folder
+    with pytest.raises(SoundscapeError, match=r"^cannot write the demo music to .*file/soundscape"
+                                              r"/demo-music-v1: Not a directory; set XDG_CACHE"):
+        demo.ensure_demo_music()
 
 
 def test_demo_music_command_prints_the_folder(cache, monkeypatch, capsys):
