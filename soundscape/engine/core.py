@@ -27,7 +27,8 @@ from soundscape.plan import format_clock
 from soundscape.sequence import overlap_s, play_length_s
 
 TICK_S = 0.02  # 50 Hz while anything fades (LIBVLC.md: within 0.0063 of full scale on pulse)
-EARLY_END_S = 2.0  # a track that ends this much before its length has failed (corrupt file)
+EARLY_END_S = 2.0
+FAILED_RETRY_S = 30.0  # a track that ends this much before its length has failed (corrupt file)
 AMBIENCE_CHANGE_S = 4.0
 
 
@@ -66,6 +67,8 @@ class SessionCore:
         self.booster_index = (names.index(medicine.booster_phase)
                               if medicine and medicine.booster_phase in names else None)
         self.dosed_at: float | None = None
+        self.failures_in_row = 0  # tracks that failed one after another
+        self.retry_at = 0.0  # after every track of a phase failed, when to try again
         self.pending_track: tuple | None = None  # (slot, position_s) to start on resume
         self.boosters: list[float] = []
         self._deck_count = 0
@@ -462,8 +465,11 @@ class SessionCore:
                 cur.length_s = self._deck_length(cur)
             early = (status == dk.ENDED and cur.natural_end is not None
                      and s < cur.natural_end - EARLY_END_S)
+            if cur.failed_in_row_reset(s):
+                self.failures_in_row = 0
             if status == dk.FAILED or early:
                 cur.failed = True
+                self.failures_in_row += 1
                 what = "could not be played" if status == dk.FAILED else "ended far too early (corrupt?)"
                 self.warn(s, f"{cur.path.name} {what}; skipped")
                 self.log("track_end", path=str(cur.path), reason="failed")
@@ -474,6 +480,16 @@ class SessionCore:
             cur.release()
             cur = None
         upcoming = self.timeline.peek(index)
+        distinct = len({t.path for t in phase.tracks})
+        if cur is None and distinct and self.failures_in_row >= distinct:
+            # every track of the phase failed in a row: try again later, not on every tick
+            self.failures_in_row = 0
+            self.retry_at = s + FAILED_RETRY_S
+            self.warn(s, f"no track of phase '{phase.name}' could be played; "
+                         f"trying again in {FAILED_RETRY_S:.0f} s")
+        if cur is None and s < self.retry_at:
+            self._due.append(self.retry_at)
+            return
         if cur is None:
             if upcoming is not None and not self.finishing:
                 self._start_track(s, self.timeline.next_slot(index), self.settings.fault_fade_in_s)

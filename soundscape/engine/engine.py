@@ -203,6 +203,27 @@ class Engine:
             self._output_ok = ok
             self.core.warn(None, "the audio output is back" if ok else
                            "AUDIO OUTPUT LOST: the speaker or sound server is not answering")
+            if ok and self.core.status in (PLAYING, PAUSED) and not self.core.ending:
+                self._rebuild("output back")
+
+    def _rebuild(self, why: str) -> None:
+        """Fresh decks at the same place, fading in from silence (after the output came back).
+
+        Streams opened on a sound server that went away do not come back by themselves, so the
+        music is carried on exactly as after a crash: from a checkpoint taken now.
+        """
+        data = self._checkpoint_data()
+        for voice in self.core.music + self.core.beds:
+            try:
+                voice.release()
+            except Exception:  # noqa: BLE001 - the old decks may be broken
+                pass
+        warnings = list(self.core.warnings)
+        self.core = self._new_core()
+        self.core.status = PLAYING
+        self.core.restore(data, self.session_s())
+        self.core.warnings = warnings
+        self._write("decks_reopened", reason=why)
 
     # ------------------------------------------------------------------ snapshots
 

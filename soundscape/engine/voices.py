@@ -37,6 +37,10 @@ class Voice:
             elapsed = min(elapsed, self.length_s)
         return self.trim_start_s + elapsed
 
+    def failed_in_row_reset(self, s: float) -> bool:
+        """True once the voice has played for a few seconds: a run of failures is over."""
+        return not self.failed and s - self.t_zero > 3.0
+
     def shift(self, dt: float) -> None:
         """Move the voice later on the timeline (after a pause of ``dt`` seconds)."""
         self.t_zero += dt

@@ -46,9 +46,13 @@ def test_a_dead_output_is_shown_as_a_loud_warning_and_the_clock_goes_on(rig_fact
     r2.do("start")
     r2.output.dead = True
     r2.run(2)
+    r2.run(60)
     r2.output.dead = False
-    r2.run(2)
+    r2.run(1.5)
     assert r2.state.warnings[-1] == "the audio output is back"
+    assert r2.state.track.title == "a" and 59 < r2.state.track.position_s < 64
+    assert r2.state.level < 30  # the fresh decks fade in from silence, at the rise limit
+    assert r2.heard() == ["a.wav"]
 
 
 def test_an_exception_in_a_deck_is_logged_and_the_engine_keeps_running(rig_factory):
@@ -120,3 +124,12 @@ def test_ambience_loops_with_overlapping_decks_and_never_stops(rig_factory):
         assert r.heard(), f"no bed at {r.state.session_elapsed_s}"
     loads = [entry for entry in r.output.loads if entry[2].name == "bed.wav"]
     assert [round(t - 1000) for t, *_ in loads] == list(range(0, 180, 16))  # 20 s bed, 4 s overlap
+
+
+def test_when_every_track_fails_the_engine_retries_every_30_s_not_every_tick(rig_factory):
+    r = rig_factory(playlist(phase("onset", 600, ["a.wav", "b.wav"])), {}, missing=["a.wav", "b.wav"])
+    r.do("start")
+    r.run(65)
+    assert [t for t, _ in r.starts()] == [0.0, 0.0, 30.0, 30.0, 60.0, 60.0]
+    assert r.state.warnings[-1] == "no track of phase 'onset' could be played; trying again in 30 s"
+    assert r.state.status == PLAYING
