@@ -104,7 +104,7 @@ pulse-stop:
 	@SOUNDSCAPE_PULSE_DIR=$(PULSE_DIR) bash scripts/pulse-stop.sh
 
 clean: pulse-stop
-	rm -rf .pytest_cache test-output build dist
+	rm -rf .pytest_cache .hypothesis test-output build dist
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
