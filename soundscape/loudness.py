@@ -1,10 +1,10 @@
 """Track loudness (EBU R128 / ITU-R BS.1770-4) and true peak, the gains that even it out, and jumps.
 
 Tracks from different albums differ by 10 dB or more, and a participant lying in eyeshades can be
-startled by a loud one. ``measure`` gives each file's integrated loudness and true peak (cached
-beside the tracks, see ``loudness_cache``); ``normalisation_gain_db`` turns them into a gain that
-brings a track to a common target without ever pushing its peaks past a ceiling; and
-``loudness_problems`` warns where consecutive tracks of a plan jump in loudness.
+startled by a loud one. ``measure_file`` gives a file's integrated loudness and true peak
+(``loudness_cache.measure`` keeps them beside the tracks); ``normalisation_gain_db`` turns them
+into a gain that brings a track to a common target without ever pushing its peaks past a
+ceiling; and ``loudness_problems`` warns where consecutive tracks of a plan jump in loudness.
 
 Files are decoded in blocks, so memory stays bounded for hour-long ambience beds: the K-weighting
 filters (pyloudnorm's, at the file's own rate) run with their state carried from block to block,
@@ -18,12 +18,11 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
 from soundscape.errors import Problem
-from soundscape.loudness_cache import FolderCache
 
 TARGET_LUFS = -23.0  # EBU R128 programme target
 PEAK_CEILING_DBTP = -1.0  # EBU R128 maximum true peak
@@ -163,15 +162,16 @@ class TruePeak:
 
     def dbtp(self) -> float:
         if self.held is not None and len(self.held):
-            segment = self.held if self.context is None else np.concatenate([self.context, self.held])
             start = 0 if self.context is None else len(self.context)
+            segment = self.held if start == 0 else np.concatenate([self.context, self.held])
             self._measure(segment, start, len(segment))
             self.held = None
         return 20.0 * math.log10(self.peak) if self.peak > 0 else -math.inf
 
 
-def decode_blocks(path: Path, block_frames: int = BLOCK_FRAMES) -> tuple[int, int, Iterator[np.ndarray]]:
-    """Open an audio file with libsndfile: (rate, channels, float32 blocks of shape (n, channels))."""
+def decode_blocks(path: Path,
+                  block_frames: int = BLOCK_FRAMES) -> tuple[int, int, Iterator[np.ndarray]]:
+    """Open a file with libsndfile: (rate, channels, float32 blocks shaped (frames, channels))."""
     if path.suffix.lower() in UNSUPPORTED_EXTENSIONS:
         raise MeasureError("format not supported by libsndfile")
     import soundfile
@@ -217,49 +217,9 @@ def measure_file(path: str | os.PathLike, block_frames: int = BLOCK_FRAMES) -> M
     return Measurement(round(lufs, 2), round(peak.dbtp(), 2))
 
 
-def measure(paths: Iterable[str | os.PathLike],
-            on_result: Callable[[Path, Measurement], None] | None = None) -> dict[Path, Measurement]:
-    """Measure each file, from the cache when it is unchanged; ``on_result`` hears each as it comes.
-
-    Files that do not exist are reported, not cached; files that cannot be decoded are cached with
-    their reason, so a broken file is not decoded again on every run.
-    """
-    caches: dict[str, FolderCache] = {}
-    result: dict[Path, Measurement] = {}
-    try:
-        for original in paths:
-            path = Path(original)
-            found = _measure_cached(path, caches)
-            result[path] = found
-            if on_result is not None:
-                on_result(path, found)
-    finally:
-        for cache in caches.values():
-            cache.save()
-    return result
-
-
-def _measure_cached(path: Path, caches: dict[str, FolderCache]) -> Measurement:
-    absolute = os.path.abspath(path)
-    try:
-        st = os.stat(absolute)
-    except OSError as exc:
-        return Measurement(None, None, f"cannot read it ({exc.strerror or exc})")
-    folder, name = os.path.split(absolute)
-    cache = caches.get(folder)
-    if cache is None:
-        cache = caches[folder] = FolderCache(Path(folder))
-    entry = cache.get(name, st.st_size, st.st_mtime_ns)
-    if entry is not None:
-        return Measurement(entry.get("lufs"), entry.get("true_peak_dbtp"), entry.get("error"))
-    found = measure_file(absolute)
-    cache.put(name, st.st_size, st.st_mtime_ns, found.lufs, found.true_peak_dbtp, found.error)
-    return found
-
-
 def normalisation_gain_db(lufs: float, true_peak_dbtp: float, target_lufs: float = TARGET_LUFS,
                           peak_ceiling_dbtp: float = PEAK_CEILING_DBTP) -> float:
-    """The gain bringing a track to ``target_lufs``, lowered so its true peak stays under the ceiling.
+    """The gain bringing a track to ``target_lufs``, lowered to keep its true peak under a ceiling.
 
     A quiet track with loud peaks is raised only as far as its peaks allow (it then plays quieter
     than the target rather than clipping). The result stays within a track gain's -30..+12 dB.
@@ -269,40 +229,24 @@ def normalisation_gain_db(lufs: float, true_peak_dbtp: float, target_lufs: float
 
 
 def gains_for(paths: Iterable[str | os.PathLike], target_lufs: float = TARGET_LUFS,
-              peak_ceiling_dbtp: float = PEAK_CEILING_DBTP) -> dict[Path, float]:
-    """Normalisation gain of each file in dB (measuring what the cache lacks); 0.0 when unmeasurable."""
+              peak_ceiling_dbtp: float = PEAK_CEILING_DBTP,
+              measure_missing: bool = True) -> dict[Path, float]:
+    """Normalisation gain of each file in dB; 0.0 (played as it is) when it cannot be measured.
+
+    Files the cache lacks are measured, unless ``measure_missing`` is False: then they get 0.0
+    at once, for callers that cannot wait for a decode (a session starting).
+    """
+    from soundscape.loudness_cache import cached, measure  # the cache builds on this module
+
+    found = measure(paths) if measure_missing else cached(paths)
     gains: dict[Path, float] = {}
-    for path, found in measure(paths).items():
-        if found.lufs is None or found.true_peak_dbtp is None:
+    for path, m in found.items():
+        if m is None or m.lufs is None or m.true_peak_dbtp is None:
             gains[path] = 0.0
         else:
-            gains[path] = normalisation_gain_db(found.lufs, found.true_peak_dbtp, target_lufs,
+            gains[path] = normalisation_gain_db(m.lufs, m.true_peak_dbtp, target_lufs,
                                                 peak_ceiling_dbtp)
     return gains
-
-
-def cached_lufs(paths: Iterable[str | os.PathLike]) -> dict[Path, float | None]:
-    """Each file's loudness from the cache only (None when not yet analysed): never decodes.
-
-    For commands that must answer at once (``plan``, ``check``); ``soundscape analyze`` fills it.
-    """
-    caches: dict[str, FolderCache] = {}
-    result: dict[Path, float | None] = {}
-    for original in paths:
-        path = Path(original)
-        absolute = os.path.abspath(path)
-        try:
-            st = os.stat(absolute)
-        except OSError:
-            result[path] = None
-            continue
-        folder, name = os.path.split(absolute)
-        cache = caches.get(folder)
-        if cache is None:
-            cache = caches[folder] = FolderCache(Path(folder))
-        entry = cache.get(name, st.st_size, st.st_mtime_ns)
-        result[path] = entry.get("lufs") if entry is not None else None
-    return result
 
 
 def loudness_problems(playlist, plan, loudness: dict[Path, float | None]) -> list[Problem]:

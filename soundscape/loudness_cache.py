@@ -1,4 +1,4 @@
-"""The loudness cache: one ``.soundscape-loudness.json`` beside the tracks of each music folder.
+"""Cached loudness: ``measure`` many files, keeping results in ``.soundscape-loudness.json`` files.
 
 Measuring a track decodes all of it (seconds per track), so results are kept. The cache sits in
 the music folder itself, so it travels with the library (a copied or synced folder stays
@@ -15,6 +15,9 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable, Iterable
+
+from soundscape.loudness import Measurement, measure_file
 
 CACHE_NAME = ".soundscape-loudness.json"
 _CACHE_VERSION = 1
@@ -123,3 +126,75 @@ class FolderCache:
             return self.fallback
         except OSError:
             return None
+
+
+def measure(
+    paths: Iterable[str | os.PathLike],
+    on_result: Callable[[Path, Measurement], None] | None = None,
+) -> dict[Path, Measurement]:
+    """Measure each file, from the cache when it is unchanged; ``on_result`` hears each as it comes.
+
+    Files that do not exist are reported, not cached; files that cannot be decoded are cached with
+    their reason, so a broken file is not decoded again on every run.
+    """
+    caches: dict[str, FolderCache] = {}
+    result: dict[Path, Measurement] = {}
+    try:
+        for original in paths:
+            path = Path(original)
+            found = _measure_cached(path, caches)
+            result[path] = found
+            if on_result is not None:
+                on_result(path, found)
+    finally:
+        for cache in caches.values():
+            cache.save()
+    return result
+
+
+def _measure_cached(path: Path, caches: dict[str, FolderCache]) -> Measurement:
+    absolute = os.path.abspath(path)
+    try:
+        st = os.stat(absolute)
+    except OSError as exc:
+        return Measurement(None, None, f"cannot read it ({exc.strerror or exc})")
+    folder, name = os.path.split(absolute)
+    cache = caches.get(folder)
+    if cache is None:
+        cache = caches[folder] = FolderCache(Path(folder))
+    entry = cache.get(name, st.st_size, st.st_mtime_ns)
+    if entry is not None:
+        return Measurement(entry.get("lufs"), entry.get("true_peak_dbtp"), entry.get("error"))
+    found = measure_file(absolute)
+    cache.put(name, st.st_size, st.st_mtime_ns, found.lufs, found.true_peak_dbtp, found.error)
+    return found
+
+
+def cached(paths: Iterable[str | os.PathLike]) -> dict[Path, Measurement | None]:
+    """Each file's measurement from the cache only (None when not analysed yet): never decodes.
+
+    For commands that must answer at once (``plan``, ``check``); ``soundscape analyze`` fills it.
+    """
+    caches: dict[str, FolderCache] = {}
+    result: dict[Path, Measurement | None] = {}
+    for original in paths:
+        path = Path(original)
+        absolute = os.path.abspath(path)
+        try:
+            st = os.stat(absolute)
+        except OSError:
+            result[path] = None
+            continue
+        folder, name = os.path.split(absolute)
+        cache = caches.get(folder)
+        if cache is None:
+            cache = caches[folder] = FolderCache(Path(folder))
+        entry = cache.get(name, st.st_size, st.st_mtime_ns)
+        result[path] = None if entry is None else Measurement(
+            entry.get("lufs"), entry.get("true_peak_dbtp"), entry.get("error"))
+    return result
+
+
+def cached_lufs(paths: Iterable[str | os.PathLike]) -> dict[Path, float | None]:
+    """Each file's loudness from the cache only, the shape ``loudness_problems`` takes."""
+    return {path: (m.lufs if m is not None else None) for path, m in cached(paths).items()}

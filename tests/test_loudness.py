@@ -19,7 +19,7 @@ import pytest
 import soundfile
 from scipy.signal import resample_poly
 
-from soundscape import loudness
+from soundscape import loudness, loudness_cache
 from soundscape.cli.main import main
 from soundscape.loudness_cache import CACHE_NAME, fallback_dir
 from soundscape.plan import make_plan
@@ -193,7 +193,7 @@ def test_reasons_for_files_that_cannot_be_measured(tmp_path):
     (tmp_path / "junk.wav").write_bytes(os.urandom(4000))
     write(tmp_path / "silence.wav", np.zeros((RATE, 2)))
     write(tmp_path / "blip.wav", sine([(-20, 0.3)]))
-    found = loudness.measure([tmp_path / n for n in
+    found = loudness_cache.measure([tmp_path / n for n in
                               ("song.m4a", "junk.wav", "silence.wav", "blip.wav", "gone.wav")])
     reasons = {path.name: m.error for path, m in found.items()}
     assert reasons["song.m4a"] == "format not supported by libsndfile"
@@ -216,41 +216,41 @@ def test_second_run_reads_the_cache_beside_the_tracks(tmp_path, monkeypatch):
     path = write(tmp_path / "music" / "a.flac", sine([(-23, 3)]))
     (tmp_path / "music" / "b.m4a").write_bytes(b"\0")
     paths = [path, tmp_path / "music" / "b.m4a"]
-    first = loudness.measure(paths)
+    first = loudness_cache.measure(paths)
     cache = json.loads((tmp_path / "music" / CACHE_NAME).read_text())
     assert sorted(cache["files"]) == ["a.flac", "b.m4a"]
     assert cache["files"]["a.flac"]["size"] == path.stat().st_size
     assert cache["files"]["a.flac"]["mtime_ns"] == path.stat().st_mtime_ns
     _refuse_to_decode(monkeypatch)
-    assert loudness.measure(paths) == first
-    assert loudness.cached_lufs(paths) == {path: first[path].lufs, paths[1]: None}
+    assert loudness_cache.measure(paths) == first
+    assert loudness_cache.cached_lufs(paths) == {path: first[path].lufs, paths[1]: None}
 
 
 def test_a_changed_file_is_measured_again(tmp_path):
     path = write(tmp_path / "a.wav", sine([(-23, 3)]))
-    assert abs(loudness.measure([path])[path].lufs - (-23.0)) <= 0.1
+    assert abs(loudness_cache.measure([path])[path].lufs - (-23.0)) <= 0.1
     write(path, sine([(-30, 3)]))
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-    assert abs(loudness.measure([path])[path].lufs - (-30.0)) <= 0.1
+    assert abs(loudness_cache.measure([path])[path].lufs - (-30.0)) <= 0.1
 
 
 def test_an_unwritable_folder_is_cached_under_xdg_cache_home(tmp_path, monkeypatch):
     path = write(tmp_path / "ro" / "a.wav", sine([(-23, 3)]))
     # Even root cannot replace a directory with a file: the folder's cache cannot be written.
     (tmp_path / "ro" / CACHE_NAME).mkdir()
-    first = loudness.measure([path])
+    first = loudness_cache.measure([path])
     fallback = list(fallback_dir().glob("*.json"))
     assert len(fallback) == 1
     data = json.loads(fallback[0].read_text())
     assert data["folder"] == str(tmp_path / "ro") and list(data["files"]) == ["a.wav"]
     _refuse_to_decode(monkeypatch)
-    assert loudness.measure([path]) == first
+    assert loudness_cache.measure([path]) == first
 
 
 def test_cached_lufs_never_decodes(tmp_path, monkeypatch):
     path = write(tmp_path / "a.wav", sine([(-23, 3)]))
     _refuse_to_decode(monkeypatch)
-    assert loudness.cached_lufs([path]) == {path: None}
+    assert loudness_cache.cached_lufs([path]) == {path: None}
     assert not (tmp_path / CACHE_NAME).exists()
 
 
@@ -367,3 +367,21 @@ def test_unknown_loudness_and_small_steps_are_not_warned(tmp_path):
     assert loudness.loudness_problems(playlist, plan, lufs) == []
     lufs = {tmp_path / "a.wav": -25.0, tmp_path / "b.wav": -22.0, tmp_path / "c.wav": -19.0}
     assert loudness.loudness_problems(playlist, plan, lufs) == []
+
+
+@pytest.mark.parametrize("fmt, subtype, ext", [
+    ("MP3", "MPEG_LAYER_III", "mp3"), ("OGG", "VORBIS", "ogg"), ("OGG", "OPUS", "opus"),
+])
+def test_lossy_formats_are_decoded_and_read_close_to_their_source(tmp_path, fmt, subtype, ext):
+    path = tmp_path / f"a.{ext}"
+    soundfile.write(path, sine([(-23, 5)]), RATE, format=fmt, subtype=subtype)
+    assert abs(loudness.measure_file(path).lufs - (-23.0)) <= 0.3
+
+
+def test_gains_from_the_cache_alone_never_decode(tmp_path, monkeypatch):
+    loud = write(tmp_path / "loud.wav", sine([(-13, 3)]))
+    new = write(tmp_path / "new.wav", sine([(-33, 3)]))
+    loudness_cache.measure([loud])
+    _refuse_to_decode(monkeypatch)
+    gains = loudness.gains_for([loud, new], measure_missing=False)
+    assert round(gains[loud], 1) == -10.0 and gains[new] == 0.0

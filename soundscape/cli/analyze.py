@@ -1,4 +1,4 @@
-"""``soundscape analyze``: measure each track's loudness and true peak, and cache them for playback."""
+"""``soundscape analyze``: measure each track's loudness and true peak, cached beside the tracks."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-from soundscape import loudness
+from soundscape import loudness, loudness_cache
 from soundscape.library import is_audio_name
 
 COMMAND = "analyze"
-HELP = "measure the loudness (LUFS) and true peak (dBTP) of audio files or of every track below folders"
+HELP = "measure loudness (LUFS) and true peak (dBTP) of audio files, or of all tracks below folders"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.json and found.error is None:
             print(_line(path, found), flush=True)
 
-    results = loudness.measure(files, on_result=None if args.json else show)
+    results = loudness_cache.measure(files, on_result=None if args.json else show)
     failed = {path: found.error for path, found in results.items() if found.error is not None}
     if args.json:
         print(json.dumps([{"path": str(path), "lufs": found.lufs,
