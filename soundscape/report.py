@@ -69,6 +69,7 @@ class Session:
     seed: str = ""
     output: str = ""
     started_wall: str = ""
+    ended_wall: str = ""  # the last entry's wall clock
     planned_total_s: float | None = None
     actual_total_s: float | None = None
     end_reason: str = ""
@@ -172,6 +173,7 @@ def summarize(entries: list[dict], *, torn: bool = False, live: bool = False) ->
         if not isinstance(entry, dict):
             continue
         session.events.append(entry)
+        session.ended_wall = text(entry.get("t")) or session.ended_wall
         kind, here = entry.get("event"), num(entry.get("session_s"))
         last_s = here if here is not None else last_s
         if kind == "session_open":
@@ -263,7 +265,9 @@ class Table:
 
 
 def facts(session: Session) -> list[tuple[str, str]]:
-    return [("Date", wall_date(session.started_wall)), ("Playlist", session.playlist),
+    span = f"{wall_time(session.started_wall)} – {wall_time(session.ended_wall)}"
+    return [("Date", wall_date(session.started_wall)), ("Wall clock", span),
+            ("Playlist", session.playlist),
             ("Seed", session.seed), ("Output", session.output)]
 
 

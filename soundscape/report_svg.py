@@ -55,6 +55,14 @@ def timeline_svg(phases, planned_total_s: float | None) -> str:
                        f'height="{ROW_H - 8}" fill="{colour}"/>'
                        f'<text class="label" x="{x + 4:.1f}" y="{y + 22}">{escape(_fit(phase.name, w))}'
                        f'</text></g>')
+    planned_ends = [p.planned_end_s or p.planned_start_s or 0.0 for p in phases]
+    rest_from = max(planned_ends, default=0.0)
+    if planned_total_s is not None and planned_total_s - rest_from > 0.5:
+        x, w = GUTTER + rest_from * scale, (planned_total_s - rest_from) * scale
+        out.append(f'<g><title>the rest of the plan, not reached</title><rect class="rest" '
+                   f'x="{x:.1f}" y="{TOP + 4}" width="{w:.1f}" height="{ROW_H - 8}"/>'
+                   f'<text class="rest" x="{x + 4:.1f}" y="{TOP + 22}">'
+                   f'{escape(_fit("rest of the plan", w))}</text></g>')
     axis_y = TOP + 2 * ROW_H + 4
     out.append(f'<line class="axis" x1="{GUTTER}" y1="{axis_y}" x2="{WIDTH - 10}" y2="{axis_y}"/>')
     step = axis_step_min(span_s / 60)
@@ -97,7 +105,9 @@ svg.timeline { display: block; margin: .5rem 0; }
 svg.timeline text { font: 12px system-ui, sans-serif; fill: var(--fg); }
 svg.timeline text.label { fill: #fff; font-weight: 600; } svg.timeline text.tick { text-anchor: middle; }
 svg.timeline rect.planned { fill-opacity: .35; }
-svg.timeline rect.planned + text.label { fill: var(--fg); } svg.timeline line.axis { stroke: var(--muted); }
+svg.timeline rect.planned + text.label { fill: var(--fg); }
+svg.timeline rect.rest { fill: none; stroke: var(--muted); stroke-dasharray: 4 3; }
+svg.timeline text.rest { fill: var(--muted); font-style: italic; } svg.timeline line.axis { stroke: var(--muted); }
 @media print { :root { --fg: #000; --bg: #fff; --muted: #444; --line: #bbb; --warn-bg: #fff4d6;
   --warn-fg: #000; --bad-bg: #fde3e1; --bad-fg: #000; color-scheme: light; }
   body { font-size: 10.5pt; } main { max-width: none; padding: 0; }
