@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
     parser.add_argument("--log-dir", type=Path, help="where to write the session log")
     parser.add_argument("--seed", type=int, help="seed for shuffled phases (repeatable order)")
+    parser.add_argument("--resume", choices=("auto", "ask", "no"), default="auto",
+                        help="carry on an unfinished session of this playlist after a crash or "
+                             "power cut (default: auto)")
 
 
 def resolve_token(flag: str | None, environ: dict[str, str] | None = None) -> str:
@@ -93,6 +96,10 @@ def print_invitation(url: str, out: Any = None) -> None:
     print("Ctrl-C fades out and stops.\n", file=out, flush=True)
 
 
+def _ask(question: str) -> bool:
+    return input(f"{question} [Y/n] ").strip().lower() in ("", "y", "yes")
+
+
 class _Stop(Exception):
     """Raised from the Ctrl-C / SIGTERM handler to leave the serving loop."""
 
@@ -100,13 +107,16 @@ class _Stop(Exception):
 def run(args: argparse.Namespace) -> int:
     from waitress import create_server
 
+    from soundscape.engine import checkpoint
     from soundscape.session import open_session
     from soundscape.web import create_app
 
     token = resolve_token(args.token)
     playlist = args.playlist or DEMO_PLAYLIST
     engine = open_session(playlist, output=args.output, device=args.device,
-                          log_dir=args.log_dir, seed=args.seed)
+                          log_dir=args.log_dir, seed=args.seed, resume=args.resume,
+                          checkpoint_path=checkpoint.default_path(),
+                          ask=_ask if sys.stdin.isatty() else None)
     server = None
     try:
         app = create_app(engine, {"TOKEN": token})

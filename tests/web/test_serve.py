@@ -10,13 +10,14 @@ import socket
 import sys
 import threading
 import time
-import types
 import urllib.error
 import urllib.request
 
 import pytest
 
+import soundscape.session
 from soundscape.cli import serve
+from soundscape.engine import checkpoint
 from soundscape.cli.main import main
 
 from webkit import FakeEngine, ServerThread
@@ -64,8 +65,7 @@ def test_serve_answers_with_the_token_and_stops_on_sigterm(monkeypatch, capsys):
     def open_session(playlist, **kwargs):
         opened.update(kwargs, playlist=playlist)
         return engine
-    monkeypatch.setitem(sys.modules, "soundscape.session",
-                        types.SimpleNamespace(open_session=open_session))
+    monkeypatch.setattr(soundscape.session, "open_session", open_session)
     port = free_port()
     answers = []
 
@@ -84,12 +84,14 @@ def test_serve_answers_with_the_token_and_stops_on_sigterm(monkeypatch, capsys):
     threading.Thread(target=client, daemon=True).start()
 
     status = main(["serve", "--host", "127.0.0.1", "--port", str(port), "--token", "s3cret",
-                   "--output", "none", "--seed", "7"])
+                   "--output", "none", "--seed", "7", "--resume", "no"])
     assert status == 0
     assert answers == [200]
     assert engine.shut_down
+    assert opened.pop("ask") in (None, serve._ask)  # asks only on a terminal
     assert opened == {"playlist": serve.DEMO_PLAYLIST, "output": "none", "device": None,
-                      "log_dir": None, "seed": 7}
+                      "log_dir": None, "seed": 7, "resume": "no",
+                      "checkpoint_path": checkpoint.default_path()}
     out = capsys.readouterr().out
     assert f"http://127.0.0.1:{port}/?token=s3cret" in out
     assert "Stopping: fading out…" in out
@@ -97,8 +99,7 @@ def test_serve_answers_with_the_token_and_stops_on_sigterm(monkeypatch, capsys):
 
 def test_port_in_use_is_a_plain_error(monkeypatch, capsys):
     engine = FakeEngine()
-    monkeypatch.setitem(sys.modules, "soundscape.session",
-                        types.SimpleNamespace(open_session=lambda playlist, **kw: engine))
+    monkeypatch.setattr(soundscape.session, "open_session", lambda playlist, **kw: engine)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -130,3 +131,47 @@ def test_token_never_reaches_the_logs(caplog):
         assert crash.value.code == 500
     assert "Exception on /api/state [GET]" in caplog.text  # logging was captured
     assert "s3cret-token" not in caplog.text
+
+
+def test_serve_command_end_to_end_over_the_demo(tmp_path):
+    """The real command in a subprocess: demo session, no audio device, SIGTERM ends it with 0."""
+    import json
+    import subprocess
+
+    port = free_port()
+    env = {**os.environ, "SOUNDSCAPE_TOKEN": "e2e-token", "XDG_STATE_HOME": str(tmp_path / "state")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "soundscape", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--output", "none", "--log-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": "Bearer e2e-token", "Content-Type": "application/json"}
+        deadline = time.monotonic() + 60  # the demo music is synthesised on first use
+        state = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                request = urllib.request.Request(f"{base}/api/state", headers=headers)
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    state = json.load(response)
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert state is not None, process.stderr.read() if process.poll() is not None else "no answer"
+        assert state["status"] == "ready" and state["title"] == "Demo session"
+        start = urllib.request.Request(f"{base}/api/commands", headers=headers, method="POST",
+                                       data=b'{"action": "start", "by": "test"}')
+        with urllib.request.urlopen(start, timeout=5) as response:
+            assert json.load(response)["state"]["status"] == "playing"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert f"{base}/?token=e2e-token" in out
+    assert "Stopping: fading out…" in out
+    for log in tmp_path.rglob("*"):
+        if log.is_file():
+            assert "e2e-token" not in log.read_text(errors="replace"), log
