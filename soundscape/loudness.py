@@ -196,8 +196,9 @@ def decode_blocks(path: Path,
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-    return text.split(": ", 1)[-1] if text.startswith("Error opening") else text
+    """libsndfile's own words (e.g. "Format not recognised."), without the path it prefixes."""
+    text = getattr(exc, "error_string", None) or str(exc).strip() or type(exc).__name__
+    return text.strip()
 
 
 def measure_file(path: str | os.PathLike, block_frames: int = BLOCK_FRAMES) -> Measurement:

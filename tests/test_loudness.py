@@ -190,14 +190,14 @@ def test_a_file_that_cannot_be_measured_gets_no_gain(tmp_path):
 
 def test_reasons_for_files_that_cannot_be_measured(tmp_path):
     (tmp_path / "song.m4a").write_bytes(b"\0" * 1000)
-    (tmp_path / "junk.wav").write_bytes(os.urandom(4000))
+    (tmp_path / "junk.wav").write_bytes(b"not audio at all " * 200)
     write(tmp_path / "silence.wav", np.zeros((RATE, 2)))
     write(tmp_path / "blip.wav", sine([(-20, 0.3)]))
     found = loudness_cache.measure([tmp_path / n for n in
                               ("song.m4a", "junk.wav", "silence.wav", "blip.wav", "gone.wav")])
     reasons = {path.name: m.error for path, m in found.items()}
     assert reasons["song.m4a"] == "format not supported by libsndfile"
-    assert reasons["junk.wav"].startswith("libsndfile cannot read it (")
+    assert reasons["junk.wav"] == "libsndfile cannot read it (Format not recognised.)"
     assert reasons["silence.wav"] == "silent (every 400 ms block is below -70 LUFS)"
     assert reasons["blip.wav"] == "shorter than one 400 ms measuring block"
     assert reasons["gone.wav"] == "cannot read it (No such file or directory)"
@@ -385,3 +385,10 @@ def test_gains_from_the_cache_alone_never_decode(tmp_path, monkeypatch):
     _refuse_to_decode(monkeypatch)
     gains = loudness.gains_for([loud, new], measure_missing=False)
     assert round(gains[loud], 1) == -10.0 and gains[new] == 0.0
+
+
+def test_analyze_measures_a_file_named_twice_once(library, capsys):
+    assert main(["analyze", "music/quiet.wav", "music", "music/quiet.wav"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[-1] for line in lines[:2]] == ["music/quiet.wav",
+                                                            "music/deeper/loud.flac"]

@@ -37,7 +37,7 @@ def audio_files(paths: list[str]) -> tuple[list[Path], list[str]]:
             files.append(Path(given))
         else:
             missing.append(given)
-    return files, missing
+    return list(dict.fromkeys(files)), missing  # a file named twice is measured once
 
 
 def _line(path: Path, found: loudness.Measurement) -> str:
