@@ -57,7 +57,7 @@ def _decode(data: bytes, shown: str) -> str:
         return data.decode("latin-1")
 
 
-def _resolve(written: str, folder: Path, shown: str, number: int) -> tuple[Path | None, str]:
+def _resolve(written: str, folder: Path) -> tuple[Path | None, str]:
     """(the file, "") or (None, why it cannot be played here)."""
     url = _URL.match(written)
     if url and url.group(1).lower() in ("http", "https"):
@@ -108,7 +108,7 @@ def read_m3u(path: str | os.PathLike) -> M3U:
             elif line.upper().startswith("#PLAYLIST:") and line[10:].strip():
                 title = line[10:].strip()
             continue
-        found, why = _resolve(line, folder, shown, number)
+        found, why = _resolve(line, folder)
         if found is None:
             problems.append(Problem(shown, number, 1, why))
         else:
@@ -176,7 +176,7 @@ def new_playlist_text(m3u: M3U, phase: str, minutes: int, base: Path, source: st
 
 
 def _last_line(node: Node) -> int:
-    """0-based line of the node's last character (block scalars end on the line before their mark)."""
+    """0-based line of the node's last character (a block scalar's end mark is on the next line)."""
     if isinstance(node, MappingNode) and node.value:
         return _last_line(node.value[-1][1])
     if isinstance(node, SequenceNode) and node.value and not node.flow_style:

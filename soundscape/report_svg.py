@@ -107,7 +107,8 @@ svg.timeline text.label { fill: #fff; font-weight: 600; } svg.timeline text.tick
 svg.timeline rect.planned { fill-opacity: .35; }
 svg.timeline rect.planned + text.label { fill: var(--fg); }
 svg.timeline rect.rest { fill: none; stroke: var(--muted); stroke-dasharray: 4 3; }
-svg.timeline text.rest { fill: var(--muted); font-style: italic; } svg.timeline line.axis { stroke: var(--muted); }
+svg.timeline text.rest { fill: var(--muted); font-style: italic; }
+svg.timeline line.axis { stroke: var(--muted); }
 @media print { :root { --fg: #000; --bg: #fff; --muted: #444; --line: #bbb; --warn-bg: #fff4d6;
   --warn-fg: #000; --bad-bg: #fde3e1; --bad-fg: #000; color-scheme: light; }
   body { font-size: 10.5pt; } main { max-width: none; padding: 0; }
