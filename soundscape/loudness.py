@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from soundscape.errors import Problem
+from soundscape.errors import Problem, SoundscapeError
 
 TARGET_LUFS = -23.0  # EBU R128 programme target
 PEAK_CEILING_DBTP = -1.0  # EBU R128 maximum true peak
@@ -39,6 +39,7 @@ _ABSOLUTE_GATE_LUFS = -70.0
 _RELATIVE_GATE_LU = -10.0
 # pyloudnorm's "DeMan" filters are BS.1770's own K-weighting (its 48 kHz coefficients exactly,
 # derived for other rates); its "K-weighting" class approximates them and reads 0.035 LU low.
+# Read through Meter._filters (pyloudnorm 0.2); the tests compare against Meter itself.
 FILTER = "DeMan"
 _OVERSAMPLE = 4
 _TP_CONTEXT = 32  # input frames either side a 4x interpolated sample depends on (filter: 10)
@@ -76,6 +77,7 @@ class GatedLoudness:
 
     def __init__(self, rate: int, channels: int, dual_mono: bool = True):
         import pyloudnorm
+
         self.rate = int(rate)
         self.weights = _channel_weights(channels, dual_mono)
         sections = []
@@ -174,8 +176,11 @@ def decode_blocks(path: Path,
     """Open a file with libsndfile: (rate, channels, float32 blocks shaped (frames, channels))."""
     if path.suffix.lower() in UNSUPPORTED_EXTENSIONS:
         raise MeasureError("format not supported by libsndfile")
-    import soundfile
-
+    try:
+        import soundfile
+    except (ImportError, OSError) as exc:  # OSError: the libsndfile library itself is missing
+        raise SoundscapeError(f"cannot measure loudness: soundfile is unusable ({exc}); "
+                              "reinstall soundscape's dependencies") from exc
     try:
         f = soundfile.SoundFile(path)
     except Exception as exc:  # noqa: BLE001 - libsndfile reports bad data in several types
