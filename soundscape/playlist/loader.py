@@ -246,10 +246,13 @@ class _Builder:
         return [p for p in phases if p is not None]
 
 
-def check_file(path: str | os.PathLike) -> tuple[Playlist | None, list[Problem]]:
+def check_file(path: str | os.PathLike, bad_files: list | None = None,
+               ) -> tuple[Playlist | None, list[Problem]]:
     """Load one playlist: (playlist or None, sorted errors and loader warnings).
 
-    ``path`` appears in problems exactly as given, so messages match what the user typed.
+    ``path`` appears in problems exactly as given, so messages match what the user typed. When
+    ``bad_files`` is a list, it receives (problem, entry as written, reason) for each file that
+    cannot play, so that pre-flight can name files.
     """
     shown = os.fspath(path)
     report = Report(shown)
@@ -269,7 +272,10 @@ def check_file(path: str | os.PathLike) -> tuple[Playlist | None, list[Problem]]
     root = read_nodes(data, report)
     playlist = None
     if root is not None:
-        playlist = _Builder(Path(os.path.abspath(shown)), report).build(root)
+        builder = _Builder(Path(os.path.abspath(shown)), report)
+        playlist = builder.build(root)
+        if bad_files is not None and builder.files is not None:
+            bad_files.extend(builder.files.bad)
     return (playlist if not report.has_errors else None), sorted(report.problems)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from yaml.nodes import Node
 
 from soundscape import library
+from soundscape.errors import Problem
 from soundscape.playlist.yamlnodes import Report
 
 _GLOB_CHARS = "*?["
@@ -35,13 +36,20 @@ class Files:
         self.base = base
         self.report = report
         self._pending: list[tuple[Path, str, Node]] = []
+        # (problem, entry as written, reason in a few words) for each file that cannot play, so
+        # pre-flight can name the file rather than the playlist.
+        self.bad: list[tuple[Problem, str, str]] = []
+
+    def _bad(self, node: Node, message: str, written: str, reason: str) -> None:
+        self.report.error(node, message)
+        self.bad.append((self.report.problems[-1], written, reason))
 
     def one_file(self, written: str, node: Node, what: str = "file") -> Path | None:
         """A single audio file (a track mapping's ``file`` or an ambience ``file``)."""
         full = _full(self.base, written)
         if full.is_file():
             if not library.is_audio_name(full):
-                self.report.error(node, _not_audio_name(written))
+                self._bad(node, _not_audio_name(written), written, "not an audio file name")
                 return None
             self._pending.append((full, written, node))
             return full
@@ -51,7 +59,7 @@ class Files:
             self.report.error(node, f"{what} must name one audio file; list folders and globs "
                                     "as plain entries in tracks")
         else:
-            self.report.error(node, f"no such file: {full}")
+            self._bad(node, f"no such file: {full}", written, "cannot open: file not found")
         return None
 
     def entry(self, written: str, node: Node) -> list[Path]:
@@ -61,7 +69,7 @@ class Files:
             return self._folder(full, written, node)
         if full.is_file():  # a literal name wins over glob syntax: 'Live [1994].flac'
             if not library.is_audio_name(full):
-                self.report.error(node, _not_audio_name(written))
+                self._bad(node, _not_audio_name(written), written, "not an audio file name")
                 return []
             self._pending.append((full, written, node))
             return [full]
@@ -71,7 +79,7 @@ class Files:
             self.report.error(node, f"{full} is a folder; write '{written.rstrip('/')}/' "
                                     "to play the audio files in it")
         else:
-            self.report.error(node, f"no such file: {full}")
+            self._bad(node, f"no such file: {full}", written, "cannot open: file not found")
         return []
 
     def _folder(self, full: Path, written: str, node: Node) -> list[Path]:
@@ -106,5 +114,5 @@ class Files:
         probes = library.probe(full for full, _, _ in self._pending)
         for full, written, node in self._pending:
             if not probes[full].is_audio:
-                self.report.error(node, f"'{written}' is not an audio file "
-                                        "(its contents are not audio)")
+                self._bad(node, f"'{written}' is not an audio file (its contents are not audio)",
+                          written, "cannot decode: its contents are not audio")
