@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from soundscape import library
+from soundscape import library, loudness
 from soundscape.engine import checkpoint
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.engine import Engine
@@ -45,7 +45,8 @@ def open_session(playlist_path, *, output: str = "auto", device: str | None = No
                  log_dir: Path | None = None, seed: int | None = None,
                  settings: RoomSettings | None = None, clock: Clock | None = None,
                  start_thread: bool = True, resume: str = "no",
-                 checkpoint_path: Path | None = None, ask=None) -> Engine:
+                 checkpoint_path: Path | None = None, ask=None,
+                 loudness_target: float | None = loudness.TARGET_LUFS) -> Engine:
     """An engine for the playlist, its thread running: ready to start, or resumed.
 
     ``resume``: ``auto`` carries on an unfinished session of this playlist found in the checkpoint,
@@ -55,7 +56,13 @@ def open_session(playlist_path, *, output: str = "auto", device: str | None = No
         raise SoundscapeError(f"--resume must be one of {', '.join(RESUME_CHOICES)}, not {resume!r}")
     playlist = load_playlist(playlist_path)
     clock = clock or RealClock()
-    durations = library.durations(playlist_files(playlist))
+    files = playlist_files(playlist)
+    durations = library.durations(files)
+    # Normalisation uses what `soundscape analyze` measured; nothing is decoded at start.
+    gains_db = {} if loudness_target is None else {
+        path: gain for path, gain in loudness.gains_for(
+            [t.path for p in playlist.phases for t in p.tracks], loudness_target,
+            measure_missing=False).items() if gain}
     warnings: list[str] = []
     try:
         out = open_output(output, device, clock=clock)
@@ -72,7 +79,8 @@ def open_session(playlist_path, *, output: str = "auto", device: str | None = No
             found = None
     engine = Engine(playlist, out, clock=clock, durations=durations, seed=seed,
                     settings=settings, log_dir=log_dir or default_log_dir(),
-                    warnings=tuple(warnings), checkpoint_path=checkpoint_path, resume=found)
+                    warnings=tuple(warnings), checkpoint_path=checkpoint_path, resume=found,
+                    gains_db=gains_db)
     if start_thread:
         engine.start_thread()
     return engine

@@ -7,6 +7,8 @@ import dataclasses
 import json
 
 from soundscape import library
+from soundscape.loudness import loudness_problems
+from soundscape.loudness_cache import cached_lufs
 from soundscape.plan import format_clock, make_plan, plan_problems
 from soundscape.playlist import load_playlist
 from soundscape.session import playlist_files
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(plan.to_json(), indent=2))
         return 0
     print(render(playlist, plan), end="")
-    for problem in plan_problems(playlist, plan):
+    files = playlist_files(playlist)
+    for problem in plan_problems(playlist, plan) + loudness_problems(playlist, plan, cached_lufs(files)):
         print(dataclasses.replace(problem, path=str(args.playlist)))
     return 0

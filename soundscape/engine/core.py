@@ -34,10 +34,11 @@ AMBIENCE_CHANGE_S = 4.0
 
 class SessionCore:
     def __init__(self, playlist: Playlist, output, durations: dict, *, seed: int,
-                 settings: RoomSettings, log, warn_prefix=None):
+                 settings: RoomSettings, log, gains_db: dict | None = None):
         self.playlist = playlist
         self.output = output
         self.durations = {Path(k): v for k, v in durations.items()}
+        self.gains_db = {Path(k): v for k, v in (gains_db or {}).items()}  # loudness normalisation
         self.seed = seed
         self.settings = settings
         self.log = log  # callable(event, **fields), stamped by the engine
@@ -130,7 +131,8 @@ class SessionCore:
         into_s = 0.0 if position_s is None else max(0.0, position_s - track.start_s)
         voice = Voice(self._new_deck("music"), "music", track.path, track.title, index, s - into_s,
                       self._track_length(track), Envelope(s, s + fade_in_s) if fade_in_s > 0
-                      else Envelope(), gain_db_to_gain(track.gain_db), track.start_s,
+                      else Envelope(), gain_db_to_gain(track.gain_db + self.gains_db.get(track.path, 0.0)),
+                      track.start_s,
                       self.timeline.taken(index) - 1, slot.repeat)
         self.music.append(voice)
         try:

@@ -45,7 +45,7 @@ class Engine:
                  durations: dict | None = None, seed: int | None = None,
                  settings: RoomSettings | None = None, log_dir: Path | None = None,
                  warnings: tuple[str, ...] = (), checkpoint_path: Path | None = None,
-                 resume: dict | None = None):
+                 resume: dict | None = None, gains_db: dict | None = None):
         self.clock = clock or RealClock()
         self.output = output
         self.playlist = playlist
@@ -56,6 +56,7 @@ class Engine:
             seed = int(resume["seed"])
         self.seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
         self.durations = dict(durations or {})
+        self.gains_db = dict(gains_db or {})  # loudness normalisation per file
         self.plan = make_plan(playlist, self.durations, self.seed)
         if resume is not None:
             self.session_id = resume["session_id"]
@@ -91,7 +92,7 @@ class Engine:
 
     def _new_core(self) -> SessionCore:
         core = SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
-                           settings=self.settings, log=self._write)
+                           settings=self.settings, log=self._write, gains_db=self.gains_db)
         core.timeline.plan = self.plan
         core.notify = self._on_deck_event
         return core

@@ -1,6 +1,6 @@
 """Phase and track timing rules, in simulated time on the fake output."""
 
-from engine_rig import phase, playlist, track
+from engine_rig import MUSIC, phase, playlist, track
 
 from soundscape.engine.state import ENDED, PLAYING
 
@@ -142,3 +142,13 @@ def test_phase_without_tracks_plays_only_its_ambience(rig_factory):
     r.run(61)
     assert "a.wav" in r.heard()
     assert r.state.status == PLAYING
+
+
+def test_loudness_normalisation_gain_adds_to_the_track_gain(rig_factory):
+    from soundscape.engine.settings import RoomSettings
+    pl = playlist(phase("onset", 300, [track("a.wav", gain_db=-3.0)], level_pct=100))
+    r = rig_factory(pl, {"a.wav": 400}, settings=RoomSettings(ceiling_pct=100, rise_db_per_s=100))
+    r.engine.core.gains_db = {MUSIC / "a.wav": -4.0}
+    r.do("start")
+    r.run(5)
+    assert abs(r.output.decks[0].gain - 10 ** (-7 / 20)) < 1e-6
