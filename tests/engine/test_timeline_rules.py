@@ -85,21 +85,17 @@ def test_session_ends_after_the_last_phase_with_its_fade_out(rig_factory):
     assert r.events("session_end")[0]["reason"] == "completed"
 
 
-def test_a_90_minute_session_runs_in_simulated_time_quickly(rig_factory):
-    import time
+def test_a_90_minute_session_runs_whole_in_simulated_time(rig_factory):
     pl = playlist(phase("arrival", 600, ["a.wav"], fade_in_s=30),
                   phase("onset", 1200, ["b.wav", "c.wav"], order="shuffle"),
                   phase("peak", 2400, ["d.wav", "e.wav", "f.wav"]),
                   phase("return", 1200, ["g.wav"], fade_out_s=60))
-    r = rig_factory(pl, {n: 250 for n in "abcdefg"} and {f"{n}.wav": 250 for n in "abcdefg"})
-    began = time.perf_counter()
+    r = rig_factory(pl, {f"{n}.wav": 250 for n in "abcdefg"})
     r.do("start")
-    r.run(5500)
-    elapsed = time.perf_counter() - began
+    r.run(5500)  # how fast this runs is measured in bench/, not asserted here
     assert r.state.status == ENDED
     assert [e["phase"] for e in r.events("phase_start")] == ["arrival", "onset", "peak", "return"]
     assert [e["actual_s"] for e in r.events("phase_start")] == [0.0, 600.0, 1800.0, 4200.0]
-    assert elapsed < 1.0, f"simulated 90 minutes took {elapsed:.2f} s"
 
 
 def test_play_follows_the_plan_track_for_track(rig_factory):
