@@ -29,6 +29,8 @@ ALL_ACTIONS = [
     ({"action": "fade_out"}, {"seconds": 60.0}),
     ({"action": "fade_out", "seconds": 30}, {"seconds": 30.0}),
     ({"action": "stop"}, {}),
+    ({"action": "dose"}, {}),
+    ({"action": "booster"}, {}),
 ]
 
 
@@ -65,7 +67,7 @@ def test_pause_changes_the_returned_state(client):
 @pytest.mark.parametrize("body,message", [
     ({"action": "explode"}, "unknown action 'explode'; valid actions: start, pause, resume, skip, "
                             "next_phase, extend, hold, release, set_level, hush, unhush, fade_out, "
-                            "stop"),
+                            "stop, dose, booster"),
     ({}, "'action' is required and must be a string"),
     ({"action": 3}, "'action' is required and must be a string"),
     ({"action": "set_level"}, "set_level needs 'level' (0-100)"),
@@ -215,7 +217,7 @@ def real(tmp_path):
     """A real Engine (engine thread running) over the fake output, on a fake clock."""
     from webkit import real_engine
 
-    engine = real_engine(fake_clock=True, log_dir=tmp_path)
+    engine = real_engine(fake_clock=True, log_dir=tmp_path, medicine=True)
     from soundscape.web import create_app
 
     app = create_app(engine, {"TOKEN": "t", "SSE_HEARTBEAT_S": 0.05, "SSE_LIFETIME_S": 0.3})
@@ -243,6 +245,7 @@ def test_real_engine_session_through_the_api(real):
     assert started.status_code == 200
     assert started.json["state"]["status"] == "playing"
     assert started.json["state"]["phase"]["name"] == "Arrival"
+    assert started.json["state"]["medicine"]["awaiting_dose"] is True
 
     assert command(client, "pause").json["state"]["status"] == "paused"
     again = command(client, "pause")
@@ -260,7 +263,14 @@ def test_real_engine_session_through_the_api(real):
     assert command(client, "unhush").json["state"]["hushed"] is False
     assert command(client, "set_level", level=40).json["state"]["level_target"] == 40
     assert command(client, "skip").status_code == 200
-    assert command(client, "next_phase").json["state"]["phase"]["name"] == "Journey"
+    dosed = command(client, "dose").json["state"]
+    assert dosed["phase"]["name"] == "Journey"  # the dose ends the dose phase
+    assert dosed["medicine"]["dosed_at_s"] is not None
+    again = command(client, "dose")
+    assert again.status_code == 409 and again.json["error"].startswith("the dose was already marked")
+    boosted = command(client, "booster").json["state"]
+    assert len(boosted["medicine"]["boosters_s"]) == 1
+    assert command(client, "next_phase").json["state"]["phase"]["name"] == "Return"
     assert command(client, "fade_out", seconds=30).json["state"]["ending"] is True
     assert command(client, "stop").status_code in (200, 409)  # already ending: engine's call
 

@@ -8,6 +8,7 @@ missing Chromium or playwright skips here and fails in CI.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -51,8 +52,8 @@ def browser():
 
 
 @pytest.fixture
-def served():
-    engine = real_engine()
+def served(request):
+    engine = real_engine(medicine=getattr(request, "param", False))
     app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 2.0})
     try:
         with ServerThread(app, threads=16) as server:
@@ -69,7 +70,7 @@ def open_phone(browser, url: str, requests: list[str]):
     return context, page
 
 
-def wait_text(page, selector: str, text: str, timeout_s: float) -> float:
+def wait_text(page, selector: str, text, timeout_s: float) -> float:
     """Seconds until ``selector`` shows ``text`` (fails after ``timeout_s``)."""
     from playwright.sync_api import expect
 
@@ -213,6 +214,7 @@ def test_lost_connection_is_said_plainly_and_a_refusal_shows_its_reason(browser)
         engine.shutdown(fade=False)
 
 
+@pytest.mark.parametrize("served", [True], indirect=True, ids=["with-medicine"])
 def test_every_control_sends_its_command(browser, served):
     server, engine = served
     requests: list[str] = []
@@ -240,7 +242,7 @@ def test_every_control_sends_its_command(browser, served):
         wait_text(page, "#hold", "Release hold", 1)
         tap("#hold", 3)
         tap("#hush", 4)
-        wait_text(page, "#badges", "Hushed", 1)
+        page.locator("#badges .badge", has_text="Hushed").wait_for(timeout=1000)
         tap("#hush", 5)
         tap('button[data-minutes="1"]', 6)
         tap('button[data-minutes="5"]', 7)
@@ -249,16 +251,22 @@ def test_every_control_sends_its_command(browser, served):
         tap("#play", 10)  # pause (after set_level went out on change)
         tap("#play", 11)  # resume
         tap('button[data-action="skip"]', 12)
-        tap('button[data-action="next_phase"]', 13, confirm=True)
+        wait_text(page, "#medinfo", "IM dose not marked yet: this phase goes on until it is", 1)
+        tap('button[data-action="dose"]', 13, confirm=True)
+        wait_text(page, "#phase", "Journey", 1)
+        tap('button[data-action="booster"]', 14, confirm=True)
+        wait_text(page, "#medinfo", re.compile(r"^Dose marked at 0:\d\d · booster at 0:\d\d$"), 1)
+        tap('button[data-action="next_phase"]', 15, confirm=True)
         page.select_option("#fadesecs", "120")
-        tap('button[data-action="fade_out"]', 14, confirm=True)
+        tap('button[data-action="fade_out"]', 16, confirm=True)
         wait_text(page, "#status", "Playing · fading out", 1)
-        tap('button[data-action="stop"]', 15, confirm=True)
+        tap('button[data-action="stop"]', 17, confirm=True)
     finally:
         context.close()
     assert [(action, params) for action, params, _ in sent()] == [
         ("start", {}), ("hold", {}), ("release", {}), ("hush", {}), ("unhush", {}),
         ("extend", {"minutes": 1.0}), ("extend", {"minutes": 5.0}), ("extend", {"minutes": 10.0}),
         ("set_level", {"level": 35.0}), ("pause", {}), ("resume", {}), ("skip", {}),
-        ("next_phase", {}), ("fade_out", {"seconds": 120.0}), ("stop", {})]
+        ("dose", {}), ("booster", {}), ("next_phase", {}), ("fade_out", {"seconds": 120.0}),
+        ("stop", {})]
     assert all(ok for _, _, ok in sent())

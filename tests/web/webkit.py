@@ -106,8 +106,13 @@ class ServerThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.server.asyncore.loop(timeout=0.05, map=self.server._map, count=1)
-        self.server.close()
+        # Open streams first (their next write fails and ends them), then the worker threads,
+        # and the server's own sockets last: workers still use them to wake the loop.
+        for channel in [c for c in self.server._map.values() if c is not self.server]:
+            if channel is not getattr(self.server, "trigger", None):
+                channel.close()
         self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self.server.close()
 
     def __enter__(self) -> "ServerThread":
         self._thread.start()
@@ -118,16 +123,17 @@ class ServerThread:
         self._thread.join(10)
 
 
-def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None):
+def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None, medicine: bool = False):
     """A real Engine with its thread running over the fake output (no audio device).
 
     On the real clock time passes as in a session (for the browser); on a fake clock nothing moves
-    unless a test says so (for exact API assertions).
+    unless a test says so (for exact API assertions). With ``medicine`` the dose is given in
+    Arrival (which waits for it) and a booster extends Journey.
     """
     from soundscape.engine.clock import FakeClock, RealClock
     from soundscape.engine.engine import Engine
     from soundscape.engine.fake import FakeOutput
-    from soundscape.playlist.model import Phase, Playlist, Track
+    from soundscape.playlist.model import Medicine, Phase, Playlist, Track
 
     music = Path("/music")
     tracks = {"harbour-light.ogg": ("Harbour Light", 300.0), "low-tide.ogg": ("Low Tide", 420.0),
@@ -137,7 +143,7 @@ def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None):
         Phase("Arrival", 600.0, level_pct=55.0, tracks=(t["harbour-light.ogg"], t["low-tide.ogg"])),
         Phase("Journey", 2400.0, level_pct=60.0, tracks=(t["slow-water.ogg"],)),
         Phase("Return", 900.0, level_pct=50.0, tracks=(t["morning.ogg"],)),
-    ))
+    ), medicine=Medicine("im", "Arrival", "Journey") if medicine else None)
     durations = {music / name: length for name, (_, length) in tracks.items()}
     clock = FakeClock() if fake_clock else RealClock()
     engine = Engine(playlist, FakeOutput(clock, durations), clock=clock, durations=durations,

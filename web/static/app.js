@@ -35,6 +35,11 @@
       case "extend": case "hold": case "release": return open && !!s.phase;
       case "hush": case "unhush": case "set_level": case "fade_out": return open;
       case "stop": return s.status !== "ended"; // "Quiet now" also cuts a slow fade-out short
+      case "dose": return open && !!s.medicine && s.medicine.dosed_at_s === null;
+      case "booster": {
+        const m = s.medicine, at = m ? phases.findIndex((p) => p.name === m.booster_phase) : -1;
+        return open && !!m && m.dosed_at_s !== null && at >= 0 && !!s.phase && s.phase.index <= at;
+      }
     }
     return false;
   }
@@ -64,6 +69,8 @@
     if (held) badges.push(["Phase held", true]);
     if (s.hushed) badges.push(["Hushed", true]);
     if (s.ending) badges.push(["Fading out", true]);
+    const m = s.medicine;
+    if (m && m.awaiting_dose) badges.push(["Waiting for the dose", true]);
     if (s.resumed) badges.push(["Resumed after interruption", false]);
     if (s.output === "none") badges.push(["No audio output", false]);
     const box = $("badges"); box.textContent = "";
@@ -80,6 +87,15 @@
       d.title = p.name;
       segs.appendChild(d);
     });
+    $("medicine").hidden = !m;
+    if (m) {
+      const route = { im: "IM", iv: "IV", sublingual: "sublingual" }[m.route] || "";
+      const boosters = (m.boosters_s || []).map((b) => "booster at " + fmt(b)).join(", ");
+      text("medinfo", m.dosed_at_s !== null
+        ? "Dose marked at " + fmt(m.dosed_at_s) + (boosters ? " · " + boosters : "")
+        : (route ? route + " dose" : "Dose") + " not marked yet" +
+          (m.awaiting_dose ? ": this phase goes on until it is" : ""));
+    }
     const w = s.warnings || [];
     $("warnings").hidden = !w.length;
     const list = $("warnlist"); list.textContent = "";
@@ -97,7 +113,8 @@
     const dt = sinceS(), held = !!(s.phase && s.phase.held);
     if (s.phase) {
       text("left", mmss(held ? s.phase.remaining_s : s.phase.remaining_s - dt));
-      text("leftlabel", held ? "left in phase · held" : "left in phase");
+      text("leftlabel", held ? "left in phase · held" :
+        s.medicine && s.medicine.awaiting_dose ? "left in phase · waits for the dose" : "left in phase");
     } else {
       text("left", "--:--"); text("leftlabel", s.status === "ended" ? "" : "left in phase");
     }
