@@ -79,6 +79,7 @@ def wait_text(page, selector: str, text, timeout_s: float) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.parametrize("served", [True], indirect=True, ids=["with-medicine"])
 def test_two_phones_see_each_others_changes(browser, served):
     server, engine = served
     requests: list[str] = []
@@ -107,15 +108,17 @@ def test_two_phones_see_each_others_changes(browser, served):
         ben.click("#play")  # "Resume"
         wait_text(ana, "#status", "Playing", 1)
 
-        # A destructive action needs a second tap: the first only asks.
-        next_phase = ben.locator('button[data-action="next_phase"]')
-        next_phase.click()
-        wait_text(ben, 'button[data-action="next_phase"]', "Tap again to confirm", 1)
+        # Marking the dose needs a second tap: the first only asks.
+        wait_text(ana, "#medinfo", "IM dose not marked yet: this phase goes on until it is", 1)
+        dose = ben.locator('button[data-action="dose"]')
+        dose.click()
+        wait_text(ben, 'button[data-action="dose"]', "Tap again to confirm", 1)
         time.sleep(0.6)
         assert engine.snapshot().phase.name == "Arrival"
-        next_phase.click()
+        dose.click()
         assert wait_text(ana, "#phase", "Journey", 1.0) < 1.0
-        wait_text(ben, 'button[data-action="next_phase"]', "Next phase", 1)
+        wait_text(ana, "#medinfo", re.compile(r"^Dose marked at 0:\d\d$"), 1)
+        wait_text(ben, 'button[data-action="dose"]', "Dose given", 1)
 
         ana.locator("#left").wait_for()
         time.sleep(1.2)  # let the local countdown run and the level settle a little
