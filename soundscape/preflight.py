@@ -42,8 +42,11 @@ class Check:
         return f"{'PASS' if self.ok else 'FAIL'}  {self.name}  {self.detail}"
 
 
-def clock_text(seconds: float) -> str:
-    """``1:40`` or ``1:02:05``: how a track's length reads on a player."""
+def clock_text(seconds: float, tenths: bool = False) -> str:
+    """``1:40`` or ``1:02:05``: how a track's length reads on a player (``0:00.5`` with tenths)."""
+    if tenths:
+        whole, fraction = divmod(round(seconds * 10), 10)
+        return clock_text(whole) + (f".{fraction}" if fraction else "")
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
@@ -61,29 +64,37 @@ def summary(checks: list[Check]) -> str:
 
 # -- the playlist and its files -----------------------------------------------------------------
 
-def playlist_checks(path: str | os.PathLike) -> tuple[Playlist | None, list[Check]]:
-    """The playlist when it loads, and one check per loader error (or one that it loaded)."""
-    bad_files: list = []
+def playlist_checks(path: str | os.PathLike) -> tuple[list[Path], Path | None, list[Check]]:
+    """(files to play-test, their base folder, checks): one check that the playlist loaded, or
+    one per loader error, a file's named after the file.
+
+    A refused playlist still yields the files that passed the loader, so one run reports every
+    file that will not play, not only the first kind of problem.
+    """
+    resolvers: list = []
     try:
-        playlist, problems = check_file(path, bad_files)
+        playlist, problems = check_file(path, resolvers)
     except SoundscapeError as exc:
-        return None, [Check("playlist", False, str(exc))]
+        return [], None, [Check("playlist", False, str(exc))]
     errors = [p for p in problems if p.severity == "error"]
-    if playlist is None or errors:
-        files = {problem: (written, reason) for problem, written, reason in bad_files}
-        checks = []
-        for p in errors:
-            if p in files:
-                written, reason = files[p]
-                checks.append(Check(written, False, f"{reason} ({p.path}:{p.line}:{p.col})"))
-            else:
-                checks.append(Check("playlist", False, str(p)))
-        return None, checks
-    files = playlist_files(playlist)
-    return playlist, [Check("playlist", True, f"{os.fspath(path)}: '{playlist.title}', "
-                                              f"{_count(len(playlist.phases), 'phase')}, "
-                                              f"{format_duration(playlist.duration_s)}, "
-                                              f"{_count(len(files), 'file')}")]
+    if playlist is not None and not errors:
+        files = playlist_files(playlist)
+        return files, playlist.music_dir, [Check(
+            "playlist", True, f"{os.fspath(path)}: '{playlist.title}', "
+                              f"{_count(len(playlist.phases), 'phase')}, "
+                              f"{format_duration(playlist.duration_s)}, "
+                              f"{_count(len(files), 'file')}")]
+    resolver = resolvers[0] if resolvers else None
+    bad = {problem: (written, reason) for problem, written, reason in
+           (resolver.bad if resolver else [])}
+    checks = []
+    for p in errors:
+        if p in bad:
+            written, reason = bad[p]
+            checks.append(Check(written, False, f"{reason} ({p.path}:{p.line}:{p.col})"))
+        else:
+            checks.append(Check("playlist", False, str(p)))
+    return (resolver.good, resolver.base, checks) if resolver else ([], None, checks)
 
 
 def _count(n: int, word: str) -> str:
@@ -130,9 +141,9 @@ def file_checks(files: list[Path], base: Path | None, probe: Callable) -> list[C
             checks.append(Check(name, True, f"libVLC {clock_text(seen.duration_s)} "
                                             "(mutagen cannot tell its length)"))
         elif abs(planned_s - seen.duration_s) > max(MIN_TOLERANCE_S, 0.02 * planned_s):
-            checks.append(Check(name, False, f"{clock_text(planned_s)}, but libVLC reads "
-                                             f"{clock_text(seen.duration_s)}: the file may be "
-                                             "truncated or damaged"))
+            checks.append(Check(name, False, f"{clock_text(planned_s, True)}, but libVLC reads "
+                                             f"{clock_text(seen.duration_s, True)}: the file may "
+                                             "be truncated or damaged"))
         else:
             checks.append(Check(name, True, f"{clock_text(planned_s)} "
                                             f"(libVLC {clock_text(seen.duration_s)})"))
@@ -213,12 +224,12 @@ def run_preflight(playlist_path: str | os.PathLike, output: str | None = None,
             if on_check is not None:
                 on_check(check)
 
-    playlist, loaded = playlist_checks(playlist_path)
+    files, base, loaded = playlist_checks(playlist_path)
     add(loaded)
-    if playlist is not None:
+    if files:
         if probe is None:
             from soundscape.engine.vlcprobe import probe_files as probe
-        add(file_checks(playlist_files(playlist), playlist.music_dir, probe))
+        add(file_checks(files, base, probe))
     if opener is None:
         from soundscape.engine.outputs import open_output as opener
     opened, check = output_check(output or room.output or "auto", device or room.device, opener)

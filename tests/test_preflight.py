@@ -123,11 +123,12 @@ def test_missing_and_not_audio_files_are_named(room_dir):
     assert rig.run() == [
         "FAIL  a.wav  cannot decode: its contents are not audio (t.yaml:6:14)",
         "FAIL  sub/b.wav  cannot open: file not found (t.yaml:6:21)",
+        "PASS  bed.wav  0:04 (libVLC 0:04)",  # the good files of a refused playlist are tried
         "PASS  output  fake, its default device",
         "PASS  chime  played chime.wav (0.5s) at 25% on fake",
-        "FAIL  2 of 4 checks failed: a.wav, sub/b.wav",
+        "FAIL  2 of 5 checks failed: a.wav, sub/b.wav",
     ]
-    assert rig.libvlc.asked == []  # the files of a refused playlist are not played
+    assert rig.libvlc.asked == ["bed.wav"]
 
 
 def test_files_libvlc_cannot_open_or_decode(room_dir):
@@ -202,8 +203,9 @@ def test_output_and_device_come_from_the_room_unless_given(room_dir):
 
 def test_broken_or_missing_playlist(room_dir):
     (room_dir / "t.yaml").write_text(PLAYLIST.replace("5m", "5 mins"))
-    assert Rig(room_dir).run()[0] == (
-        "FAIL  playlist  t.yaml:5:15: duration must look like 15m, 90s or 1h30m, not '5 mins'")
+    assert Rig(room_dir).run()[:2] == [
+        "FAIL  playlist  t.yaml:5:15: duration must look like 15m, 90s or 1h30m, not '5 mins'",
+        "PASS  bed.wav  0:04 (libVLC 0:04)"]
     assert Rig(room_dir).run("gone.yaml")[0] == "FAIL  playlist  no such file: gone.yaml"
 
 
@@ -224,6 +226,8 @@ def test_on_check_sees_each_check_as_it_is_made(room_dir):
 
 def test_clock_text():
     assert [clock_text(s) for s in (0, 59.4, 100, 3725)] == ["0:00", "0:59", "1:40", "1:02:05"]
+    assert [clock_text(s, tenths=True) for s in (0.5, 59.96, 100.25, 3725)] == [
+        "0:00.5", "1:00", "1:40.2", "1:02:05"]
 
 
 # -- the command ----------------------------------------------------------------------------------

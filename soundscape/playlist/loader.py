@@ -246,13 +246,13 @@ class _Builder:
         return [p for p in phases if p is not None]
 
 
-def check_file(path: str | os.PathLike, bad_files: list | None = None,
+def check_file(path: str | os.PathLike, files_out: list[Files] | None = None,
                ) -> tuple[Playlist | None, list[Problem]]:
     """Load one playlist: (playlist or None, sorted errors and loader warnings).
 
     ``path`` appears in problems exactly as given, so messages match what the user typed. When
-    ``bad_files`` is a list, it receives (problem, entry as written, reason) for each file that
-    cannot play, so that pre-flight can name files.
+    ``files_out`` is a list, it receives the file resolver (its ``good`` and ``bad`` files), so
+    that pre-flight can name bad files and still try the good ones of a refused playlist.
     """
     shown = os.fspath(path)
     report = Report(shown)
@@ -274,8 +274,8 @@ def check_file(path: str | os.PathLike, bad_files: list | None = None,
     if root is not None:
         builder = _Builder(Path(os.path.abspath(shown)), report)
         playlist = builder.build(root)
-        if bad_files is not None and builder.files is not None:
-            bad_files.extend(builder.files.bad)
+        if files_out is not None and builder.files is not None:
+            files_out.append(builder.files)
     return (playlist if not report.has_errors else None), sorted(report.problems)
 
 

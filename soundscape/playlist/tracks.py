@@ -39,6 +39,7 @@ class Files:
         # (problem, entry as written, reason in a few words) for each file that cannot play, so
         # pre-flight can name the file rather than the playlist.
         self.bad: list[tuple[Problem, str, str]] = []
+        self.good: list[Path] = []  # files that passed every check, once each, in order
 
     def _bad(self, node: Node, message: str, written: str, reason: str) -> None:
         self.report.error(node, message)
@@ -113,6 +114,9 @@ class Files:
         """Refuse files whose contents mutagen cannot read as audio (one cached batch)."""
         probes = library.probe(full for full, _, _ in self._pending)
         for full, written, node in self._pending:
-            if not probes[full].is_audio:
+            if probes[full].is_audio:
+                if full not in self.good:
+                    self.good.append(full)
+            else:
                 self._bad(node, f"'{written}' is not an audio file (its contents are not audio)",
                           written, "cannot decode: its contents are not audio")
