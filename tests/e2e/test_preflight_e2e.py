@@ -4,13 +4,15 @@ decode checks are not heard at all, and broken files are each named."""
 from __future__ import annotations
 
 import os
+import subprocess
 import wave
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from audiokit import Recorder, rms_dbfs_windows, tone_amplitudes, write_tone
+from audiokit import Recorder, pulse_env, rms_dbfs_windows, tone_amplitudes, write_tone
 from soundscape.cli.main import main
 from soundscape.demo import ensure_demo_music
 from soundscape.preflight import run_preflight, summary
@@ -40,6 +42,28 @@ def session(tmp_path, monkeypatch, chime):
     return tmp_path
 
 
+@contextmanager
+def private_sink():
+    """A null sink of this test's own, kept running by a silent stream, so that other tests
+    playing on ``room`` at the same time are never recorded as the chime (or as a decode check).
+    """
+    env = pulse_env()
+    name = f"preflight-e2e-{os.getpid()}"
+    loaded = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}",
+                             "rate=44100"], env=env, capture_output=True, text=True, timeout=10)
+    assert loaded.returncode == 0, f"cannot add a null sink: {loaded.stderr.strip()}"
+    keepalive = subprocess.Popen(
+        ["pacat", "--raw", f"--device={name}", "--format=s16le", "--rate=44100", "--channels=2",
+         "/dev/zero"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield name
+    finally:
+        keepalive.terminate()
+        keepalive.wait(5)
+        subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], env=env,
+                       capture_output=True, timeout=10)
+
+
 def playlist(folder: Path, tracks: list[str]) -> str:
     (folder / "t.yaml").write_text(
         "title: Pre-flight\nambience: {file: bed.wav}\nphases:\n"
@@ -52,16 +76,17 @@ def loudest_dbfs(samples: np.ndarray, rate: int) -> float:
 
 
 def test_good_playlist_passes_and_the_chime_is_heard_at_its_level(session, pulse, chime):
-    with Recorder() as rec:
+    """Recorded on a sink of the test's own: the chime at its level, the decode checks silent."""
+    with private_sink() as sink, Recorder(f"{sink}.monitor") as rec:
         checks = run_preflight(playlist(session, ["a.wav", "b.wav", "c.wav"]), output="pulse",
-                               device="room", chime_level=25.0)
+                               device=sink, chime_level=25.0)
     assert [str(c) for c in checks] + [summary(checks)] == [
         "PASS  playlist  t.yaml: 'Pre-flight', 1 phase, 10m, 4 files",
         "PASS  bed.wav  0:03 (libVLC 0:03)",
         "PASS  a.wav  0:02 (libVLC 0:02)",
         "PASS  b.wav  0:02 (libVLC 0:02)",
         "PASS  c.wav  0:02 (libVLC 0:02)",
-        "PASS  output  pulse, device room",
+        f"PASS  output  pulse, device {sink}",
         "PASS  chime  played chime.wav (5s) at 25% on pulse",
         "PASS  all 7 checks passed",
     ]
@@ -71,7 +96,7 @@ def test_good_playlist_passes_and_the_chime_is_heard_at_its_level(session, pulse
         source = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2") / 32768.0
     expected_dbfs = loudest_dbfs(source, rate) + 60 * np.log10(0.25)
     assert loudest_dbfs(rec.samples, 44100) == pytest.approx(expected_dbfs, abs=2.0)
-    # the decode checks play on libVLC's silent output: none of the tones reached the room
+    # the decode checks play muted on libVLC's silent output: none of the tones was heard
     for freq, amplitude in tone_amplitudes(rec.samples, list(TONES_HZ)).items():
         assert amplitude.max() < 0.002, f"{freq:g} Hz was heard in the room"
 
