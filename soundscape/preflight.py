@@ -227,9 +227,12 @@ def run_preflight(playlist_path: str | os.PathLike, output: str | None = None,
     files, base, loaded = playlist_checks(playlist_path)
     add(loaded)
     if files:
-        if probe is None:
-            from soundscape.engine.vlcprobe import probe_files as probe
-        add(file_checks(files, base, probe))
+        try:
+            if probe is None:
+                from soundscape.engine.vlcprobe import probe_files as probe
+            add(file_checks(files, base, probe))
+        except (SoundscapeError, ImportError, OSError) as exc:  # no libVLC: nothing can play
+            add([Check("libVLC", False, f"cannot check the files: {exc}")])
     if opener is None:
         from soundscape.engine.outputs import open_output as opener
     opened, check = output_check(output or room.output or "auto", device or room.device, opener)

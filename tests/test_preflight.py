@@ -224,6 +224,20 @@ def test_on_check_sees_each_check_as_it_is_made(room_dir):
     assert seen == checks
 
 
+def test_without_libvlc_the_files_fail_and_the_rest_still_runs(room_dir):
+    def no_libvlc(paths):
+        raise SoundscapeError("libVLC could not start (are the vlc-plugin-base packages "
+                              "installed?)")
+    lines = Rig(room_dir, no_libvlc).run()
+    assert lines[1:] == [
+        "FAIL  libVLC  cannot check the files: libVLC could not start (are the vlc-plugin-base "
+        "packages installed?)",
+        "PASS  output  fake, its default device",
+        "PASS  chime  played chime.wav (0.5s) at 25% on fake",
+        "FAIL  1 of 4 checks failed: libVLC",
+    ]
+
+
 def test_clock_text():
     assert [clock_text(s) for s in (0, 59.4, 100, 3725)] == ["0:00", "0:59", "1:40", "1:02:05"]
     assert [clock_text(s, tenths=True) for s in (0.5, 59.96, 100.25, 3725)] == [

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import vlc
 
+from soundscape.errors import SoundscapeError
+
 PARSE_TIMEOUT_S = 2.0  # per file; local parsing takes 1-60 ms
 DECODE_TIMEOUT_S = 3.0  # per batch: a file must reach a nonzero time within this
 DECODE_BATCH = 8  # files decoded at once on the silent output
@@ -35,7 +37,8 @@ def _instance() -> vlc.Instance:
     instance = vlc.Instance(["--no-video", "--quiet", "--aout=adummy", "--no-volume-save",
                              "--file-caching=0"])
     if instance is None:
-        raise RuntimeError("libVLC could not start (are the vlc-plugin-base packages installed?)")
+        raise SoundscapeError("libVLC could not start (are the vlc-plugin-base packages "
+                              "installed?)")
     return instance
 
 
