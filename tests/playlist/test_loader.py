@@ -221,14 +221,16 @@ def test_anchors_and_aliases_are_refused(write):
     ]
 
 
-def test_billion_laughs_is_refused_in_well_under_a_second(here):
+def test_billion_laughs_is_refused_before_expanding(here):
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
         lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
     (here / "t.yaml").write_text("\n".join(lines) + "\ntitle: T\n")
     start = time.perf_counter()
     found = problems("t.yaml")
-    assert time.perf_counter() - start < 0.5
+    # a guard against a hang, not a timing target (bench/ measures speed): expanding would take
+    # minutes and gigabytes
+    assert time.perf_counter() - start < 10
     assert found[0] == "t.yaml:1:5: anchors and aliases are not allowed"
     assert len(found) == 10 + 9 * 9
     assert set(p.split(": ", 1)[1] for p in found) == {"anchors and aliases are not allowed"}
