@@ -19,6 +19,7 @@ from soundscape.engine.settings import RoomSettings
 from soundscape.errors import SoundscapeError
 from soundscape.playlist import load_playlist
 from soundscape.playlist.model import Playlist
+from soundscape.room import Room
 
 
 def playlist_files(playlist: Playlist) -> list[Path]:
@@ -41,17 +42,25 @@ def find_resumable(playlist_path, checkpoint_path: Path | None) -> dict | None:
     return data if checkpoint.resumable(data, Path(playlist_path)) else None
 
 
-def open_session(playlist_path, *, output: str = "auto", device: str | None = None,
+def open_session(playlist_path, *, output: str | None = None, device: str | None = None,
                  log_dir: Path | None = None, seed: int | None = None,
                  settings: RoomSettings | None = None, clock: Clock | None = None,
                  start_thread: bool = True, resume: str = "no",
                  checkpoint_path: Path | None = None, ask=None,
-                 loudness_target: float | None = loudness.TARGET_LUFS) -> Engine:
+                 loudness_target: float | None = None, room: Room | None = None) -> Engine:
     """An engine for the playlist, its thread running: ready to start, or resumed.
 
     ``resume``: ``auto`` carries on an unfinished session of this playlist found in the checkpoint,
     ``ask`` asks first (``ask(text) -> bool``; without one it resumes), ``no`` starts afresh.
+    Arguments left as None take the room config's values (``room``), then the defaults.
     """
+    room = room or Room()
+    output = output or room.output or "auto"
+    device = device or room.device
+    log_dir = log_dir or room.log_dir
+    settings = settings or room.settings()
+    if loudness_target is None:
+        loudness_target = room.loudness_target_lufs or loudness.TARGET_LUFS
     if resume not in RESUME_CHOICES:
         raise SoundscapeError(f"--resume must be one of {', '.join(RESUME_CHOICES)}, not {resume!r}")
     playlist = load_playlist(playlist_path)

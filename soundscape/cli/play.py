@@ -1,7 +1,7 @@
 """``soundscape play``: run a session headless in the terminal, with a status line and a few keys.
 
-Keys: space pause/resume, s skip, n next phase (press twice), h hush/unhush, + / - level,
-q quit with a fade (press twice). With no terminal on stdin the session plays to its end and exits 0.
+Keys: space pause/resume, s skip, h hush/unhush, + / - level; pressed twice: n next phase, d dose
+given, b booster, q quit with a fade. With no terminal on stdin the session plays to its end and exits 0.
 """
 
 from __future__ import annotations
@@ -19,17 +19,26 @@ from soundscape.engine.commands import Action, Command
 from soundscape.engine.state import ENDED, PAUSED, State
 from soundscape.plan import format_clock
 from soundscape.engine import checkpoint
+from soundscape.room import load_room
 from soundscape.session import RESUME_CHOICES, open_session
 
 COMMAND = "play"
 HELP = "play a session headless in the terminal"
 OUTPUTS = ("auto", "pulse", "alsa", "none")
-KEYS = "space pause/resume · s skip · n n next phase · h hush · +/- level · q q quit"
+KEYS = ("space pause/resume · s skip · n n next phase · d d dose given · b b booster · "
+        "h hush · +/- level · q q quit")
+TWICE = {"n": (Action.NEXT_PHASE, "press n again for the next phase"),
+         "d": (Action.DOSE, "press d again to mark the dose as given"),
+         "b": (Action.BOOSTER, "press b again to mark a booster"),
+         "q": (Action.FADE_OUT, "press q again to fade out and quit")}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("playlist", type=Path, help="playlist YAML file")
-    parser.add_argument("--output", choices=OUTPUTS, default="auto", help="audio output (default: auto)")
+    parser.add_argument("--output", choices=OUTPUTS,
+                        help="audio output (default: the room config's, else auto)")
+    parser.add_argument("--room", type=Path,
+                        help="room config file (default: ~/.config/soundscape/room.yaml if present)")
     parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
     parser.add_argument("--log-dir", type=Path, help="where to write the session log")
     parser.add_argument("--seed", type=int, help="seed for shuffled phases (as in `plan --seed`)")
@@ -51,21 +60,23 @@ def status_line(state: State) -> str:
     if abs(state.level - state.level_target) >= 1 and not state.ending:
         level += f"→{state.level_target:.0f}%"
     parts.append(level + (" HUSHED" if state.hushed else ""))
+    if state.medicine and state.medicine["awaiting_dose"]:
+        parts.append("WAITING FOR THE DOSE (d d)")
     if state.warnings:
         parts.append(f"⚠ {state.warnings[-1]}")
     return " | ".join(parts)
 
 
 def key_command(key: str, state: State, armed: str) -> tuple[Command | None, str]:
-    """Map a key to a command; n and q must be pressed twice (returns the new armed key)."""
+    """Map a key to a command; n, d, b and q must be pressed twice (returns the new armed key)."""
     def cmd(action, **params):
         return Command(action, params, by="terminal", source="terminal")
-    if key in ("n", "q"):
+    if key in TWICE:
         if armed != key:
             return None, key
-        if key == "n":
-            return cmd(Action.NEXT_PHASE), ""
-        return cmd(Action.FADE_OUT, seconds=10.0), ""
+        if key == "q":
+            return cmd(Action.FADE_OUT, seconds=10.0), ""
+        return cmd(TWICE[key][0]), ""
     if key == " ":
         return cmd(Action.RESUME if state.status == PAUSED else Action.PAUSE), ""
     if key == "s":
@@ -94,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     engine = open_session(args.playlist, output=args.output, device=args.device,
                           log_dir=args.log_dir, seed=args.seed, resume=args.resume,
                           checkpoint_path=checkpoint.default_path(),
-                          ask=_ask if interactive else None)
+                          ask=_ask if interactive else None, room=load_room(args.room))
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
@@ -143,8 +154,7 @@ def _loop(engine, stopping, *, interactive: bool) -> None:
         if interactive and select.select([sys.stdin], [], [], 0)[0]:
             key = sys.stdin.read(1)
             command, armed = key_command(key, state, armed)
-            message = {"n": "press n again for the next phase",
-                       "q": "press q again to fade out and quit"}.get(armed, "")
+            message = TWICE[armed][1] if armed else ""
             if command is not None:
                 result, _ = engine.submit(command)
                 message = "" if result.ok else result.reason

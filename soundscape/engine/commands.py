@@ -33,11 +33,12 @@ class Action(str, Enum):
     BOOSTER = "booster"  # a booster was given: the booster phase is extended
 
 
-# action -> {param: (default, minimum, maximum)}; every parameter is a number.
-PARAMS: dict[Action, dict[str, tuple[float | None, float, float]]] = {
-    Action.EXTEND: {"minutes": (5.0, 0.5, 120.0)},
-    Action.SET_LEVEL: {"level": (None, 0.0, 100.0)},
-    Action.FADE_OUT: {"seconds": (60.0, 3.0, 1800.0)},
+# action -> {param: (required, minimum, maximum)}; every parameter is a number. An optional one
+# left out takes the room's default (RoomSettings: extend 5 min, fade out 60 s) in the engine.
+PARAMS: dict[Action, dict[str, tuple[bool, float, float]]] = {
+    Action.EXTEND: {"minutes": (False, 0.5, 120.0)},
+    Action.SET_LEVEL: {"level": (True, 0.0, 100.0)},
+    Action.FADE_OUT: {"seconds": (False, 3.0, 1800.0)},
 }
 
 MAX_BY_CHARS = 40
@@ -83,10 +84,12 @@ def parse_command(data: Any, source: str = "api") -> Command:
         allowed = ", ".join(spec) or "none"
         raise CommandError(f"{action.value} takes no parameter {unknown[0]!r} (parameters: {allowed})")
     params: dict[str, float] = {}
-    for key, (default, low, high) in spec.items():
-        value = data.get(key, default)
+    for key, (required, low, high) in spec.items():
+        value = data.get(key)
         if value is None:
-            raise CommandError(f"{action.value} needs '{key}' ({low:g}-{high:g})")
+            if required:
+                raise CommandError(f"{action.value} needs '{key}' ({low:g}-{high:g})")
+            continue
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise CommandError(f"'{key}' must be a number, not {value!r}")
         if not low <= value <= high:

@@ -269,7 +269,7 @@ class SessionCore:
             self._enter_phase_paused(s)
 
     def _do_extend(self, cmd, s):
-        self.timeline.extend(cmd.params["minutes"] * 60.0)
+        self.timeline.extend(cmd.params.get("minutes", self.settings.extend_default_min) * 60.0)
         self._unlock_phase_fade(s)
 
     def _do_hold(self, cmd, s):
@@ -294,7 +294,7 @@ class SessionCore:
         self._retarget(s)
 
     def _do_fade_out(self, cmd, s):
-        self._begin_end(s, cmd.params["seconds"], "fade_out")
+        self._begin_end(s, cmd.params.get("seconds", self.settings.fade_out_default_s), "fade_out")
 
     def _do_stop(self, cmd, s):
         if self.status == READY:

@@ -74,7 +74,8 @@ class Medicine:
 
     route: str  # one of ROUTES
     dose_phase: str  # the phase during which the dose is given (the first phase, if not set)
-    booster_phase: str | None = None  # the phase a booster extends (None: no booster planned)
+    booster_phase: str | None = None  # the phase a booster extends (the loader defaults it to
+    # the phase after dose_phase)
     booster_at_s: float | None = None  # planned booster time after the dose, for the record
     booster_extend_s: float = DEFAULT_BOOSTER_EXTEND_S
     where: Where = field(default=Where(), compare=False)

@@ -7,8 +7,8 @@ from soundscape.engine.commands import Action, CommandError, parse_command
 
 def test_a_valid_command_with_defaults():
     cmd = parse_command({"action": "extend", "by": "Ana"})
-    assert (cmd.action, cmd.params, cmd.by, cmd.source) == (Action.EXTEND, {"minutes": 5.0}, "Ana", "api")
-    assert parse_command({"action": "fade_out"}).params == {"seconds": 60.0}
+    assert (cmd.action, cmd.params, cmd.by, cmd.source) == (Action.EXTEND, {}, "Ana", "api")
+    assert parse_command({"action": "fade_out"}).params == {}  # the room's default applies
     assert parse_command({"action": "set_level", "level": 55}).params == {"level": 55.0}
 
 

@@ -235,3 +235,13 @@ def test_stop_during_a_fade_out_ends_sooner(rig):
     assert rig.do("stop").ok
     rig.run(3.1)
     assert rig.state.status == ENDED
+
+
+def test_extend_and_fade_out_without_a_number_use_the_room_defaults(rig_factory):
+    r = rig_factory(two_phases(), DURS, settings=RoomSettings(extend_default_min=10, fade_out_default_s=20))
+    started(r, 10)
+    r.do("extend")
+    assert r.state.phases[0].duration_s == 900
+    r.do("fade_out")
+    r.run(20.1)
+    assert r.state.status == ENDED

@@ -1,0 +1,43 @@
+"""``soundscape play``: the status line and the keys."""
+
+from soundscape.cli.play import key_command, status_line
+from soundscape.engine.commands import Action
+from soundscape.engine.state import NextTrack, PhaseInfo, State, TrackInfo
+
+
+def state(**kw):
+    base = dict(revision=3, status="playing", title="T", session_id="s",
+                phase=PhaseInfo(1, "peak", 60.0, 1250.0, False), phases=(),
+                track=TrackInfo("Open sky", "/m/a.wav", 75.0, 300.0), next_track=NextTrack("b", "/m/b.wav"),
+                level=52.0, level_target=70.0, hushed=False, session_elapsed_s=900.0)
+    base.update(kw)
+    return State(**base)
+
+
+def test_status_line_shows_phase_time_left_track_and_level():
+    assert status_line(state()) == "PLAYING | peak 20:50 left | ♪ Open sky 1:15/5:00 | level 52%→70%"
+    held = state(phase=PhaseInfo(1, "peak", 60.0, 0.0, True), hushed=True, level=25.0, level_target=25.0,
+                 warnings=("gone.wav could not be played; skipped",))
+    assert status_line(held) == ("PLAYING | peak 0:00 left HELD | ♪ Open sky 1:15/5:00 | level 25% HUSHED"
+                                 " | ⚠ gone.wav could not be played; skipped")
+
+
+def test_destructive_keys_need_a_second_press():
+    s = state()
+    assert key_command("n", s, "") == (None, "n")
+    command, armed = key_command("n", s, "n")
+    assert command.action is Action.NEXT_PHASE and armed == ""
+    assert key_command("q", s, "n") == (None, "q")  # another key disarms the first
+    command, _ = key_command("q", s, "q")
+    assert command.action is Action.FADE_OUT
+    command, _ = key_command("d", s, "d")
+    assert command.action is Action.DOSE
+
+
+def test_single_keys():
+    assert key_command(" ", state(), "")[0].action is Action.PAUSE
+    assert key_command(" ", state(status="paused"), "")[0].action is Action.RESUME
+    assert key_command("s", state(), "")[0].action is Action.SKIP
+    assert key_command("h", state(hushed=True), "")[0].action is Action.UNHUSH
+    assert key_command("+", state(), "")[0].params == {"level": 75.0}
+    assert key_command("x", state(), "") == (None, "")
