@@ -46,8 +46,10 @@ def playlist(tmp_path: Path, *phases: Phase) -> Playlist:
 
 
 def write_noise(path: Path, duration_s: float, rms: float = 0.1, seed: int = 7) -> Path:
-    """A stereo WAV of white noise (an ambience bed): unlike a tone, two overlapping copies at an
-    offset are uncorrelated, so an equal-power loop crossfade keeps the power (a tone could cancel)."""
+    """A stereo WAV of white noise (an ambience bed).
+
+    Unlike a tone, two overlapping copies at an offset are uncorrelated, so an equal-power loop
+    crossfade keeps the power (two copies of a tone could cancel and fake a gap)."""
     n = int(round(duration_s * RATE))
     signal = np.clip(np.random.default_rng(seed).normal(0.0, rms, n), -0.99, 0.99)
     edge = int(0.005 * RATE)
