@@ -37,8 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"port to listen on (default: {DEFAULT_PORT})")
     parser.add_argument("--token", help="access token for the page (default: $SOUNDSCAPE_TOKEN, "
                                         "else a new random one each start)")
-    parser.add_argument("--output", choices=OUTPUTS, default="auto",
-                        help="audio output (default: auto)")
+    parser.add_argument("--output", choices=OUTPUTS,
+                        help="audio output (default: the room config's, else auto)")
+    parser.add_argument("--room", type=Path,
+                        help="room config file (default: ~/.config/soundscape/room.yaml if present)")
     parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
     parser.add_argument("--log-dir", type=Path, help="where to write the session log")
     parser.add_argument("--seed", type=int, help="seed for shuffled phases (repeatable order)")
@@ -108,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from waitress import create_server
 
     from soundscape.engine import checkpoint
+    from soundscape.room import load_room
     from soundscape.session import open_session
     from soundscape.web import create_app
 
@@ -116,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     engine = open_session(playlist, output=args.output, device=args.device,
                           log_dir=args.log_dir, seed=args.seed, resume=args.resume,
                           checkpoint_path=checkpoint.default_path(),
-                          ask=_ask if sys.stdin.isatty() else None)
+                          ask=_ask if sys.stdin.isatty() else None, room=load_room(args.room))
     server = None
     try:
         app = create_app(engine, {"TOKEN": token})

@@ -18,6 +18,7 @@ import pytest
 import soundscape.session
 from soundscape.cli import serve
 from soundscape.engine import checkpoint
+from soundscape.room import Room
 from soundscape.cli.main import main
 
 from webkit import FakeEngine, ServerThread
@@ -57,8 +58,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_answers_with_the_token_and_stops_on_sigterm(monkeypatch, capsys):
+def test_serve_answers_with_the_token_and_stops_on_sigterm(monkeypatch, capsys, tmp_path):
     """The whole command in-process: open a session, serve, SIGTERM -> shutdown, exit 0."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     engine = FakeEngine()
     opened = {}
 
@@ -89,6 +92,7 @@ def test_serve_answers_with_the_token_and_stops_on_sigterm(monkeypatch, capsys):
     assert answers == [200]
     assert engine.shut_down
     assert opened.pop("ask") in (None, serve._ask)  # asks only on a terminal
+    assert opened.pop("room") == Room()  # no room file in this test's home
     assert opened == {"playlist": serve.DEMO_PLAYLIST, "output": "none", "device": None,
                       "log_dir": None, "seed": 7, "resume": "no",
                       "checkpoint_path": checkpoint.default_path()}
@@ -139,7 +143,8 @@ def test_serve_command_end_to_end_over_the_demo(tmp_path):
     import subprocess
 
     port = free_port()
-    env = {**os.environ, "SOUNDSCAPE_TOKEN": "e2e-token", "XDG_STATE_HOME": str(tmp_path / "state")}
+    env = {**os.environ, "SOUNDSCAPE_TOKEN": "e2e-token", "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}
     process = subprocess.Popen(
         [sys.executable, "-m", "soundscape", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--output", "none", "--log-dir", str(tmp_path)],
