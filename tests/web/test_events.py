@@ -119,3 +119,41 @@ def test_stream_ends_when_the_client_goes_away_under_waitress():
         calls = engine.wait_calls
         time.sleep(0.5)
         assert engine.wait_calls == calls, "the stream kept running after the client left"
+
+
+def test_many_open_pages_leave_room_for_commands():
+    """30 live streams (each holding a server thread) and a command still goes through at once."""
+    import socket
+    import urllib.request
+
+    from soundscape.cli.serve import THREADS
+    from soundscape.web import create_app
+    from webkit import TOKEN, ServerThread
+
+    engine = FakeEngine()
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.5, "SSE_LIFETIME_S": 60.0})
+    with ServerThread(app, threads=THREADS) as server:
+        streams = []
+        try:
+            for _ in range(30):
+                sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+                sock.sendall(f"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             f"Authorization: Bearer {TOKEN}\r\n\r\n".encode())
+                streams.append([sock, b""])
+            for stream in streams:
+                while b"event: state" not in stream[1]:
+                    stream[1] += stream[0].recv(4096)
+                stream[1] = b""
+            started = time.monotonic()
+            request = urllib.request.Request(
+                f"{server.url}/api/commands", data=b'{"action": "start"}', method="POST",
+                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert response.status == 200
+            assert time.monotonic() - started < 1.0
+            for sock, received in streams:
+                while b'"status":"playing"' not in received:
+                    received += sock.recv(4096)
+        finally:
+            for sock, _ in streams:
+                sock.close()
