@@ -20,7 +20,9 @@ from webkit import TOKEN, ServerThread, real_engine
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's package; Ubuntu names the same browser chromium-browser.
+CHROMIUM = next((path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+                 if Path(path).exists()), "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +46,8 @@ def browser():
         _unavailable("playwright is not installed (pip install playwright; no browser download "
                      "needed)")
     if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium (chromium-browser on "
+                     "Ubuntu)")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
