@@ -151,6 +151,10 @@ def _loop(engine, stopping, *, interactive: bool) -> None:
         if state.status == ENDED:
             print() if sys.stdout.isatty() else print(line)
             return
+        if not interactive and state.medicine and state.medicine["awaiting_dose"] \
+                and state.phase and state.phase.remaining_s <= 0:
+            # nobody can mark the dose without a terminal: mark it when the dose phase is due
+            engine.submit(Command(Action.DOSE, by="play (no terminal)", source="terminal"))
         if interactive and select.select([sys.stdin], [], [], 0)[0]:
             key = sys.stdin.read(1)
             command, armed = key_command(key, state, armed)
