@@ -41,3 +41,35 @@ def test_single_keys():
     assert key_command("h", state(hushed=True), "")[0].action is Action.UNHUSH
     assert key_command("+", state(), "")[0].params == {"level": 75.0}
     assert key_command("x", state(), "") == (None, "")
+
+
+def test_play_without_a_terminal_runs_the_session_to_its_end(tmp_path, monkeypatch, capsys):
+    """Real time, the `none` output: a 6-second arc with a dose phase ends by itself, exit 0."""
+    import io
+    import math
+    import struct
+    import wave
+
+    from soundscape.cli.main import main
+
+    for name in ("a", "b"):
+        with wave.open(str(tmp_path / f"{name}.wav"), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(b"".join(struct.pack("<h", int(3000 * math.sin(i / 3))) for i in range(8000 * 4)))
+    (tmp_path / "p.yaml").write_text(
+        "title: Short\ndefaults: {crossfade: 1s}\n"
+        "medicine: {route: im, dose_phase: arrival}\n"
+        "phases:\n  - {name: arrival, duration: 3s, tracks: [a.wav]}\n"
+        "  - {name: onset, duration: 3s, tracks: [b.wav]}\n")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["play", str(tmp_path / "p.yaml"), "--output", "none", "--log-dir", str(tmp_path / "logs")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("PLAYING | arrival")
+    assert any(line.startswith("PLAYING | onset") for line in out)
+    assert out[-1] == "session ended"
+    log = (next((tmp_path / "logs").iterdir())).read_text()
+    assert '"event": "dose"' in log and '"by": "play (no terminal)"' in log
