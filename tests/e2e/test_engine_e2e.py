@@ -80,7 +80,7 @@ def test_phases_and_tracks_are_heard_in_order_on_time(sink, tmp_path, record_pro
         found = crossover_rec_s(fine[old], fine[new], run.rec_s(planned_s - 0.5))
         assert found is not None, f"{new} Hz never became louder than {old} Hz"
         errors[(old, new)] = run.session_of(found) - planned_s
-    named = {f"{a}->{b}": round(v * 1000, 1) for (a, b), v in errors.items()}
+    named = {f"{a}->{b}": round(float(v) * 1000, 1) for (a, b), v in errors.items()}
     boundary_ms = {k: v for k, v in named.items() if k in ("660->880", "880->1100")}
     track_ms = {k: v for k, v in named.items() if k not in boundary_ms}
     log_ms = [round((e["actual_s"] - e["planned_s"]) * 1000, 1) for e in run.log("phase_start")[1:]]
