@@ -101,6 +101,7 @@ def test_two_phones_see_each_others_changes(browser, served):
         assert wait_text(ben, "#status", "Playing", 1.0) < 1.0
         wait_text(ben, "#phase", "Arrival", 1)
 
+        time.sleep(0.6)  # taps closer than 0.5 s are one double tap
         ana.click("#play")  # now "Pause"
         assert wait_text(ben, "#status", "Paused", 1.0) < 1.0
         wait_text(ben, "#play", "Resume", 1)
@@ -116,7 +117,7 @@ def test_two_phones_see_each_others_changes(browser, served):
         dose = ben.locator('button[data-action="dose"]')
         dose.click()
         wait_text(ben, 'button[data-action="dose"]', "Tap again to confirm", 1)
-        time.sleep(0.6)
+        time.sleep(0.7)
         assert engine.snapshot().phase.name == "Arrival"
         dose.click()
         assert wait_text(ana, "#phase", "Journey", 1.0) < 1.0
@@ -230,10 +231,15 @@ def test_every_control_sends_its_command(browser, served):
         return [(e["action"], e["params"], e["ok"]) for e in engine.log_entries()
                 if e["event"] == "command"]
 
+    last_tap: dict[str, float] = {}
+
     def tap(selector: str, expect_count: int, confirm: bool = False) -> None:
+        # taps of one button closer than 0.5 s are one (double) tap: wait as a person would
+        time.sleep(max(0.0, last_tap.get(selector, 0.0) + 0.6 - time.monotonic()))
         page.click(selector)
+        last_tap[selector] = time.monotonic()
         if confirm:
-            time.sleep(0.5)  # a second tap this soon would count as an accidental double tap
+            time.sleep(0.6)  # a second tap sooner would count as an accidental double tap
             assert len(sent()) == expect_count - 1, "a destructive action went out on one tap"
             page.click(selector)
         deadline = time.monotonic() + 2
@@ -276,3 +282,23 @@ def test_every_control_sends_its_command(browser, served):
         ("dose", {}), ("booster", {}), ("next_phase", {}), ("fade_out", {"seconds": 120.0}),
         ("stop", {})]
     assert all(ok for _, _, ok in sent())
+
+
+def test_a_double_tap_sends_one_command(browser, served):
+    """A double tap on Pause must not pause and resume at once."""
+    server, engine = served
+    requests: list[str] = []
+    context, page = open_phone(browser, server.url, requests)
+    try:
+        wait_text(page, "#conn", "Live", 5)
+        page.click("#play")
+        wait_text(page, "#play", "Pause", 1)
+        time.sleep(0.6)
+        page.dblclick("#play")
+        wait_text(page, "#status", "Paused", 1)
+        time.sleep(0.8)  # a second command would have arrived by now
+        actions = [e["action"] for e in engine.log_entries() if e["event"] == "command"]
+        assert actions == ["start", "pause"]
+        wait_text(page, "#status", "Paused", 1)
+    finally:
+        context.close()

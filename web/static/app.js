@@ -3,7 +3,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const STATUS = { ready: "Ready", playing: "Playing", paused: "Paused", ended: "Ended" };
-  const CONFIRM_MS = 3000, DOUBLE_TAP_MS = 400;
+  const CONFIRM_MS = 3000, DOUBLE_TAP_MS = 500;
   let state = null, receivedAt = 0, es = null, lostTimer = 0, msgTimer = 0, dragging = false;
   let name = localStorage.getItem("soundscape.name") || "";
 
@@ -35,10 +35,10 @@
       case "extend": case "hold": case "release": return open && !!s.phase;
       case "hush": case "unhush": case "set_level": case "fade_out": return open;
       case "stop": return s.status !== "ended"; // "Quiet now" also cuts a slow fade-out short
-      case "dose": return open && !!s.medicine && s.medicine.dosed_at_s === null;
+      case "dose": return open && !!s.medicine && s.medicine.dosed_at_s == null;
       case "booster": {
         const m = s.medicine, at = m ? phases.findIndex((p) => p.name === m.booster_phase) : -1;
-        return open && !!m && m.dosed_at_s !== null && at >= 0 && !!s.phase && s.phase.index <= at;
+        return open && !!m && m.dosed_at_s != null && at >= 0 && !!s.phase && s.phase.index <= at;
       }
     }
     return false;
@@ -91,7 +91,7 @@
     if (m) {
       const route = { im: "IM", iv: "IV", sublingual: "sublingual" }[m.route] || "";
       const boosters = (m.boosters_s || []).map((b) => "booster at " + fmt(b)).join(", ");
-      text("medinfo", m.dosed_at_s !== null
+      text("medinfo", m.dosed_at_s != null
         ? "Dose marked at " + fmt(m.dosed_at_s) + (boosters ? " · " + boosters : "")
         : (route ? route + " dose" : "Dose") + " not marked yet" +
           (m.awaiting_dose ? ": this phase goes on until it is" : ""));
@@ -162,10 +162,12 @@
     b.classList.remove("arming"); b.textContent = b.dataset.label;
   }
   function press(b) {
-    const action = b.dataset.action;
+    const action = b.dataset.action, now = performance.now();
     if (!action || b.disabled) return;
+    // A double tap must not send twice: on a toggle it would pause and resume at once.
+    if (now - Number(b.dataset.sentAt || -1e9) < DOUBLE_TAP_MS) return;
     if ("confirm" in b.dataset) {
-      const armed = Number(b.dataset.armedAt || 0), now = performance.now();
+      const armed = Number(b.dataset.armedAt || 0);
       if (!armed) {
         b.dataset.armedAt = String(now); b.dataset.label = b.textContent;
         b.textContent = "Tap again to confirm"; b.classList.add("arming");
@@ -175,6 +177,7 @@
       if (now - armed < DOUBLE_TAP_MS) return; // an accidental double tap is one tap
       disarm(b);
     }
+    b.dataset.sentAt = String(now);
     send(action, params(b));
   }
   document.querySelectorAll("button[data-action], #play, #hold, #hush").forEach((b) => {
