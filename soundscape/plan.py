@@ -12,7 +12,8 @@ from pathlib import Path
 
 from soundscape.errors import Problem
 from soundscape.playlist.model import Phase, Playlist
-from soundscape.sequence import overlap_s, phase_sequence, play_length_s
+from soundscape.sequence import (END_MARGIN_S, handover_floor_s, handover_s, phase_sequence,
+                                 play_length_s)
 
 MAX_TRACKS_PER_PHASE = 10_000  # a guard against zero-length tracks looping forever
 
@@ -109,7 +110,9 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
         if length <= 0:
             continue
         if tracks and previous_len is not None:
-            t -= overlap_s(phase.crossfade_s, previous_len, length)
+            if t - END_MARGIN_S >= end_s + handover_floor_s(phase.crossfade_s):
+                break  # the last track outlasts the phase: the phase's end hands over
+            t -= handover_s(phase.crossfade_s, previous_len, length)[0]
             if t >= end_s:
                 break
         tracks.append(PlannedTrack(slot.track.path, slot.track.title, t, length, slot.repeat))
@@ -117,7 +120,7 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
         t += length
     else:
         # The sequence ran out (when_short: silence): the next phase crossfades in as it ends.
-        tail = overlap_s(phase.crossfade_s, previous_len, previous_len) if previous_len else 0.0
+        tail = handover_s(phase.crossfade_s, previous_len, previous_len)[0] if previous_len else 0.0
         return tracks, min(t - tail, end_s), tuple(unknown), 0.0
     if not tracks:
         return tracks, end_s, tuple(unknown), 0.0
@@ -126,7 +129,7 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
     if last_end <= end_s:
         return tracks, end_s, tuple(unknown), 0.0
     if phase.at_end == "finish":
-        boundary = max(end_s, last_end - overlap_s(phase.crossfade_s, last.duration_s, last.duration_s))
+        boundary = max(end_s, last_end - handover_s(phase.crossfade_s, last.duration_s, last.duration_s)[0])
         return tracks, boundary, tuple(unknown), last_end - end_s
     tracks[-1] = PlannedTrack(last.path, last.title, last.start_s, end_s - last.start_s, last.repeat, True)
     return tracks, end_s, tuple(unknown), 0.0

@@ -24,7 +24,7 @@ from soundscape.engine.timeline import Timeline
 from soundscape.engine.voices import Voice
 from soundscape.playlist.model import Playlist
 from soundscape.plan import format_clock
-from soundscape.sequence import overlap_s, play_length_s
+from soundscape.sequence import END_MARGIN_S, handover_floor_s, handover_s, play_length_s
 
 TICK_S = 0.02  # 50 Hz while anything fades (LIBVLC.md: within 0.0063 of full scale on pulse)
 EARLY_END_S = 2.0
@@ -347,7 +347,9 @@ class SessionCore:
         self.level_override = None
         phase = self.phase
         audible = any(not v.released for v in self.music) and self.master.db(s) > SILENT_DB
-        self._fade_out_voices(self.music, s, crossfade_s)
+        for voice in self.music:  # each fade ends before its file does (END_MARGIN_S)
+            left = crossfade_s if voice.natural_end is None else self._fade_left(voice, s)
+            self._fade_out_voices([voice], s, min(crossfade_s, left))
         for voice in self.music:
             if voice.phase_index != index and not voice.released:
                 self.log("track_end", path=str(voice.path), reason="phase ended")
@@ -453,6 +455,8 @@ class SessionCore:
             return
         if last:
             tail = 0.0 if self.master.db(s) <= SILENT_DB else phase.crossfade_s
+            if cur is not None and cur.natural_end is not None:
+                tail = min(tail, self._fade_left(cur, s))  # the fade ends before the file does
             self._begin_end(s, max(tail, AMBIENCE_CHANGE_S if self.beds else tail), "end")
         else:
             self._enter_phase(index + 1, s, phase.crossfade_s)
@@ -508,20 +512,30 @@ class SessionCore:
                     self._begin_end(s, AMBIENCE_CHANGE_S if self.beds else 0.0, "end")
                 return
             # Into the next phase with this phase's crossfade, as the planner lays it out.
-            xf = overlap_s(phase.crossfade_s, cur.length_s, cur.length_s)
-            self._due.append(cur.natural_end - xf)
-            if s >= cur.natural_end - xf:
-                self._enter_phase(index + 1, s, max(cur.natural_end - s, TICK_S))
+            lead, fade = handover_s(phase.crossfade_s, cur.length_s, cur.length_s)
+            self._due.append(cur.natural_end - lead)
+            if s >= cur.natural_end - lead:
+                self._enter_phase(index + 1, s, self._fade_left(cur, s) if fade else 0.0)
             return
         if upcoming is None:
             return
-        xf = overlap_s(phase.crossfade_s, cur.length_s, self._track_length(upcoming.track) or cur.length_s)
-        self._due.append(cur.natural_end - xf)
-        if s >= cur.natural_end - xf:
-            duration = max(cur.natural_end - s, TICK_S)
-            self._fade_out_voices([cur], s, duration)
-            self.log("track_end", path=str(cur.path), reason="crossfade")
+        if cur.natural_end - END_MARGIN_S >= self.timeline.end_s() + handover_floor_s(phase.crossfade_s) \
+                and not self.waiting:
+            return  # the current track outlasts the phase: the phase's end hands over, not a sliver
+        next_len = self._track_length(upcoming.track) or cur.length_s
+        lead, fade = handover_s(phase.crossfade_s, cur.length_s, next_len)
+        self._due.append(cur.natural_end - lead)
+        if s >= cur.natural_end - lead:
+            duration = self._fade_left(cur, s) if fade else 0.0
+            if fade:  # a cut (no crossfade) lets the outgoing track play to its end
+                self._fade_out_voices([cur], s, duration)
+            self.log("track_end", path=str(cur.path), reason="crossfade" if fade else "cut")
             self._start_track(s, self.timeline.next_slot(index), duration)
+
+    @staticmethod
+    def _fade_left(voice: Voice, s: float) -> float:
+        """A fade-out from now that ends where libVLC still hears volume changes."""
+        return max(voice.natural_end - END_MARGIN_S - s, TICK_S)
 
     def _deck_length(self, voice: Voice) -> float | None:
         file_s = voice.deck.duration_s()
@@ -559,10 +573,10 @@ class SessionCore:
         if cur.length_s is None:
             cur.length_s = self._deck_length(cur)
         if cur.length_s:
-            overlap = min(self.settings.ambience_loop_overlap_s, cur.length_s / 4)
+            overlap = min(self.settings.ambience_loop_overlap_s, cur.length_s / 4) + END_MARGIN_S
             self._due.append(cur.natural_end - overlap)
             if s >= cur.natural_end - overlap:
-                duration = max(cur.natural_end - s, TICK_S)
+                duration = self._fade_left(cur, s)
                 self._fade_out_voices([cur], s, duration)
                 self._start_bed(s, want, duration)
 

@@ -18,6 +18,7 @@ from engine_kit import (HOP_S, TONE, WINDOW_S, crossover_rec_s, dropouts, live_s
                         phase, playlist, private_sink, settings, write_noise)
 from soundscape.engine.commands import Action
 from soundscape.engine.sessionlog import read_log
+from soundscape.sequence import handover_s
 from soundscape.playlist.model import Ambience
 
 pytestmark = pytest.mark.e2e
@@ -96,19 +97,15 @@ def test_phases_and_tracks_are_heard_in_order_on_time(sink, tmp_path, record_pro
 
 # ------------------------------------------------------------------ 2. no gap between tracks
 
-# With no crossfade the next deck is started at the very moment the previous file ends (core.py,
-# _music_rules: ``if s >= cur.natural_end - xf`` with xf == 0), but libVLC takes ~15-25 ms from
-# play() to its first sample at the sink: the room hears that long a hole of digital silence.
-ZERO_CROSSFADE_HOLE = ("with crossfade 0 the next deck starts at the previous file's end and "
-                       "libVLC's ~20 ms start-up is heard as a hole (core.py _music_rules: "
-                       "s >= cur.natural_end - xf, xf == 0)")
+# With no crossfade the next deck starts START_LEAD_S (50 ms) early: libVLC takes ~15-25 ms from
+# play() to its first sample at the sink, and starting at the file's end was heard as a hole.
 
 
-@pytest.mark.parametrize("xf", [1.0, pytest.param(0.0, marks=pytest.mark.xfail(
-    strict=True, reason=ZERO_CROSSFADE_HOLE))], ids=["crossfade-1s", "crossfade-0"])
+@pytest.mark.parametrize("xf", [1.0, 0.0], ids=["crossfade-1s", "crossfade-0"])
 def test_no_gap_between_tracks(sink, tmp_path, record_property, xf):
     paths, durations = tone_files(tmp_path, {440: 3.0, 660: 3.0, 880: 3.0})
-    music_end_s = 9.0 - 2 * xf
+    lead_s, _ = handover_s(xf, 3.0, 3.0)  # the product's own rule for when the next track starts
+    music_end_s = 9.0 - 2 * lead_s
     pl = playlist(tmp_path, phase("one", music_end_s, list(paths.values()), crossfade_s=xf,
                                   when_short="silence"))
     with live_session(pl, durations, settings(), tmp_path, sink) as run:
@@ -136,24 +133,17 @@ def test_no_gap_between_tracks(sink, tmp_path, record_property, xf):
 
 # ------------------------------------------------------------------ 3. equal-power crossfade
 
-# libVLC on pulse stops applying volume changes ~100-250 ms before a file's end (measured: a change
-# 150 ms before the end is heard within 15 ms, one 100 ms before the end is never heard). A fade-out
-# timed to end exactly at the file's end (core.py, _music_rules: ``duration = max(cur.natural_end
-# - s, TICK_S)``; the same in the at_end: finish handover and the ambience loop in _bed_rules) so
-# freezes at whatever gain it had reached then, and the track is cut off from there.
-TAIL_FROZEN = ("the outgoing track's fade ends at its file's end, but libVLC ignores volume "
-               "changes in a file's last ~0.1-0.25 s on pulse: the fade freezes and the track is "
-               "cut off (core.py _music_rules: duration = cur.natural_end - s)")
-
-
-@pytest.mark.xfail(strict=True, reason=TAIL_FROZEN)
+# libVLC on pulse stops applying volume changes ~100-250 ms before a file's end (a change 150 ms
+# before the end is heard within 15 ms, one 100 ms before is never heard), so fades end
+# END_MARGIN_S (0.25 s) before the file's end; ending at the end froze the fade and cut the track.
 def test_crossfade_follows_the_equal_power_curve(sink, tmp_path, record_property):
     xf = 2.0
-    paths, durations = tone_files(tmp_path, {440: 4.0, 660: 4.0})
+    paths, durations = tone_files(tmp_path, {440: 4.5, 660: 4.5})  # long enough for a full 2 s fade
+    assert handover_s(xf, 4.5, 4.5)[1] == xf
     pl = playlist(tmp_path, phase("one", 6.5, [paths[440], paths[660]], crossfade_s=xf,
                                   when_short="silence"))
     with live_session(pl, durations, settings(), tmp_path, sink) as run:
-        run.sleep_until(4.6)
+        run.sleep_until(4.9)
     amps = run.amplitudes(440, 660)
     planned_s = run.engine.plan.phases[0].tracks[1].start_s
     # The crossfade's start as heard: the first window with the 660 tone, placed on the curve.
@@ -265,7 +255,9 @@ def test_pause_fades_out_stays_silent_and_resume_fades_in(sink, tmp_path, record
 def test_no_upward_step_faster_than_the_rise_limit(sink, tmp_path, record_property):
     paths, durations = tone_files(tmp_path, {440: 16.0})
     rise = 6.0
-    pl = playlist(tmp_path, phase("one", 20.0, [paths[440]], level_pct=40.0))
+    # a 1 s crossfade keeps the track's repeat (the same tone, which would add up coherently)
+    # clear of the measured end level
+    pl = playlist(tmp_path, phase("one", 20.0, [paths[440]], level_pct=40.0, crossfade_s=1.0))
     with live_session(pl, durations, settings(rise_db_per_s=rise), tmp_path, sink) as run:
         run.sleep_until(6.3)  # -60 dB to level 40 (-23.9 dB) at 6 dB/s: 6.0 s
         level_at_set = run.engine.snapshot().level

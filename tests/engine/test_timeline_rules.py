@@ -10,7 +10,7 @@ def test_tracks_crossfade_ahead_of_their_end_so_there_is_no_gap(rig_factory):
                     {"a.wav": 100, "b.wav": 100, "c.wav": 200})
     r.do("start")
     r.run(250)
-    assert r.starts() == [(0.0, "a.wav"), (94.0, "b.wav"), (188.0, "c.wav")]
+    assert r.starts() == [(0.0, "a.wav"), (93.75, "b.wav"), (187.5, "c.wav")]  # 6 s fades end 0.25 s early
     # during each crossfade both tracks are heard, and never nothing
     r2 = rig_factory(playlist(phase("onset", 300, ["a.wav", "b.wav"], crossfade_s=6)),
                      {"a.wav": 100, "b.wav": 100})
@@ -44,9 +44,9 @@ def test_at_end_finish_lets_the_track_play_out_and_keeps_later_phases_on_time(ri
     r.run(140)
     assert r.state.phase.name == "onset"  # still finishing a.wav
     r.run(10)
-    assert r.starts()[1] == (146.0, "b.wav")  # a.wav ends at 150, minus its 4 s crossfade
+    assert r.starts()[1] == (145.75, "b.wav")  # a.wav ends at 150: its 4 s crossfade ends 0.25 s early
     assert r.state.phase.name == "peak"
-    assert [s.start_s for s in r.state.phases] == [0.0, 146.0, 240.0]  # return still at 4:00
+    assert [s.start_s for s in r.state.phases] == [0.0, 145.75, 240.0]  # return still at 4:00
 
 
 def test_when_short_repeat_cycles_the_tracks(rig_factory):
@@ -66,9 +66,9 @@ def test_when_short_silence_ends_the_phase_early_and_the_next_begins(rig_factory
     r.do("start")
     r.run(96)
     assert r.state.phase.name == "peak"
-    assert r.starts() == [(0.0, "a.wav"), (95.0, "b.wav")]
-    assert r.state.phases[1].start_s == 95.0
-    assert r.state.phases[1].duration_s == 505.0  # the boundary moved, the end did not
+    assert r.starts() == [(0.0, "a.wav"), (94.75, "b.wav")]
+    assert r.state.phases[1].start_s == 94.75
+    assert r.state.phases[1].duration_s == 505.25  # the boundary moved, the end did not
 
 
 def test_session_ends_after_the_last_phase_with_its_fade_out(rig_factory):
@@ -123,7 +123,7 @@ def test_track_trims_and_gain_are_applied(rig_factory):
     assert r.output.loads[0][3] == 10  # loaded at the trim start
     assert abs(deck.gain - 10 ** (-6 / 20)) < 1e-6
     r.run(31)
-    assert r.starts() == [(0.0, "a.wav"), (60.0, "b.wav")]  # 70 - 10 s played
+    assert r.starts() == [(0.0, "a.wav"), (59.95, "b.wav")]  # 70 - 10 s played; a cut starts 50 ms early
 
 
 def test_phase_without_tracks_plays_only_its_ambience(rig_factory):

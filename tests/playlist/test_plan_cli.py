@@ -33,7 +33,7 @@ def test_plan_prints_phases_and_tracks_with_offsets(write, make_wav, here, capsy
         "  +   0:00     0:20  short",
         "  +   0:16     0:20  short [repeat]",
         "  +   0:32     0:20  short [repeat]",
-        "  +   0:48     0:12  short [repeat] [cut at phase end]",
+        "  +   0:47     0:13  short [repeat] [cut at phase end]",
         "",
         "+   1:00  peak  0:30  level 70%",
         "  +   1:00     0:30  long [cut at phase end]",
