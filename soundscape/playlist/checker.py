@@ -56,12 +56,16 @@ def find_playlists(paths: list[str]) -> list[str]:
 
 
 def plan_warnings(playlist: Playlist, shown: str) -> list[Problem]:
-    """The planner's warnings (short phases, long tracks), located in the file as typed."""
-    from soundscape.plan import make_plan, plan_problems  # lazy: the planner imports the model
+    """The planner's warnings (short phases, long tracks, loudness jumps), located as typed."""
+    # lazy: the planner imports the model; the cache gives only what `analyze` measured
+    from soundscape.loudness import loudness_problems
+    from soundscape.loudness_cache import cached_lufs
+    from soundscape.plan import make_plan, plan_problems
 
-    paths = {t.path for phase in playlist.phases for t in phase.tracks}
-    plan = make_plan(playlist, library.durations(sorted(paths)), seed=0)
-    return [dataclasses.replace(p, path=shown) for p in plan_problems(playlist, plan)]
+    paths = sorted({t.path for phase in playlist.phases for t in phase.tracks})
+    plan = make_plan(playlist, library.durations(paths), seed=0)
+    problems = plan_problems(playlist, plan) + loudness_problems(playlist, plan, cached_lufs(paths))
+    return [dataclasses.replace(p, path=shown) for p in problems]
 
 
 def check_paths(paths: list[str]) -> list[FileCheck]:

@@ -113,3 +113,28 @@ def test_schema_command_prints_the_schema(capsys):
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["required"] == ["title", "phases"]
     assert err == ""
+
+
+def test_check_warns_of_a_loudness_jump_once_the_tracks_are_analysed(write, make_wav, here, capsys):
+    import numpy as np
+    import soundfile
+
+    rate = 8000
+    t = np.arange(rate * 3) / rate
+    soundfile.write(here / "soft.wav", 0.02 * np.sin(2 * np.pi * 440 * t), rate)
+    soundfile.write(here / "loud.wav", 0.5 * np.sin(2 * np.pi * 440 * t), rate)
+    name = write("""
+        title: T
+        phases:
+          - name: onset
+            duration: 6s
+            crossfade: 1s
+            tracks: [soft.wav, loud.wav]
+    """)
+    assert main(["check", name]) == 0
+    assert "louder" not in capsys.readouterr().out  # nothing measured yet: nothing claimed
+    assert main(["analyze", "."]) == 0
+    capsys.readouterr()
+    assert main(["check", name]) == 0
+    out = capsys.readouterr().out
+    assert "t.yaml:3:5: warning: loud.wav is 28.0 LU louder than soft.wav before it" in out
