@@ -321,7 +321,7 @@ def test_loudness_jumps_between_consecutive_tracks_are_warned(tmp_path):
         title: T
         phases:
           - name: onset
-            duration: 2m48s
+            duration: 2m40s
             tracks: [a.wav, b.wav, c.wav]
           - name: peak
             duration: 1m
@@ -360,7 +360,7 @@ def test_unknown_loudness_and_small_steps_are_not_warned(tmp_path):
         title: T
         phases:
           - name: onset
-            duration: 2m48s
+            duration: 2m40s
             tracks: [a.wav, b.wav, c.wav]
     """)
     lufs = {tmp_path / "a.wav": -25.0, tmp_path / "b.wav": None, tmp_path / "c.wav": -15.0}
