@@ -116,13 +116,16 @@ def run(args: argparse.Namespace) -> int:
 
     token = resolve_token(args.token)
     playlist = args.playlist or DEMO_PLAYLIST
+    room = load_room(args.room)
     engine = open_session(playlist, output=args.output, device=args.device,
                           log_dir=args.log_dir, seed=args.seed, resume=args.resume,
                           checkpoint_path=checkpoint.default_path(),
-                          ask=_ask if sys.stdin.isatty() else None, room=load_room(args.room))
+                          ask=_ask if sys.stdin.isatty() else None, room=room)
     server = None
     try:
-        app = create_app(engine, {"TOKEN": token})
+        # The page's pre-flight opens an output of its own, as the session's was chosen.
+        app = create_app(engine, {"TOKEN": token, "PREFLIGHT_OUTPUT": args.output,
+                                  "PREFLIGHT_DEVICE": args.device, "PREFLIGHT_ROOM": room})
         # waitress logs no URLs (so never the token); no access log is added here on purpose.
         try:
             server = create_server(app, host=args.host, port=args.port, threads=THREADS,

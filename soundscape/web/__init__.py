@@ -28,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_MAX_ADDRESSES": 1024,  # bound on the failure bookkeeping
     "COOKIE_MAX_AGE_S": 24 * 3600,
     "SUBMIT_TIMEOUT_S": 2.0,
+    "PREFLIGHT": None,  # the pre-flight function; None: soundscape.preflight.run_preflight
+    "PREFLIGHT_OUTPUT": None,  # the output kind, device and Room pre-flight opens its own output
+    "PREFLIGHT_DEVICE": None,  # with (what serve was given; None: the room's, then auto)
+    "PREFLIGHT_ROOM": None,
 }
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -36,7 +40,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def create_app(engine: Any, config: dict[str, Any] | None = None) -> Flask:
     """Build the app for one session. ``config["TOKEN"]`` is required and must be non-empty."""
-    from soundscape.web import api, auth, events, pages
+    from soundscape.web import api, auth, events, pages, preflight, report
 
     app = Flask(__name__, template_folder=str(WEB_DIR / "templates"),
                 static_folder=str(WEB_DIR / "static"), static_url_path="/static")
@@ -50,11 +54,14 @@ def create_app(engine: Any, config: dict[str, Any] | None = None) -> Flask:
     app.extensions["soundscape_limiter"] = auth.FailureLimiter(
         max_failures=app.config["AUTH_MAX_FAILURES"], window_s=app.config["AUTH_WINDOW_S"],
         max_addresses=app.config["AUTH_MAX_ADDRESSES"])
+    app.extensions["soundscape_preflight"] = preflight.make_runner(app.config)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(events.bp)
+    app.register_blueprint(preflight.bp)
+    app.register_blueprint(report.bp)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _internal_error)
@@ -74,7 +81,7 @@ def json_error(status: int, message: str, **extra: Any) -> Response:
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = CSP
+    headers.setdefault("Content-Security-Policy", CSP)  # /report sets a stricter one of its own
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"

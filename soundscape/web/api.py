@@ -7,13 +7,16 @@ call (409). This module only guards the door (same-origin, JSON, size) and trans
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from soundscape.engine.commands import CommandError, parse_command
+from soundscape.engine.commands import Action, CommandError, parse_command
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+PREFLIGHT_RUNNING = "a pre-flight is running (it plays a chime in the room); start when it is done"
 
 
 def engine() -> Any:
@@ -47,6 +50,28 @@ def guard_writes():
     return None
 
 
+def read_json(what: str, empty: Any = None) -> tuple[Any, Any]:
+    """``(data, None)`` or ``(None, error response)`` for a JSON request body.
+
+    Only ``application/json`` is read: a cross-site form cannot send it without CORS, which this
+    server never grants. ``empty`` stands for an empty body when given (None: an empty body is
+    not JSON). Nesting too deep for the parser is a bad body like any other, not a crash.
+    """
+    from soundscape.web import json_error
+
+    if request.mimetype != "application/json":
+        return None, json_error(415, f"send {what} as JSON with Content-Type: application/json")
+    raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    if not raw.strip() and empty is not None:
+        return empty, None
+    try:
+        return json.loads(raw), None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, json_error(400, f"the body is not valid JSON: {exc}")
+    except RecursionError:
+        return None, json_error(400, "the body is not valid JSON: nested too deeply")
+
+
 @bp.get("/state")
 def get_state():
     return jsonify(engine().snapshot().to_json())
@@ -61,21 +86,22 @@ def get_log():
 def post_command():
     from soundscape.web import json_error
 
-    if request.mimetype != "application/json":
-        return json_error(415, "send the command as JSON with Content-Type: application/json")
-    raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return json_error(400, f"the body is not valid JSON: {exc}")
+    data, problem = read_json("the command")
+    if problem is not None:
+        return problem
     try:
         command = parse_command(data, source="api")
     except CommandError as exc:
         return json_error(400, str(exc))
-    try:
-        result, state = engine().submit(command, timeout_s=current_app.config["SUBMIT_TIMEOUT_S"])
-    except TimeoutError:
-        return json_error(503, "the player did not answer in time; try again")
+    runner = current_app.extensions["soundscape_preflight"]
+    with runner.gate if command.action is Action.START else nullcontext():
+        if command.action is Action.START and runner.running:
+            return json_error(409, PREFLIGHT_RUNNING, state=engine().snapshot().to_json())
+        try:
+            result, state = engine().submit(command,
+                                            timeout_s=current_app.config["SUBMIT_TIMEOUT_S"])
+        except TimeoutError:
+            return json_error(503, "the player did not answer in time; try again")
     if not result.ok:
         return json_error(409, result.reason or "not possible now", state=state.to_json())
     return jsonify({"ok": True, "state": state.to_json()})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from soundscape.web import create_app
-from webkit import TOKEN, FakeEngine
+from webkit import TOKEN, FakeEngine, FakePreflight
 
 
 @pytest.fixture
@@ -14,8 +14,14 @@ def engine() -> FakeEngine:
 
 
 @pytest.fixture
-def app(engine):
-    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.05, "SSE_LIFETIME_S": 0.5})
+def preflight() -> FakePreflight:
+    return FakePreflight()
+
+
+@pytest.fixture
+def app(engine, preflight):
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.05, "SSE_LIFETIME_S": 0.5,
+                              "PREFLIGHT": preflight})
     app.testing = True
     return app
 

@@ -74,3 +74,20 @@ def test_plain_language_connection_messages():
     assert '"Live"' in js
     assert '"Connection lost — reconnecting…"' in js
     assert "Resumed after interruption" in js
+
+
+def test_page_has_the_preflight_check_shown_only_while_ready(page):
+    assert re.search(r'<div id="preflight"[^>]*hidden>\s*<button id="pfbtn" type="button">'
+                     r"Pre-flight check</button>", page)
+    js = (WEB_DIR / "static" / "app.js").read_text()
+    assert '$("preflight").hidden = s.status !== "ready";' in js
+    assert 'fetch("/api/preflight"' in js
+    assert "setTimeout(pollPreflight, 1000)" in js  # polled every second while it runs
+    assert '"PASS  "' in js and '"FAIL  "' in js
+
+
+def test_preflight_failures_stay_dim():
+    css = (WEB_DIR / "static" / "app.css").read_text()
+    assert re.search(r"#pflist li\.fail, #pfsum\.fail \{ color: var\(--fail\); \}", css)
+    for shade in re.findall(r"--fail: #([0-9a-f]{6})", css):
+        assert max(int(shade[i:i + 2], 16) for i in (0, 2, 4)) <= 0xa6, shade  # no brighter than text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 from waitress import create_server
 
@@ -39,6 +40,7 @@ class FakeEngine:
         self.entries: list[dict] = [{"t": "2026-11-26T22:00:00+00:00", "event": "session_opened"}]
         self.shut_down = False
         self.wait_calls = 0
+        self.playlist = SimpleNamespace(path=Path("/playlists/test.yaml"))
 
     def snapshot(self) -> State:
         with self._changed:
@@ -87,6 +89,34 @@ class FakeEngine:
         with self._changed:
             self.shut_down = True
             self._changed.notify_all()
+
+
+class FakePreflight:
+    """Stands in for ``run_preflight``: records each call, plays nothing, waits until released.
+
+    ``checks`` are reported one by one through ``on_check``; ``error`` makes the run raise.
+    """
+
+    def __init__(self, checks=(("playlist", True, "thursday.yaml: 3 phases, 4 tracks"),
+                               ("output", True, "none: the silent output (nothing will be heard)"))):
+        from soundscape.preflight import Check
+
+        self.checks = [Check(*c) for c in checks]
+        self.calls: list[dict] = []
+        self.release = threading.Event()
+        self.release.set()
+        self.error: Exception | None = None
+
+    def __call__(self, playlist_path, *, output, device, room, on_check):
+        self.calls.append({"playlist_path": playlist_path, "output": output, "device": device,
+                           "room": room})
+        for check in self.checks:
+            on_check(check)
+        if not self.release.wait(10):
+            raise TimeoutError("the test never released the pre-flight")
+        if self.error is not None:
+            raise self.error
+        return list(self.checks)
 
 
 class ServerThread:

@@ -6,6 +6,7 @@
   const CONFIRM_MS = 3000, DOUBLE_TAP_MS = 500;
   let state = null, receivedAt = 0, es = null, lostTimer = 0, msgTimer = 0, dragging = false;
   let name = localStorage.getItem("soundscape.name") || "";
+  let pfRunning = false, pfTimer = 0, pfLoaded = false;
 
   function fmt(s) {
     s = Math.max(0, Math.round(s || 0));
@@ -27,7 +28,7 @@
     const open = live && !s.ending;
     const phases = s.phases || [];
     switch (action) {
-      case "start": return s.status === "ready";
+      case "start": return s.status === "ready" && !pfRunning;
       case "pause": return s.status === "playing" && !s.ending;
       case "resume": return s.status === "paused" && !s.ending;
       case "skip": return s.status === "playing" && !s.ending;
@@ -103,6 +104,8 @@
     const n = (s.phases || []).length, i = s.phase ? s.phase.index : -1;
     text("phasecount", i >= 0 ? " · phase " + (i + 1) + " of " + n + (i + 1 < n ? ", then " + s.phases[i + 1].name : "") : "");
     text("next", s.next_track ? s.next_track.title : "—");
+    $("preflight").hidden = s.status !== "ready";
+    if (s.status === "ready" && !pfLoaded) { pfLoaded = true; pollPreflight(); }
     if (!dragging) $("level").value = String(Math.round(s.level_target));
     tick();
   }
@@ -146,10 +149,55 @@
     } catch (e) { showMsg("Not sent: no connection to the player."); return; }
     try { j = await r.json(); } catch (e) { /* no JSON body */ }
     if (r.status === 401) { locked(); return; }
+    if (action === "start" && r.status === 409) pollPreflight(); // another phone's pre-flight
     if (j.state) render(j.state);
     if (!r.ok) showMsg("Not done: " + (j.error || "error " + r.status));
     else $("msg").hidden = true;
   }
+
+  // Pre-flight plays a chime in the room, so it is offered only before the start.
+  function showPreflight(p) {
+    const checks = p.checks || [], bad = checks.filter((c) => !c.ok).length;
+    pfRunning = !!p.running;
+    $("pfbtn").disabled = pfRunning;
+    text("pfbtn", pfRunning ? "Pre-flight running…" : "Pre-flight check");
+    const ul = $("pflist"); ul.textContent = "";
+    checks.forEach((c) => {
+      const li = document.createElement("li");
+      li.className = c.ok ? "" : "fail";
+      li.textContent = (c.ok ? "PASS  " : "FAIL  ") + c.name + "  " + c.detail;
+      ul.appendChild(li);
+    });
+    text("pfsum", pfRunning ? "Checking the files, then a soft chime in the room…"
+      : p.passed == null ? "" : bad ? bad + " of " + checks.length + " checks failed"
+      : "All " + checks.length + " checks passed");
+    $("pfsum").classList.toggle("fail", !pfRunning && bad > 0);
+    if (state) render(state);
+    clearTimeout(pfTimer);
+    if (pfRunning) pfTimer = setTimeout(pollPreflight, 1000);
+  }
+  async function pollPreflight() {
+    clearTimeout(pfTimer);
+    try {
+      const r = await fetch("/api/preflight", { credentials: "same-origin" });
+      if (r.status === 401) { locked(); return; }
+      if (r.ok) { showPreflight(await r.json()); return; }
+    } catch (e) { /* retried below */ }
+    pfTimer = setTimeout(pollPreflight, 2000);
+  }
+  $("pfbtn").addEventListener("click", async () => {
+    const b = $("pfbtn"); if (b.disabled) return;
+    b.disabled = true;
+    let r, j = {};
+    try {
+      r = await fetch("/api/preflight", { method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify({ by: name }) });
+    } catch (e) { b.disabled = false; showMsg("Not sent: no connection to the player."); return; }
+    try { j = await r.json(); } catch (e) { /* no JSON body */ }
+    if (r.status === 401) { locked(); return; }
+    if (!r.ok) showMsg("Not done: " + (j.error || "error " + r.status));
+    pollPreflight();
+  });
 
   function params(b) {
     if (b.dataset.minutes) return { minutes: Number(b.dataset.minutes) };
