@@ -8,12 +8,12 @@ mtime_ns: a changed file is read again, an unchanged one never.
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+
+from soundscape.jsonfile import read_json_versioned, write_json_atomic
 
 # What libVLC plays and mutagen can read; lower case, with the dot.
 AUDIO_EXTENSIONS = (
@@ -59,29 +59,13 @@ def _read_file(path: Path) -> Probe:
 
 def _load_cache(path: Path) -> dict:
     """The cached entries, or an empty dict when the cache is missing or unreadable."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION:
-        return {}
-    files = data.get("files")
-    return files if isinstance(files, dict) else {}
+    return read_json_versioned(path, _CACHE_VERSION)
 
 
 def _save_cache(path: Path, files: dict) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half a cache."""
+    """Write atomically so a crash never leaves half a cache."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".durations-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"version": _CACHE_VERSION, "files": files}, f)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_json_atomic(path, {"version": _CACHE_VERSION, "files": files})
     except OSError:
         pass  # a cache that cannot be written only costs time on the next run
 

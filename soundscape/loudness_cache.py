@@ -11,12 +11,11 @@ named by a hash of the folder's absolute path.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
+from soundscape.jsonfile import read_json_versioned, write_json_atomic
 from soundscape.loudness import Measurement, measure_file
 
 CACHE_NAME = ".soundscape-loudness.json"
@@ -39,34 +38,14 @@ def fallback_path(folder: Path) -> Path:
 
 def _load(path: Path) -> dict:
     """The cached entries, or an empty dict when the file is missing, unreadable or outdated."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return {}
-    if (not isinstance(data, dict) or data.get("version") != _CACHE_VERSION
-            or data.get("method") != METHOD):
-        return {}
-    files = data.get("files")
-    return files if isinstance(files, dict) else {}
+    return read_json_versioned(path, _CACHE_VERSION, method=METHOD)
 
 
 def _write(path: Path, folder: Path, files: dict) -> None:
-    """Write atomically (temp file + rename) so a crash or a reader never sees half a cache."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".soundscape-loudness-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"version": _CACHE_VERSION, "method": METHOD,
-                       "folder": os.path.abspath(folder), "files": files},
-                      f, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write atomically so a crash or a reader never sees half a cache."""
+    write_json_atomic(path, {"version": _CACHE_VERSION, "method": METHOD,
+                             "folder": os.path.abspath(folder), "files": files},
+                      indent=1, sort_keys=True)
 
 
 def _valid(entry: object, size: int, mtime_ns: int) -> dict | None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
+
+from soundscape.jsonfile import write_json_atomic
 
 VERSION = 1
 MAX_AGE_S = 6 * 3600  # an unfinished session older than this is not resumed
@@ -25,21 +26,8 @@ def default_path() -> Path:
 
 
 def write(path: Path, data: dict) -> None:
-    """Write atomically: a reader (or a crash) sees the old checkpoint or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".checkpoint-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write atomically and durably: a reader (or a crash) sees the old checkpoint or the new."""
+    write_json_atomic(path, data, fsync=True)
 
 
 def read(path: Path) -> dict | None:
