@@ -1,0 +1,193 @@
+"""Faults heard in the room: a crashed player restarted, broken files mid-session, and the sound
+server going away and coming back, on real libVLC recorded from null sinks.
+
+The room must never be jolted: whatever failed, the music comes back fading in from silence at
+the room's rise limit, and a gap is as short as the product promises. The numbers measured are
+printed (``pytest -s``) and kept as test properties.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audiokit import RATE, Recorder, rms_dbfs_windows, write_tone
+from engine_kit import (HOP_S, TONE, WINDOW_S, live_session, longest_quiet_sliding_s, onset_rec_s,
+                        private_sink, settings)
+from resilience_kit import (HEARD, PositionReader, PrivatePulse, segment_freqs, tone_dbfs,
+                            worst_rise, write_position_track, write_truncated_wav)
+from soundscape.engine.clock import RealClock
+from soundscape.engine.commands import Action, Command
+from soundscape.engine.engine import Engine
+from soundscape.engine.outputs import open_output
+from soundscape.engine.sessionlog import read_log
+from soundscape.engine.settings import RoomSettings
+from soundscape.playlist.model import Phase, Playlist, Track
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+QUIET_DBFS = -50.0
+GAP_WINDOW_S = 0.02
+RISE_DB_PER_S = 6.0  # the room's default rise limit (RoomSettings)
+LEVEL_PCT = 40.0  # -23.9 dB: from silence to steady in 6 s at 6 dB/s
+FULL_DBFS = tone_dbfs(TONE)  # a test tone at gain 1
+OUTPUT_LOST = "AUDIO OUTPUT LOST: the speaker or sound server is not answering"
+OUTPUT_BACK = "the audio output is back"
+
+
+@pytest.fixture(scope="module")
+def sink(pulse):
+    """A null sink of this module's own: concurrent tests on ``room`` are not recorded here."""
+    with private_sink() as name:
+        yield name
+
+
+def assert_fades_in(db: np.ndarray, onset: int, steady_dbfs: float, what: str) -> tuple[float, float]:
+    """From window ``onset`` (50 ms windows), the level starts near silence and rises no faster
+    than the room allows. Returns (first 200 ms level, worst excess over the allowance)."""
+    first_dbfs = float(db[onset:onset + 4].max())
+    assert first_dbfs <= steady_dbfs - 20, (
+        f"{what}: the first 200 ms were at {first_dbfs:.1f} dBFS, only "
+        f"{steady_dbfs - first_dbfs:.1f} dB below the steady {steady_dbfs:.1f} dBFS (a jolt; "
+        f"at least 20 dB below expected)")
+    excess, at = worst_rise(db[onset:], WINDOW_S, RISE_DB_PER_S, FULL_DBFS)
+    assert excess <= 0, (
+        f"{what}: the level rose {excess:.2f} dB more than {RISE_DB_PER_S:g} dB/s + one VLC volume "
+        f"step allow in one 50 ms window, {(at or 0) * WINDOW_S:.2f} s after it reappeared; load "
+        f"average {os.getloadavg()[0]:.1f}")
+    return first_dbfs, excess
+
+
+# ------------------------------------------------------------------ 1. kill -9 and restart
+
+def play_command(playlist_path: Path, sink: str, log_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "soundscape", "play", str(playlist_path), "--output", "pulse",
+            "--device", sink, "--log-dir", str(log_dir), "--resume", "auto"]
+
+
+def wait_for(predicate, timeout_s: float, what: str, step_s: float = 0.05):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} (waited {timeout_s:g} s)")
+        time.sleep(step_s)
+
+
+def stop_process(proc: subprocess.Popen, timeout_s: float = 15.0) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return -9
+    return proc.returncode
+
+
+def test_kill_9_mid_track_resumes_where_it_was_fading_in(sink, pulse, tmp_path, record_property):
+    freqs = segment_freqs()
+    coded = write_position_track(tmp_path / "coded.wav", freqs, TONE)
+    other = write_tone(tmp_path / "other.wav", 1300.0, 20.0, TONE)
+    playlist_path = tmp_path / "resume.yaml"
+    playlist_path.write_text(
+        "title: Resume test\n"
+        "phases:\n"
+        "  - name: Open\n"
+        "    duration: 60s\n"
+        f"    level: {LEVEL_PCT:g}%\n"
+        "    crossfade: 2s\n"
+        "    tracks:\n"
+        f"      - {coded}\n"
+        f"      - {other}\n")
+    logs = tmp_path / "logs"
+    env = {**pulse, "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "PYTHONPATH": str(REPO)}
+    checkpoint_file = tmp_path / "state" / "soundscape" / "checkpoint.json"
+    procs: list[subprocess.Popen] = []
+
+    def start() -> float:
+        at = time.monotonic()
+        procs.append(subprocess.Popen(play_command(playlist_path, sink, logs), env=env, cwd=REPO,
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT))
+        return at
+
+    try:
+        with Recorder(device=f"{sink}.monitor") as rec:
+            start()
+            wait_for(checkpoint_file.exists, 30, "the first run never wrote a checkpoint")
+            time.sleep(8.0)  # level 40 is steady after 6 s
+            killed_at = time.monotonic()
+            procs[0].kill()  # SIGKILL: no fade, no goodbye
+            procs[0].wait(10)
+            time.sleep(1.5)
+            restarted_at = start()
+            time.sleep(1.0)
+            assert procs[1].poll() is None, f"the restarted player exited: {procs[1].stdout.read()}"
+            time.sleep(9.0)  # up to 2 s to start, then 6 s from silence to steady
+            stopped_at = time.monotonic()
+        code = stop_process(procs[1])
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    output = procs[1].stdout.read().decode(errors="replace")
+    assert code == 0, f"the restarted player exited with {code} after SIGTERM: {output}"
+
+    reader = PositionReader(rec.samples, freqs + [1300.0])
+    kill_rec_s = killed_at - rec.start_s
+    last = reader.last_heard(kill_rec_s + 0.3)
+    assert last is not None, "nothing was heard before the kill"
+    first = reader.first_heard(restarted_at - rec.start_s)
+    assert first is not None, f"nothing was heard after the restart; player said: {output}"
+    before = reader.position_at(last - 10, forward=False)
+    after = reader.position_at(first, forward=True)
+    assert before and after, "the position could not be read at a segment edge"
+    (pos_before_s, k0), (pos_after_s, k1) = before, after
+    error_s = pos_after_s - pos_before_s
+    first_sound_s = reader.centre_s(first) + rec.start_s - restarted_at
+
+    db = rms_dbfs_windows(rec.samples, WINDOW_S)
+    kill_w = int(kill_rec_s / WINDOW_S)
+    steady_dbfs = float(np.median(db[kill_w - 20:kill_w - 4]))
+    onset_w = int(reader.centre_s(first) / WINDOW_S)
+    stop_w = int((stopped_at - rec.start_s) / WINDOW_S)
+    full = np.nonzero(db[onset_w:stop_w] >= steady_dbfs - 1.0)[0]
+    to_full_s = float(full[0] * WINDOW_S) if len(full) else math.inf
+
+    entries_files = sorted(logs.glob("*"))
+    print(f"\n  kill -9 at file position {pos_before_s:.2f} s (segment {k0}); resumed at "
+          f"{pos_after_s:.2f} s (segment {k1}): error {error_s:+.2f} s; first sound "
+          f"{first_sound_s:.2f} s after the restart command; full level {to_full_s:.2f} s after "
+          f"that (steady {steady_dbfs:.1f} dBFS); load {os.getloadavg()[0]:.1f}")
+    record_property("resume_position_error_s", round(error_s, 2))
+    record_property("restart_to_first_sound_s", round(first_sound_s, 2))
+    record_property("resume_to_full_level_s", round(to_full_s, 2))
+
+    assert abs(k1 - k0) <= 3, f"before the kill segment {k0} was heard, after the restart {k1}"
+    assert abs(error_s) <= 3.0, (f"resumed at {pos_after_s:.2f} s into the track, "
+                                 f"{error_s:+.2f} s from where it was killed ({pos_before_s:.2f} s)")
+    assert steady_dbfs == pytest.approx(FULL_DBFS + 60 * math.log10(LEVEL_PCT / 100), abs=1.0)
+    assert_fades_in(db[:stop_w], onset_w, steady_dbfs, "after the restart")
+    assert to_full_s < math.inf, "the level never got back to where it was before the kill"
+    assert len(entries_files) == 1, f"the session log is split: {[p.name for p in entries_files]}"
+    entries = read_log(entries_files[0])
+    resumed = [e for e in entries if e["event"] == "resumed"]
+    assert len(resumed) == 1 and "downtime_s" in resumed[0], f"log events: {[e['event'] for e in entries]}"
+    assert 1.5 <= resumed[0]["downtime_s"] <= 1.5 + first_sound_s + 2, resumed[0]
+    assert [e["event"] for e in entries].count("session_open") == 1
