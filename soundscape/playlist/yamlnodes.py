@@ -137,7 +137,7 @@ def read_nodes(data: bytes, report: Report, what: str = "playlist",
         if _refuse_hostile(text, report, _FAST_LOADER, what):
             return None
         root = yaml.compose(text, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
         if _FAST_LOADER is not yaml.SafeLoader:  # same words with or without libyaml
             try:
                 _refuse_hostile(text, Report(report.path), yaml.SafeLoader, what)
