@@ -191,3 +191,76 @@ def test_kill_9_mid_track_resumes_where_it_was_fading_in(sink, pulse, tmp_path, 
     assert len(resumed) == 1 and "downtime_s" in resumed[0], f"log events: {[e['event'] for e in entries]}"
     assert 1.5 <= resumed[0]["downtime_s"] <= 1.5 + first_sound_s + 2, resumed[0]
     assert [e["event"] for e in entries].count("session_open") == 1
+
+
+# ------------------------------------------------------------------ 2. broken files mid-session
+
+GOOD_HZ = (440.0, 480.0, 520.0, 560.0, 600.0, 640.0)
+TRUNCATED_HZ = 700.0  # the 0.3 s a truncated copy still holds
+
+
+def broken_files(folder: Path) -> dict[str, Path]:
+    """One of each way a file can be broken after the playlist was checked (see the test)."""
+    folder.mkdir()
+    random_mp3 = folder / "noise.mp3"
+    random_mp3.write_bytes(np.random.default_rng(3).integers(0, 256, 64_000, dtype=np.uint8).tobytes())
+    empty = folder / "empty.wav"
+    empty.write_bytes(b"")
+    directory = folder / "x.wav"
+    directory.mkdir()
+    return {
+        "missing": folder / "gone.wav",
+        "truncated": write_truncated_wav(folder / "truncated.wav", 5.0, 0.3, TRUNCATED_HZ, TONE),
+        "random bytes": random_mp3,
+        "zero length": empty,
+        "a directory": directory,
+    }
+
+
+def test_broken_files_mid_session_are_skipped_with_a_warning(sink, tmp_path, record_property,
+                                                             monkeypatch):
+    # Root reads any file whatever its mode, so chmod 000 cannot make one unreadable here; a
+    # directory named like a track is what "cannot be read as a file" looks like to root.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    from soundscape import library
+
+    good = [write_tone(tmp_path / f"good-{f:g}.wav", f, 2.5, TONE) for f in GOOD_HZ]
+    broken = broken_files(tmp_path / "broken")
+    kinds = list(broken)
+    order = [good[0]]
+    for i, kind in enumerate(kinds):
+        order += [broken[kind], good[i + 1]]
+    phase = Phase("one", 14.0, level_pct=100.0, crossfade_s=1.0, when_short="silence",
+                  tracks=tuple(Track(p, p.stem) for p in order))
+    pl = Playlist(tmp_path / "broken.yaml", "Broken files", (phase,))
+    durations = {p: d for p, d in library.durations(order).items() if d}
+    with live_session(pl, durations, settings(), tmp_path, sink) as run:
+        run.sleep_until(13.5)
+        state = run.engine.snapshot()
+    log_warnings = [e["message"] for e in read_log(run.engine.log_path) if e["event"] == "warning"]
+    amps = run.amplitudes(*GOOD_HZ, TRUNCATED_HZ)
+    lost, dips, problems = {}, {}, []
+    for i, kind in enumerate(kinds):
+        before, after, name = GOOD_HZ[i], GOOD_HZ[i + 1], broken[kind].name
+        if not [w for w in state.warnings if name in w]:
+            problems.append(f"{kind} ({name}): no warning names it in the state {state.warnings}")
+        if not [w for w in log_warnings if name in w]:
+            problems.append(f"{kind} ({name}): no warning names it in the log {log_warnings}")
+        onset = onset_rec_s(amps[before], 0.02 * TONE)
+        full_before = onset_rec_s(amps[before], TONE - 0.05, from_rec_s=onset or 0.0)
+        full_after = onset_rec_s(amps[after], TONE - 0.05, from_rec_s=full_before or 0.0)
+        if full_before is None or full_after is None:
+            problems.append(f"{kind} ({name}): {before:g} Hz then {after:g} Hz were not both "
+                            f"heard at full level")
+            continue
+        span = run.rec.samples[int(full_before * RATE): int(full_after * RATE)]
+        lost[kind] = longest_quiet_sliding_s(span, QUIET_DBFS, GAP_WINDOW_S)
+        dips[kind] = float(rms_dbfs_windows(span, GAP_WINDOW_S).min() - FULL_DBFS)
+    print("\n  music lost (longest stretch below -50 dBFS) per broken file: "
+          + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in lost.items())
+          + "; deepest 20 ms dip below the tone's level: "
+          + ", ".join(f"{k} {v:.1f} dB" for k, v in dips.items()))
+    record_property("broken_file_music_lost_ms", {k: round(v * 1000) for k, v in lost.items()})
+    assert not problems, "\n".join(problems)
+    worst = max(lost, key=lost.get)
+    assert lost[worst] <= 1.5, f"{lost[worst]:.2f} s of silence around the {worst} file (limit 1.5 s)"
