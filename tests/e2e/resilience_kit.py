@@ -186,7 +186,13 @@ def _alive(pid: int) -> bool:
 class PrivatePulse:
     """A PulseAudio daemon of one test's own (as scripts/pulse-start.sh, in ``runtime_dir``), with a
     null sink named ``sink`` and a silent keep-alive stream; ``kill()`` takes it away at once
-    (SIGKILL, like a crash) and ``start()`` brings the same server back."""
+    (SIGKILL, like a crash) and ``start()`` brings the same server back.
+
+    The player under test reaches it through ``door`` (a symlink to the socket's folder, given as
+    PULSE_SERVER), the test's own tools through the socket itself. Closing the door while the
+    server restarts lets the test start recording before the player can see the server again:
+    to the player the server comes back when the door opens, as a socket that answers again.
+    """
 
     def __init__(self, runtime_dir: Path, sink: str):
         self.dir = Path(runtime_dir)
@@ -195,11 +201,19 @@ class PrivatePulse:
         (self.dir / "client.conf").write_text("autospawn = no\n")
         (self.dir / "pulse.pa").write_text(PULSE_CONFIG.format(sink=sink))
         self.socket = self.dir / "pulse" / "native"
+        self.door = self.dir / "door"
+        self.player_server = f"unix:{self.door / 'native'}"
         self.env = {**os.environ, "XDG_RUNTIME_DIR": str(self.dir),
                     "PULSE_SERVER": f"unix:{self.socket}",
                     "PULSE_CLIENTCONFIG": str(self.dir / "client.conf")}
         self.pid: int | None = None
         self._keepalive: subprocess.Popen | None = None
+
+    def open_door(self) -> None:
+        self.door.symlink_to(self.dir / "pulse", target_is_directory=True)
+
+    def close_door(self) -> None:
+        self.door.unlink(missing_ok=True)
 
     def answers(self) -> bool:
         try:

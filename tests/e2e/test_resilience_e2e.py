@@ -264,3 +264,95 @@ def test_broken_files_mid_session_are_skipped_with_a_warning(sink, tmp_path, rec
     assert not problems, "\n".join(problems)
     worst = max(lost, key=lost.get)
     assert lost[worst] <= 1.5, f"{lost[worst]:.2f} s of silence around the {worst} file (limit 1.5 s)"
+
+
+# ------------------------------------------------------------------ 3. the sound server goes away
+
+def wait_for_warning(engine: Engine, message: str, timeout_s: float) -> float | None:
+    """Monotonic time the state first showed ``message`` (polled every 10 ms), None if never."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if message in engine.snapshot().warnings:
+            return time.monotonic()
+        time.sleep(0.01)
+    return None
+
+
+def test_output_lost_and_back_fades_in_again(pulse, tmp_path, record_property, monkeypatch):
+    import audiokit
+
+    server = PrivatePulse(tmp_path / "pa", "comeback")
+    for name, value in (("XDG_RUNTIME_DIR", str(server.dir)), ("PULSE_SERVER", server.player_server),
+                        ("PULSE_CLIENTCONFIG", server.env["PULSE_CLIENTCONFIG"])):
+        monkeypatch.setenv(name, value)  # restored after the test: the shared server comes back
+    monkeypatch.setattr(audiokit, "pulse_env", lambda: dict(server.env))  # the recorder's way in
+    tone = write_tone(tmp_path / "tone-440.wav", 440.0, 40.0, TONE)
+    other = write_tone(tmp_path / "tone-660.wav", 660.0, 40.0, TONE)
+    phase = Phase("one", 90.0, level_pct=LEVEL_PCT, crossfade_s=2.0,
+                  tracks=(Track(tone, "tone"), Track(other, "other")))
+    pl = Playlist(tmp_path / "comeback.yaml", "Output comes back", (phase,))
+    engine = None
+    try:
+        server.start()
+        server.open_door()
+        clock = RealClock()
+        engine = Engine(pl, open_output("pulse", device=server.sink, clock=clock), clock=clock,
+                        durations={tone: 40.0, other: 40.0}, seed=1,
+                        settings=RoomSettings(ceiling_pct=100.0), log_dir=tmp_path)
+        engine.start_thread()
+        with Recorder(device=f"{server.sink}.monitor") as before:
+            result, _ = engine.submit(Command(Action.START, by="e2e", source="test"))
+            assert result.ok, result.reason
+            time.sleep(2.5)
+        killed_at = time.monotonic()
+        server.kill()
+        lost_at = wait_for_warning(engine, OUTPUT_LOST, 10.0)
+        state = engine.snapshot()
+        assert lost_at is not None, f"no loud warning after the server died: {state.warnings}"
+        elapsed_s = state.session_elapsed_s
+        time.sleep(2.0)
+        assert engine.snapshot().session_elapsed_s >= elapsed_s + 1.5, "the session clock stopped"
+        server.close_door()
+        server.start()
+        with Recorder(device=f"{server.sink}.monitor") as rec:
+            time.sleep(0.3)  # room silence before the server is back
+            back_open_at = time.monotonic()
+            server.open_door()
+            back_at = wait_for_warning(engine, OUTPUT_BACK, 10.0)
+            time.sleep(max(0.0, back_open_at + 9.0 - time.monotonic()))  # 6 s to rise to level 40
+            end_state = engine.snapshot()
+    finally:
+        if engine is not None:
+            engine.shutdown(fade=False)
+        server.close()
+    heard_before = tone_amplitudes_max(before.samples, 440.0)
+    db = rms_dbfs_windows(rec.samples, WINDOW_S)
+    onset = np.nonzero(db > -100.0)[0]
+    detect_s = lost_at - killed_at
+    print(f"\n  output lost: warned {detect_s:.2f} s after the server died; state said it was back "
+          f"{(back_at or math.nan) - back_open_at:.2f} s after it could be reached; "
+          f"log: {[e['event'] for e in engine.log_entries()][-8:]}; warnings {end_state.warnings}")
+    assert heard_before > 0.001, (  # 2.5 s into a 6 dB/s rise from silence: about -45 dB
+        f"the tone was hardly heard before the server went away ({heard_before:.4f})")
+    assert detect_s <= 2.5, f"the loss was shown {detect_s:.2f} s after the server died (limit ~2 s)"
+    assert back_at is not None, f"the state never said the output is back: {end_state.warnings}"
+    assert len(onset), f"nothing was heard after the server came back; warnings {end_state.warnings}"
+    assert onset[0] >= 2, "the recording started after the music was back: its return was missed"
+    recovered_s = rec.start_s + onset[0] * WINDOW_S - back_open_at
+    steady_dbfs = float(np.median(db[-10:]))
+    print(f"  heard again {recovered_s:.2f} s after the server could be reached; steady "
+          f"{steady_dbfs:.1f} dBFS; load {os.getloadavg()[0]:.1f}")
+    record_property("output_lost_detection_s", round(detect_s, 2))
+    record_property("output_back_to_sound_s", round(recovered_s, 2))
+    record_property("output_back_shown_s", round(back_at - back_open_at, 2))
+    assert recovered_s <= 3.0, f"the music came back {recovered_s:.2f} s after the server (limit ~3 s)"
+    assert steady_dbfs == pytest.approx(FULL_DBFS + 60 * math.log10(LEVEL_PCT / 100), abs=1.0), (
+        "the music did not get back to its level")
+    assert_fades_in(db, int(onset[0]), steady_dbfs, "after the output came back")
+
+
+def tone_amplitudes_max(samples: np.ndarray, freq_hz: float) -> float:
+    from audiokit import tone_amplitudes
+
+    amps = tone_amplitudes(samples, [freq_hz], WINDOW_S)[freq_hz]
+    return float(amps.max()) if len(amps) else 0.0
