@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_MAX_ADDRESSES": 1024,  # bound on the failure bookkeeping
     "COOKIE_MAX_AGE_S": 24 * 3600,
     "SUBMIT_TIMEOUT_S": 2.0,
+    "PROVIDE_AUTOMATIC_OPTIONS": False,  # no CORS here: OPTIONS is a 405 (JSON under /api/)
     "PREFLIGHT": None,  # the pre-flight function; None: soundscape.preflight.run_preflight
     "PREFLIGHT_OUTPUT": None,  # the output kind, device and Room pre-flight opens its own output
     "PREFLIGHT_DEVICE": None,  # with (what serve was given; None: the room's, then auto)
@@ -50,6 +51,8 @@ def create_app(engine: Any, config: dict[str, Any] | None = None) -> Flask:
     if not isinstance(token, str) or not token:
         raise SoundscapeError("the web app needs a non-empty access token")
     app.json.sort_keys = False
+    # "/api//state" is a 404 like any other wrong path, not a redirect with an HTML body.
+    app.url_map.merge_slashes = False
     app.extensions["soundscape"] = engine
     app.extensions["soundscape_limiter"] = auth.FailureLimiter(
         max_failures=app.config["AUTH_MAX_FAILURES"], window_s=app.config["AUTH_WINDOW_S"],

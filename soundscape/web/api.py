@@ -93,6 +93,8 @@ def post_command():
         command = parse_command(data, source="api")
     except CommandError as exc:
         return json_error(400, str(exc))
+    except OverflowError:  # an integer past float range, e.g. {"level": 1000...0} (400 digits)
+        return json_error(400, "a number in the command is far out of range")
     runner = current_app.extensions["soundscape_preflight"]
     with runner.gate if command.action is Action.START else nullcontext():
         if command.action is Action.START and runner.running:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from soundscape.web import create_app
-from webkit import TOKEN, FakeEngine, FakePreflight
+from webkit import FUZZ_CASES, TOKEN, FakeEngine, FakePreflight
 
 
 @pytest.fixture
@@ -38,3 +38,11 @@ def client(app):
     c = app.test_client()
     c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
     return c
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many fuzz cases ran, so a run shows the fuzzing was not a handful of examples."""
+    if FUZZ_CASES:
+        terminalreporter.write_line(
+            f"API fuzz: {sum(FUZZ_CASES.values())} cases ("
+            + ", ".join(f"{name} {n}" for name, n in sorted(FUZZ_CASES.items())) + ")")

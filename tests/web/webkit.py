@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +14,7 @@ from soundscape.engine.commands import Action, Command, CommandResult
 from soundscape.engine.state import PAUSED, PLAYING, READY, PhaseInfo, PhaseSlot, State, TrackInfo
 
 TOKEN = "test-token-0123456789"
+FUZZ_CASES: Counter = Counter()  # examples run per fuzz test, printed at the end of the run
 
 
 def initial_state() -> State:
