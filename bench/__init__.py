@@ -1,0 +1,1 @@
+"""soundscape benchmarks: `python -m bench` (or `make bench`) writes docs/benchmarks.md."""

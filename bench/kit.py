@@ -1,0 +1,229 @@
+"""Shared plumbing of the benchmarks: a private null sink, test files, a served session, /proc.
+
+Every bench records what reaches its own PulseAudio null sink (not the shared ``room``), so other
+activity on the test server never pollutes a figure. Recording and tone writing reuse the
+end-to-end test kit (tests/e2e/audiokit.py), so the bench hears exactly as the tests do.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import wave
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from audiokit import RATE, Recorder, write_tone  # noqa: E402,F401  (the e2e kit, re-exported)
+
+VENV_BIN = Path(sys.executable).parent
+SOUNDSCAPE = str(VENV_BIN / "soundscape")
+TOKEN = "bench-token"
+
+
+@dataclass
+class Section:
+    """One bench's result: a table, how it was measured, and its headline rows."""
+
+    title: str
+    method: str
+    headers: list[str]
+    rows: list[list]
+    headline: list[list] = field(default_factory=list)  # [metric, soundscape, baseline, ratio]
+    notes: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def pulse_env(**extra) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("XDG_RUNTIME_DIR", "/tmp/soundscape-pulse")
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def bench_sink(name: str):
+    """A null sink of the bench's own, kept running by a silent stream (an idle null sink
+    delivers its monitor in bursts, which ruins timing); unloaded afterwards."""
+    env = pulse_env()
+    loaded = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}",
+                             "rate=44100"], env=env, capture_output=True, text=True, timeout=10)
+    if loaded.returncode != 0:
+        raise RuntimeError(f"cannot add null sink {name}: {loaded.stderr.strip()}")
+    keepalive = subprocess.Popen(
+        ["pacat", "--raw", f"--device={name}", "--format=s16le", "--rate=44100", "--channels=2",
+         "--client-name=bench-keepalive", "/dev/zero"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.2)
+        yield name
+    finally:
+        keepalive.terminate()
+        keepalive.wait(5)
+        subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], env=env,
+                       capture_output=True, timeout=10)
+
+
+def write_noise(path: Path, duration_s: float, rms: float = 0.1, seed: int = 7) -> Path:
+    n = int(round(duration_s * RATE))
+    signal_ = np.clip(np.random.default_rng(seed).normal(0.0, rms, n), -0.99, 0.99)
+    pcm = np.round(signal_ * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(np.repeat(pcm[:, None], 2, axis=1).tobytes())
+    return Path(path)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def isolated_env(home: Path, **extra) -> dict[str, str]:
+    """Pulse env plus private XDG state/config/cache dirs, so no checkpoint or room file of the
+    machine is read and no session of an earlier run is resumed."""
+    return pulse_env(XDG_STATE_HOME=str(home / "state"), XDG_CONFIG_HOME=str(home / "config"),
+                     XDG_CACHE_HOME=str(home / "cache"), XDG_DATA_HOME=str(home / "data"),
+                     **extra)
+
+
+class Server:
+    """``soundscape serve`` in a subprocess on loopback, with a keep-alive API connection."""
+
+    def __init__(self, playlist: Path, home: Path, *, output: str = "pulse",
+                 device: str | None = None, room: Path | None = None):
+        self.port = free_port()
+        cmd = [SOUNDSCAPE, "serve", str(playlist), "--host", "127.0.0.1", "--port",
+               str(self.port), "--token", TOKEN, "--output", output, "--resume", "no",
+               "--log-dir", str(home / "logs"), "--seed", "1"]
+        if device:
+            cmd += ["--device", device]
+        if room:
+            cmd += ["--room", str(room)]
+        self.proc = subprocess.Popen(cmd, env=isolated_env(home), stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self._conn: http.client.HTTPConnection | None = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve exited: {self.proc.stderr.read().decode()[-500:]}")
+            try:
+                self.state()
+                return
+            except OSError:
+                self._conn = None
+                time.sleep(0.1)
+        self.close()
+        raise RuntimeError("serve did not answer within 20 s")
+
+    def _request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        if self._conn is None:
+            self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            self._conn.request(method, path, body=data, headers=headers)
+            resp = self._conn.getresponse()
+            payload = resp.read()
+        except (OSError, http.client.HTTPException):
+            self._conn.close()
+            self._conn = None
+            raise
+        return resp.status, json.loads(payload or b"{}")
+
+    def state(self) -> dict:
+        return self._request("GET", "/api/state")[1]
+
+    def command(self, action: str, **params) -> int:
+        status, _ = self._request("POST", "/api/commands", {"action": action, **params})
+        return status
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (and its reaped children) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def proc_mem_kb(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak RSS) in kB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+def pct(values, q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else float("nan")
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return "n/a" if value is None or value != value else f"{value:.{digits}f}"
+
+
+VLC_UID = 65534  # VLC refuses to run as root; the baselines run as nobody
+
+
+@contextmanager
+def cvlc_as_nobody(folder: Path, sink: str, args: list[str]):
+    """``cvlc`` (the real VLC binary) playing to ``sink``, as nobody, through a pulse socket of
+    the bench's own (the shared server's socket folder is root's); stopped on leaving."""
+    sock = folder / "pulse.sock"
+    env = pulse_env()
+    module = subprocess.run(["pactl", "load-module", "module-native-protocol-unix",
+                             f"socket={sock}", "auth-anonymous=1"], env=env,
+                            capture_output=True, text=True, timeout=10).stdout.strip()
+    home = folder / "vlc-home"
+    home.mkdir(exist_ok=True)
+    os.chown(home, VLC_UID, VLC_UID)
+    proc = subprocess.Popen(
+        ["setpriv", f"--reuid={VLC_UID}", f"--regid={VLC_UID}", "--clear-groups", "cvlc",
+         "--aout=pulse", *args],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home), "PULSE_SERVER": f"unix:{sock}",
+             "PULSE_SINK": sink}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        subprocess.run(["pactl", "unload-module", module], env=env, capture_output=True,
+                       timeout=10)
