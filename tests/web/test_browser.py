@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from soundscape.web import create_app
-from webkit import TOKEN, ServerThread, real_engine
+from webkit import TOKEN, FakePreflight, ServerThread, real_engine
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +57,8 @@ def browser():
 @pytest.fixture
 def served(request):
     engine = real_engine(medicine=getattr(request, "param", False))
-    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 2.0})
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 2.0,
+                              "PREFLIGHT": FakePreflight()})  # no chime from a test
     try:
         with ServerThread(app, threads=16) as server:
             yield server, engine
@@ -302,3 +303,54 @@ def test_a_double_tap_sends_one_command(browser, served):
         wait_text(page, "#status", "Paused", 1)
     finally:
         context.close()
+
+
+def test_preflight_before_the_start_and_the_report_in_a_new_tab(browser):
+    """Pre-flight is offered while ready, lists its checks, holds Start back while it runs and
+    goes away once the session starts; the report opens styled (its CSP admits its own style)."""
+    engine = real_engine()
+    preflight = FakePreflight(checks=(("playlist", True, "thursday.yaml: 3 phases"),
+                                      ("gone.ogg", False, "cannot open: no such file")))
+    app = create_app(engine, {"TOKEN": TOKEN, "PREFLIGHT": preflight})
+    requests: list[str] = []
+    try:
+        with ServerThread(app) as server:
+            context, page = open_phone(browser, server.url, requests)
+            problems: list[str] = []
+            context.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            try:
+                wait_text(page, "#conn", "Live", 5)
+                button = page.locator("#pfbtn")
+                assert button.is_visible() and button.inner_text() == "Pre-flight check"
+                preflight.release.clear()
+                button.click()
+                wait_text(page, "#pfbtn", "Pre-flight running…", 2)
+                assert page.locator("#play").is_disabled()  # no start over the chime
+                wait_text(page, "#pflist li", ["PASS  playlist  thursday.yaml: 3 phases",
+                                               "FAIL  gone.ogg  cannot open: no such file"], 3)
+                preflight.release.set()
+                wait_text(page, "#pfsum", "1 of 2 checks failed", 3)
+                assert page.locator("#pflist li.fail").count() == 1
+                assert page.locator("#play").is_enabled()
+                assert len(preflight.calls) == 1
+
+                with context.expect_page() as opened:
+                    page.click("#report")
+                report = opened.value
+                report.wait_for_load_state()
+                assert report.url == f"{server.url}/report"
+                assert report.locator("h1").inner_text() == "Thursday group"
+                # the inline stylesheet applied: without it, tables have no collapsed borders
+                assert report.evaluate(
+                    "getComputedStyle(document.querySelector('table')).borderCollapse"
+                ) == "collapse"
+                report.close()
+
+                page.click("#play")
+                wait_text(page, "#status", "Playing", 2)
+                assert not page.locator("#preflight").is_visible()
+                assert not [p for p in problems if "Content Security Policy" in p], problems
+            finally:
+                context.close()
+    finally:
+        engine.shutdown(fade=False)
