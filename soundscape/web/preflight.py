@@ -81,7 +81,7 @@ class PreflightRunner:
         try:
             self.run_fn(playlist_path, output=self.output, device=self.device, room=self.room,
                         on_check=on_check)
-        except Exception as exc:  # a crash is a failed pre-flight, not a dead button
+        except Exception as exc:  # noqa: BLE001 - a crash is a failed pre-flight, not a dead button
             failure = {"name": "pre-flight", "ok": False,
                        "detail": f"stopped with an error: {exc or type(exc).__name__}"}
         with self._lock:

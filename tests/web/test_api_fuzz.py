@@ -109,7 +109,8 @@ bodies = st.one_of(
     st.binary(max_size=600),
     commands_like.map(dumps),
     json_values.map(dumps),
-    st.builds(lambda value, cut: dumps(value)[:cut], commands_like, st.integers(0, 80)),  # truncated
+    st.builds(lambda value, cut: dumps(value)[:cut], commands_like,  # truncated
+              st.integers(0, 80)),
     st.builds(lambda opener, n: (opener * n).encode(),  # deep nesting, some past the size limit
               st.sampled_from(["[", '{"a":', '[{"by":', '{"action":"pause","by":[']),
               st.integers(1, 17000)),

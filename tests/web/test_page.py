@@ -90,4 +90,5 @@ def test_preflight_failures_stay_dim():
     css = (WEB_DIR / "static" / "app.css").read_text()
     assert re.search(r"#pflist li\.fail, #pfsum\.fail \{ color: var\(--fail\); \}", css)
     for shade in re.findall(r"--fail: #([0-9a-f]{6})", css):
-        assert max(int(shade[i:i + 2], 16) for i in (0, 2, 4)) <= 0xa6, shade  # no brighter than text
+        brightest = max(int(shade[i:i + 2], 16) for i in (0, 2, 4))
+        assert brightest <= 0xa6, shade  # no brighter than the strongest text

@@ -99,8 +99,9 @@ class FakePreflight:
     ``checks`` are reported one by one through ``on_check``; ``error`` makes the run raise.
     """
 
-    def __init__(self, checks=(("playlist", True, "thursday.yaml: 3 phases, 4 tracks"),
-                               ("output", True, "none: the silent output (nothing will be heard)"))):
+    def __init__(self, checks=(
+            ("playlist", True, "thursday.yaml: 3 phases, 4 tracks"),
+            ("output", True, "none: the silent output (nothing will be heard)"))):
         from soundscape.preflight import Check
 
         self.checks = [Check(*c) for c in checks]
