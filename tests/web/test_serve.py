@@ -180,3 +180,27 @@ def test_serve_command_end_to_end_over_the_demo(tmp_path):
     for log in tmp_path.rglob("*"):
         if log.is_file():
             assert "e2e-token" not in log.read_text(errors="replace"), log
+
+
+def test_serve_gives_the_page_preflight_its_output_device_and_room(monkeypatch, tmp_path):
+    """Pre-flight from the page must open what the session was told to use, not the defaults."""
+    import soundscape.web
+
+    from soundscape.errors import SoundscapeError
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    room_file = tmp_path / "room.yaml"
+    room_file.write_text("output: none\n")
+    monkeypatch.setattr(soundscape.session, "open_session", lambda playlist, **kw: FakeEngine())
+    seen = {}
+
+    def create_app(engine, config):
+        seen.update(config)
+        raise SoundscapeError("stop here")
+    monkeypatch.setattr(soundscape.web, "create_app", create_app)
+    status = main(["serve", "--port", "0", "--token", "s3cret", "--output", "alsa",
+                   "--device", "hw:1", "--room", str(room_file), "--resume", "no"])
+    assert status == 1
+    assert seen["PREFLIGHT_OUTPUT"] == "alsa" and seen["PREFLIGHT_DEVICE"] == "hw:1"
+    assert seen["PREFLIGHT_ROOM"].output == "none"
