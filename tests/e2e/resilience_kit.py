@@ -18,7 +18,6 @@ import wave
 from pathlib import Path
 
 import numpy as np
-
 from audiokit import CHANNELS, RATE, tone_amplitudes
 
 SEGMENT_S = 1.0
@@ -38,7 +37,7 @@ def write_position_track(path: Path, freqs: list[float], amplitude: float = 0.5,
                          segment_s: float = SEGMENT_S, edge_s: float = SEGMENT_EDGE_S) -> Path:
     """A WAV whose segment k (``segment_s`` long) is tone ``freqs[k]``; neighbours meet at a
     common zero crossing (``edge_s`` 0) or crossfade equal-power over ``edge_s``."""
-    n = int(round(len(freqs) * segment_s * RATE))
+    n = round(len(freqs) * segment_s * RATE)
     t = np.arange(n) / RATE
     signal_ = np.zeros(n)
     for k, f in enumerate(freqs):
@@ -82,7 +81,7 @@ class PositionReader:
         return bool(self.loudest[i] > HEARD)
 
     def first_heard(self, from_s: float) -> int | None:
-        first = int(math.ceil(from_s / self.hop_s))
+        first = math.ceil(from_s / self.hop_s)
         hits = np.nonzero(self.loudest[first:] > HEARD)[0]
         return None if not len(hits) else int(hits[0] + first)
 
@@ -218,7 +217,7 @@ class PrivatePulse:
     def answers(self) -> bool:
         try:
             return subprocess.run(["pactl", "info"], env=self.env, capture_output=True,
-                                  timeout=5).returncode == 0
+                                  timeout=5, check=False).returncode == 0
         except subprocess.TimeoutExpired:
             return False
 
@@ -228,7 +227,8 @@ class PrivatePulse:
         log = self.dir / "pulseaudio.log"
         subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n", "-F",
                         str(self.dir / "pulse.pa"), f"--log-target=file:{log}"],
-                       env=self.env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s)
+                       env=self.env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s,
+                       check=False)
         deadline = time.monotonic() + timeout_s
         while not self.answers():
             if time.monotonic() > deadline:
@@ -242,7 +242,7 @@ class PrivatePulse:
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while "soundscape-e2e-keepalive" not in subprocess.run(
                 ["pactl", "list", "sink-inputs"], env=self.env, capture_output=True, text=True,
-                timeout=5).stdout:
+                timeout=5, check=False).stdout:
             if time.monotonic() > deadline:
                 raise RuntimeError("the keep-alive stream did not start on the private PulseAudio")
             time.sleep(0.05)

@@ -18,12 +18,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audiokit import RATE, Recorder, rms_dbfs_windows, tone_amplitudes, write_tone
+from engine_kit import (
+    TONE,
+    WINDOW_S,
+    live_session,
+    longest_quiet_sliding_s,
+    onset_rec_s,
+    private_sink,
+    settings,
+)
+from resilience_kit import (
+    PositionReader,
+    PrivatePulse,
+    segment_freqs,
+    tone_dbfs,
+    worst_rise,
+    write_position_track,
+    write_truncated_wav,
+)
 
-from audiokit import RATE, Recorder, rms_dbfs_windows, write_tone
-from engine_kit import (HOP_S, TONE, WINDOW_S, live_session, longest_quiet_sliding_s, onset_rec_s,
-                        private_sink, settings)
-from resilience_kit import (HEARD, PositionReader, PrivatePulse, segment_freqs, tone_dbfs,
-                            worst_rise, write_position_track, write_truncated_wav)
 from soundscape.engine.clock import RealClock
 from soundscape.engine.commands import Action, Command
 from soundscape.engine.engine import Engine
@@ -278,6 +292,11 @@ def wait_for_warning(engine: Engine, message: str, timeout_s: float) -> float | 
     return None
 
 
+def tone_amplitudes_max(samples: np.ndarray, freq_hz: float) -> float:
+    amps = tone_amplitudes(samples, [freq_hz], WINDOW_S)[freq_hz]
+    return float(amps.max()) if len(amps) else 0.0
+
+
 def test_output_lost_and_back_fades_in_again(pulse, tmp_path, record_property, monkeypatch):
     import audiokit
 
@@ -349,10 +368,3 @@ def test_output_lost_and_back_fades_in_again(pulse, tmp_path, record_property, m
     assert steady_dbfs == pytest.approx(FULL_DBFS + 60 * math.log10(LEVEL_PCT / 100), abs=1.0), (
         "the music did not get back to its level")
     assert_fades_in(db, int(onset[0]), steady_dbfs, "after the output came back")
-
-
-def tone_amplitudes_max(samples: np.ndarray, freq_hz: float) -> float:
-    from audiokit import tone_amplitudes
-
-    amps = tone_amplitudes(samples, [freq_hz], WINDOW_S)[freq_hz]
-    return float(amps.max()) if len(amps) else 0.0
