@@ -253,6 +253,7 @@
   }
   function locked() {
     if (es) { es.close(); es = null; }
+    clearTimeout(lostTimer); lostTimer = 0; // a pending "reconnecting" must not overwrite this
     $("main").hidden = true; $("namebox").hidden = true; $("authmsg").hidden = false;
     text("conn", "Not connected"); $("conn").className = "conn lost";
   }
