@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from waitress.wasyncore import ExitNow
+
 import soundscape
 from soundscape.errors import SoundscapeError
 
@@ -102,8 +104,13 @@ def _ask(question: str) -> bool:
     return input(f"{question} [Y/n] ").strip().lower() in ("", "y", "yes")
 
 
-class _Stop(Exception):
-    """Raised from the Ctrl-C / SIGTERM handler to leave the serving loop."""
+class _Stop(ExitNow):
+    """Raised from the Ctrl-C / SIGTERM handler to leave the serving loop.
+
+    An ``ExitNow`` because waitress's loop hands any other exception raised while it serves a
+    socket to ``handle_error`` and carries on: a signal landing mid-request would be swallowed and
+    the server would keep running.
+    """
 
 
 def run(args: argparse.Namespace) -> int:

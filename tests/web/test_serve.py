@@ -204,3 +204,18 @@ def test_serve_gives_the_page_preflight_its_output_device_and_room(monkeypatch, 
     assert status == 1
     assert seen["PREFLIGHT_OUTPUT"] == "alsa" and seen["PREFLIGHT_DEVICE"] == "hw:1"
     assert seen["PREFLIGHT_ROOM"].output == "none"
+
+
+def test_a_stop_signal_mid_request_is_not_swallowed_by_the_server_loop():
+    """Ctrl-C or SIGTERM while waitress handles a socket must still end ``serve``."""
+    from waitress import wasyncore
+
+    class Channel:
+        def handle_read_event(self):
+            raise serve._Stop  # what the signal handler raises, here in the middle of a read
+
+        def handle_error(self):  # waitress's fate for every other exception: logged, ignored
+            raise AssertionError("the stop was swallowed")
+
+    with pytest.raises(serve._Stop):
+        wasyncore.read(Channel())
