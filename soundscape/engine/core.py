@@ -28,7 +28,8 @@ from soundscape.sequence import END_MARGIN_S, handover_floor_s, handover_s, play
 
 TICK_S = 0.02  # 50 Hz while anything fades (LIBVLC.md: within 0.0063 of full scale on pulse)
 EARLY_END_S = 2.0
-FAILED_RETRY_S = 30.0  # a track that ends this much before its length has failed (corrupt file)
+FAILED_RETRY_S = 30.0
+MAX_LATE_S = 0.04  # a start this late is placed at its scheduled time (see _start_track)  # a track that ends this much before its length has failed (corrupt file)
 AMBIENCE_CHANGE_S = 4.0
 
 
@@ -124,12 +125,21 @@ class SessionCore:
 
     # ----------------------------------------------------------------- starting voices
 
-    def _start_track(self, s: float, slot, fade_in_s: float, position_s: float | None = None) -> Voice:
-        """Start a slot now; ``position_s`` (a resume) starts it part-way through the file."""
+    def _start_track(self, s: float, slot, fade_in_s: float, position_s: float | None = None,
+                     due_s: float | None = None) -> Voice:
+        """Start a slot now; ``position_s`` (a resume) starts it part-way through the file.
+
+        ``due_s`` is when the start was scheduled: the voice is placed on the timeline there, not
+        where the thread happened to wake a few milliseconds later, so lateness never adds up from
+        track to track (the fades and the 50 ms lead of a cut absorb it).
+        """
         track = slot.track
         index = self.timeline.index
         into_s = 0.0 if position_s is None else max(0.0, position_s - track.start_s)
-        voice = Voice(self._new_deck("music"), "music", track.path, track.title, index, s - into_s,
+        t_zero = s - into_s
+        if due_s is not None and 0.0 <= s - due_s <= MAX_LATE_S:
+            t_zero = due_s
+        voice = Voice(self._new_deck("music"), "music", track.path, track.title, index, t_zero,
                       self._track_length(track), Envelope(s, s + fade_in_s) if fade_in_s > 0
                       else Envelope(), gain_db_to_gain(track.gain_db + self.gains_db.get(track.path, 0.0)),
                       track.start_s,
@@ -337,7 +347,7 @@ class SessionCore:
 
     # ----------------------------------------------------------------- phases and ending
 
-    def _enter_phase(self, index: int, s: float, crossfade_s: float) -> None:
+    def _enter_phase(self, index: int, s: float, crossfade_s: float, due_s: float | None = None) -> None:
         previous = self.timeline.index
         if self.timeline.started:
             self.log("phase_end", phase=self.playlist.phases[previous].name, actual_s=round(s, 3),
@@ -365,7 +375,8 @@ class SessionCore:
         self.log("phase_start", phase=phase.name, index=index, actual_s=round(s, 3),
                  planned_s=self.timeline.planned_start(index))
         if phase.tracks and self.timeline.peek(index) is not None:
-            self._start_track(s, self.timeline.next_slot(index), crossfade_s if audible else 0.0)
+            self._start_track(s, self.timeline.next_slot(index), crossfade_s if audible else 0.0,
+                              due_s=due_s)
 
     def _enter_phase_paused(self, s: float, index: int | None = None) -> None:
         """A phase boundary passed while paused: the timeline moves on, the music waits."""
@@ -459,7 +470,7 @@ class SessionCore:
                 tail = min(tail, self._fade_left(cur, s))  # the fade ends before the file does
             self._begin_end(s, max(tail, AMBIENCE_CHANGE_S if self.beds else tail), "end")
         else:
-            self._enter_phase(index + 1, s, phase.crossfade_s)
+            self._enter_phase(index + 1, s, phase.crossfade_s, due_s=end_s)
 
     def _music_rules(self, s: float) -> None:
         phase, index = self.phase, self.timeline.index
@@ -515,7 +526,8 @@ class SessionCore:
             lead, fade = handover_s(phase.crossfade_s, cur.length_s, cur.length_s)
             self._due.append(cur.natural_end - lead)
             if s >= cur.natural_end - lead:
-                self._enter_phase(index + 1, s, self._fade_left(cur, s) if fade else 0.0)
+                self._enter_phase(index + 1, s, self._fade_left(cur, s) if fade else 0.0,
+                                  due_s=cur.natural_end - lead)
             return
         if upcoming is None:
             return
@@ -530,7 +542,8 @@ class SessionCore:
             if fade:  # a cut (no crossfade) lets the outgoing track play to its end
                 self._fade_out_voices([cur], s, duration)
             self.log("track_end", path=str(cur.path), reason="crossfade" if fade else "cut")
-            self._start_track(s, self.timeline.next_slot(index), duration)
+            self._start_track(s, self.timeline.next_slot(index), duration,
+                              due_s=cur.natural_end - lead)
 
     @staticmethod
     def _fade_left(voice: Voice, s: float) -> float:
@@ -679,7 +692,7 @@ class SessionCore:
             if voice.natural_end is not None:
                 due.append(voice.natural_end)
         waits = [t - s for t in due if t is not None and t > s]
-        return max(TICK_S / 2, min([1.0] + waits))
+        return max(0.001, min([1.0] + waits))
 
     def level_now(self, s: float) -> float:
         return round(db_to_level(self.master.db(s)), 1)
