@@ -599,9 +599,16 @@ class SessionCore:
         return self.master.gain(s) * voice.env.gain(s) * voice.gain
 
     def _apply_gains(self, s: float) -> None:
+        """Send each deck its gain: while anything moves, the value for the middle of the tick.
+
+        A gain holds until the next tick, TICK_S later; the mid-point halves the staircase's error
+        against the curve, and a command's first step is heard at once rather than a tick later.
+        """
+        moving = self.next_wake_s(s) <= TICK_S
+        t = s + TICK_S / 2 if moving else s
         for voice in self.music + self.beds:
             if not voice.released and not voice.failed:
-                voice.deck.set_gain(self._voice_gain(voice, s))
+                voice.deck.set_gain(self._voice_gain(voice, t))
 
     def _reap(self, s: float) -> None:
         for voice in self.music + self.beds:
