@@ -82,10 +82,9 @@ def _mins(seconds: float) -> str:
 
 
 STYLE = """
-:root { color-scheme: light dark; --fg: #1d1d1f; --bg: #fdfdfb; --muted: #5f6368; --line: #d5d5d0;
-  --warn-bg: #fff4d6; --warn-fg: #6b4b00; --bad-bg: #fde3e1; --bad-fg: #8a1c12; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e9e9e6; --bg: #1b1c1e; --muted: #a4a7ab;
-  --line: #3b3d40; --warn-bg: #3d3112; --warn-fg: #ffd98a; --bad-bg: #44201c; --bad-fg: #ffb4a8; } }
+/* dark on screen whatever the device's setting (it may be opened in the session room); light in print */
+:root { color-scheme: dark; --fg: #d9d9d6; --bg: #111213; --muted: #a4a7ab;
+  --line: #3b3d40; --warn-bg: #3d3112; --warn-fg: #ffd98a; --bad-bg: #44201c; --bad-fg: #ffb4a8; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--fg); background: var(--bg); margin: 0; }
 main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }

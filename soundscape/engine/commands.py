@@ -90,7 +90,9 @@ def parse_command(data: Any, source: str = "api") -> Command:
             if required:
                 raise CommandError(f"{action.value} needs '{key}' ({low:g}-{high:g})")
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**12:
+            value = float("inf")  # a huge integer would overflow a float: out of range below
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
             raise CommandError(f"'{key}' must be a number, not {value!r}")
         if not low <= value <= high:
             raise CommandError(f"'{key}' must be between {low:g} and {high:g}, not {value:g}")

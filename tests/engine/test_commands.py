@@ -36,3 +36,10 @@ def test_bad_commands_are_refused_with_a_message(body, message):
 
 def test_by_is_trimmed_and_stripped_of_control_characters():
     assert parse_command({"action": "pause", "by": "  Ana\x1b[31m  " + "x" * 100}).by == ("Ana[31m  " + "x" * 100)[:40]
+
+
+def test_huge_and_infinite_numbers_are_out_of_range_not_a_crash():
+    for value in (10**400, float("inf"), -10**30):
+        with pytest.raises(CommandError) as info:
+            parse_command({"action": "set_level", "level": value})
+        assert str(info.value).startswith("'level' must be between 0 and 100, not ")
