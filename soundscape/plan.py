@@ -100,8 +100,10 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
     unknown: list[Path] = []
     t = start_s
     previous_len = None
+    exhausted = True  # the sequence ran out (when_short: silence) before the phase's end
     for n, slot in enumerate(phase_sequence(phase, seed, index)):
         if n >= MAX_TRACKS_PER_PHASE or t >= end_s:
+            exhausted = False
             break
         length = play_length_s(slot.track, durations.get(slot.track.path))
         if length is None:
@@ -111,26 +113,25 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
             continue
         if tracks and previous_len is not None:
             if t - END_MARGIN_S >= end_s + handover_floor_s(phase.crossfade_s):
+                exhausted = False
                 break  # the last track outlasts the phase: the phase's end hands over
             t -= handover_s(phase.crossfade_s, previous_len, length)[0]
             if t >= end_s:
+                exhausted = False
                 break
         tracks.append(PlannedTrack(slot.track.path, slot.track.title, t, length, slot.repeat))
         previous_len = length
         t += length
-    else:
-        # The sequence ran out (when_short: silence): the next phase crossfades in as it ends.
-        tail = handover_s(phase.crossfade_s, previous_len, previous_len)[0] if previous_len else 0.0
-        return tracks, min(t - tail, end_s), tuple(unknown), 0.0
     if not tracks:
         return tracks, end_s, tuple(unknown), 0.0
     last = tracks[-1]
     last_end = last.start_s + last.duration_s
+    lead = handover_s(phase.crossfade_s, last.duration_s, last.duration_s)[0]
     if last_end <= end_s:
-        return tracks, end_s, tuple(unknown), 0.0
+        # within the phase; if its tracks ran out, the next phase crossfades in as the last ends
+        return tracks, (last_end - lead if exhausted else end_s), tuple(unknown), 0.0
     if phase.at_end == "finish":
-        boundary = max(end_s, last_end - handover_s(phase.crossfade_s, last.duration_s, last.duration_s)[0])
-        return tracks, boundary, tuple(unknown), last_end - end_s
+        return tracks, max(end_s, last_end - lead), tuple(unknown), last_end - end_s
     tracks[-1] = PlannedTrack(last.path, last.title, last.start_s, end_s - last.start_s, last.repeat, True)
     return tracks, end_s, tuple(unknown), 0.0
 

@@ -41,6 +41,9 @@ class Controls:
                 return "resume the music before skipping"
             if not self.phase.tracks:
                 return f"phase '{self.phase.name}' has no tracks, only ambience"
+            if self.finishing:
+                return (f"phase '{self.phase.name}' is over and its last track is playing out; "
+                        "use next phase")
             if self.timeline.peek(self.timeline.index) is None:
                 return f"no more tracks in phase '{self.phase.name}'"
         if a is Action.NEXT_PHASE and self.timeline.index >= len(self.playlist.phases) - 1:
@@ -96,6 +99,10 @@ class Controls:
                 voice.shift(dt)
                 voice.deck.play()
         self.master = steady(min(self.master.db(s), self.master.to_db), s)
+        if self.timeline.index in self.phase_faded:
+            # the phase's fade-out had begun: the music stays faded until the next phase
+            self.locked = True
+            return
         self._retarget(s)
 
     def _do_skip(self, cmd, s):
@@ -118,10 +125,13 @@ class Controls:
 
     def _do_extend(self, cmd, s):
         self.timeline.extend(cmd.params.get("minutes", self.settings.extend_default_min) * 60.0)
+        if s < self.timeline.end_s():
+            self.finishing = False  # the phase goes on: its tracks keep coming
         self._unlock_phase_fade(s)
 
     def _do_hold(self, cmd, s):
         self.held = True
+        self.finishing = False
         self._unlock_phase_fade(s)
 
     def _do_release(self, cmd, s):

@@ -46,6 +46,31 @@ MAX_LATE_S = 0.04  # a start this late is placed at its scheduled time (see _sta
 AMBIENCE_CHANGE_S = 4.0
 
 
+class _BrokenDeck:
+    """What _safe_deck gives when the output cannot make a deck: it reports FAILED and does nothing."""
+
+    def __init__(self, name: str, reason: str):
+        self.name, self.reason = name, reason
+
+    def load(self, path, start_s=0.0, gain=0.0):
+        raise RuntimeError(f"no deck: {self.reason}")
+
+    def status(self):
+        return dk.FAILED
+
+    def position_s(self):
+        return None
+
+    def duration_s(self):
+        return None
+
+    def play(self): pass
+    def pause(self): pass
+    def stop(self): pass
+    def set_gain(self, gain): pass
+    def release(self): pass
+
+
 class SessionCore(Controls, Checkpointing):
     def __init__(self, playlist: Playlist, output, durations: dict, *, seed: int,
                  settings: RoomSettings, log, gains_db: dict | None = None):
@@ -128,6 +153,13 @@ class SessionCore(Controls, Checkpointing):
         self._deck_count += 1
         return self.output.make_deck(f"{kind}-{self._deck_count}", self.notify)
 
+    def _safe_deck(self, kind: str):
+        """A new deck, or a stand-in that fails at once (counted as a failed track) if none can be made."""
+        try:
+            return self._new_deck(kind)
+        except Exception as exc:  # noqa: BLE001 - an output that cannot make a deck fails the track
+            return _BrokenDeck(f"{kind}-{self._deck_count}", str(exc))
+
     def current(self) -> Voice | None:
         """The music voice that is not on its way out."""
         live = [v for v in self.music if not v.released and not v.env.leaving]
@@ -152,7 +184,7 @@ class SessionCore(Controls, Checkpointing):
         t_zero = s - into_s
         if due_s is not None and 0.0 <= s - due_s <= MAX_LATE_S:
             t_zero = due_s
-        voice = Voice(self._new_deck("music"), "music", track.path, track.title, index, t_zero,
+        voice = Voice(self._safe_deck("music"), "music", track.path, track.title, index, t_zero,
                       self._track_length(track), Envelope(s, s + fade_in_s) if fade_in_s > 0
                       else Envelope(), gain_db_to_gain(track.gain_db + self.gains_db.get(track.path, 0.0)),
                       track.start_s,
@@ -171,7 +203,7 @@ class SessionCore(Controls, Checkpointing):
 
     def _start_bed(self, s: float, bed, fade_in_s: float) -> None:
         length = self.durations.get(bed.path)
-        voice = Voice(self._new_deck("ambience"), "ambience", bed.path, bed.path.stem,
+        voice = Voice(self._safe_deck("ambience"), "ambience", bed.path, bed.path.stem,
                       self.timeline.index, s, length, Envelope(s, s + fade_in_s))
         self.beds.append(voice)
         try:
@@ -206,24 +238,28 @@ class SessionCore(Controls, Checkpointing):
                 self.log("track_end", path=str(voice.path), reason="phase ended")
         if self.locked and not self.ending:  # a phase fade-out reached silence
             self.locked = False
-        if phase.fade_in_s > 0 or not audible:
-            start_db = SILENT_DB if (phase.fade_in_s > 0 or not audible) else self.master.db(s)
-            self.master = ramp_to(steady(start_db, s), s, self.music_target_db(), min_s=phase.fade_in_s,
+        fade_in_s = 0.0
+        if not audible:  # from silence: the room level rises (at most at the rise limit)
+            self.master = ramp_to(steady(SILENT_DB, s), s, self.music_target_db(), min_s=phase.fade_in_s,
                                   rise_db_per_s=self.settings.rise_db_per_s,
                                   fall_db_per_s=self.settings.fall_db_per_s)
-        else:
+        else:  # the outgoing music keeps the level; a fade-in shapes only the incoming track
             self._retarget(s, min_s=crossfade_s)
+            fade_in_s = max(crossfade_s, phase.fade_in_s)
         self.log("phase_start", phase=phase.name, index=index, actual_s=round(s, 3),
                  planned_s=self.timeline.planned_start(index))
         if phase.tracks and self.timeline.peek(index) is not None:
-            self._start_track(s, self.timeline.next_slot(index), crossfade_s if audible else 0.0,
-                              due_s=due_s)
+            self._start_track(s, self.timeline.next_slot(index), fade_in_s, due_s=due_s)
 
     def _enter_phase_paused(self, s: float, index: int | None = None) -> None:
         """A phase boundary passed while paused: the timeline moves on, the music waits."""
-        for voice in self.music:
-            voice.release()
-        self.music = [v for v in self.music if not v.released]
+        if self.pause_decks_at is not None:  # the pause's fade is still going: let it finish
+            self._fade_out_voices(self.music, s, max(self.pause_decks_at - s, TICK_S))
+        else:
+            for voice in self.music:
+                voice.release()
+            self.music = [v for v in self.music if not v.released]
+        self.pending_track = None  # a resumed session's track belonged to the phase that ended
         self.log("phase_end", phase=self.phase.name, actual_s=round(s, 3),
                  planned_s=self.timeline.planned_end(self.timeline.index))
         self.timeline.enter(self.timeline.index + 1 if index is None else index, s)
@@ -258,6 +294,8 @@ class SessionCore(Controls, Checkpointing):
             return
         if self.status == READY:
             return
+        if self.ending == "fade_out" and self.status == PLAYING:
+            self._music_rules(s)  # a long fade-out goes on over the next tracks
         if self.ending:
             if s >= (self.end_at or s):
                 self._finish(s, {"fade_out": "faded out", "stop": "stopped", "end": "completed"}[self.ending])
@@ -295,18 +333,29 @@ class SessionCore(Controls, Checkpointing):
         last = index >= len(self.playlist.phases) - 1
         if self.waiting:
             return
-        if phase.fade_out_s > 0 and index not in self.phase_faded and s >= end_s - phase.fade_out_s:
+        finish = phase.at_end == "finish"
+        if (phase.fade_out_s > 0 and not finish and index not in self.phase_faded
+                and s >= end_s - phase.fade_out_s):
             self.phase_faded.add(index)
             self.locked = True
             self.master = Ramp(s, max(end_s, s + TICK_S), self.master.db(s), SILENT_DB)
         if s < end_s:
             return
         cur = self.current()
-        if phase.at_end == "finish" and cur is not None and not cur.failed:
+        if finish and cur is not None and not cur.failed:
+            if not self.finishing and phase.fade_out_s > 0 and cur.natural_end is not None:
+                # with `finish` the phase ends when its track does: the fade-out ends there too
+                fade_end = max(cur.natural_end - END_MARGIN_S, s + TICK_S)
+                self.phase_faded.add(index)
+                self.locked = True
+                self.master = Ramp(max(s, fade_end - phase.fade_out_s), fade_end,
+                                   self.master.db(s), SILENT_DB)
             self.finishing = True  # _music_rules moves on when the track plays out
             return
         if last:
-            tail = 0.0 if self.master.db(s) <= SILENT_DB else phase.crossfade_s
+            # never a cut at the very end: at least the stop fade, but within the file
+            tail = 0.0 if self.master.db(s) <= SILENT_DB else max(phase.crossfade_s,
+                                                                  self.settings.stop_fade_s)
             if cur is not None and cur.natural_end is not None:
                 tail = min(tail, self._fade_left(cur, s))  # the fade ends before the file does
             self._begin_end(s, max(tail, AMBIENCE_CHANGE_S if self.beds else tail), "end")
@@ -338,6 +387,8 @@ class SessionCore(Controls, Checkpointing):
             cur.release()
             cur = None
         upcoming = self.timeline.peek(index)
+        if upcoming is None and self.waiting and phase.tracks:
+            upcoming = self.timeline.recycle(index)  # held past its tracks: they play again
         distinct = len({t.path for t in phase.tracks})
         if cur is None and distinct and self.failures_in_row >= distinct:
             # every track of the phase failed in a row: try again later, not on every tick
@@ -417,7 +468,12 @@ class SessionCore(Controls, Checkpointing):
             self._fade_out_voices(live, s, AMBIENCE_CHANGE_S)
             fade = AMBIENCE_CHANGE_S if cur is not None else 0.0
             if cur is None:
-                self.bed_level = steady(target_db, s)
+                # a bed where there was none rises at the rise limit (at the session's start the
+                # bed master already does, so the bed's own level starts where it belongs)
+                start_db = target_db if self.bed_master.moving(s) else SILENT_DB
+                self.bed_level = ramp_to(steady(start_db, s), s, target_db,
+                                         rise_db_per_s=self.settings.rise_db_per_s,
+                                         fall_db_per_s=self.settings.fall_db_per_s)
             self._start_bed(s, want, fade)
         elif abs(self.bed_level.to_db - target_db) > 1e-9:
             self.bed_level = ramp_to(self.bed_level, s, target_db, min_s=AMBIENCE_CHANGE_S,
@@ -435,9 +491,11 @@ class SessionCore(Controls, Checkpointing):
                 self._start_bed(s, want, duration)
 
     def _voice_gain(self, voice: Voice, s: float) -> float:
+        """Each deck's gain; no deck, whatever its track gain, above the room's ceiling."""
+        ceiling = (self.settings.ceiling_pct / 100.0) ** 3
         if voice.kind == "ambience":
-            return self.bed_master.gain(s) * self.bed_level.gain(s) * voice.env.gain(s)
-        return self.master.gain(s) * voice.env.gain(s) * voice.gain
+            return min(ceiling, self.bed_master.gain(s) * self.bed_level.gain(s) * voice.env.gain(s))
+        return min(ceiling, self.master.gain(s) * voice.env.gain(s) * voice.gain)
 
     def _apply_gains(self, s: float) -> None:
         """Send each deck its gain: while anything moves, the value for the middle of the tick.
@@ -453,7 +511,9 @@ class SessionCore(Controls, Checkpointing):
 
     def _reap(self, s: float) -> None:
         for voice in self.music + self.beds:
-            if voice.env.done(s) or (voice.natural_end is not None and s > voice.natural_end + 1.0):
+            stands_still = voice.kind == "music" and self.status == PAUSED  # its end moves on resume
+            if voice.env.done(s) or (voice.natural_end is not None and s > voice.natural_end + 1.0
+                                     and not stands_still):
                 voice.release()
         self.music = [v for v in self.music if not v.released]
         self.beds = [v for v in self.beds if not v.released]

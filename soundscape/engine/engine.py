@@ -29,7 +29,8 @@ from soundscape.playlist.model import Playlist
 HEALTH_EVERY_S = 1.0
 REFRESH_EVERY_S = 1.0  # a new snapshot at least this often while playing (positions move)
 LEVEL_REFRESH_S = 0.25
-CHECKPOINT_EVERY_S = 1.0  # while the level slews, new snapshots at most this often
+CHECKPOINT_EVERY_S = 1.0
+RECOVER_RETRY_S = 1.0  # while the level slews, new snapshots at most this often
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Engine:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._running = False
+        self._stopped = False
         self._output_ok = True
         self._next_health = 0.0
         self._last_publish = -1e9
@@ -187,12 +189,12 @@ class Engine:
         s = self.session_s()
         try:
             self.core.tick(s)
+            now = self.clock.now()
+            if now >= self._next_health:
+                self._next_health = now + HEALTH_EVERY_S
+                self._check_output()
         except Exception as exc:  # noqa: BLE001 - logged, and the next tick tries again
             self.core.warn(s, f"internal error in the engine: {type(exc).__name__}: {exc}")
-        now = self.clock.now()
-        if now >= self._next_health:
-            self._next_health = now + HEALTH_EVERY_S
-            self._check_output()
         return self.core.next_wake_s(self.session_s())
 
     def _check_output(self) -> None:
@@ -302,6 +304,8 @@ class Engine:
         return self._log.snapshot()
 
     def submit(self, command: Command, timeout_s: float = 2.0) -> tuple[CommandResult, State]:
+        if self._stopped:
+            return CommandResult(False, "the engine has shut down"), self.snapshot()
         if self._thread is None:
             result = self._execute(command)
             return result, self.snapshot()
@@ -360,7 +364,11 @@ class Engine:
             except BaseException as exc:  # noqa: BLE001 - supervise: never leave the room silent
                 if not self._running:
                     return
-                self._recover(exc)
+                try:
+                    self._recover(exc)
+                except BaseException as again:  # noqa: BLE001 - try again shortly, never die
+                    self._write("engine_restart_failed", error=f"{type(again).__name__}: {again}")
+                    time.sleep(RECOVER_RETRY_S)
 
     def _loop(self) -> None:
         wait = 0.0
@@ -385,6 +393,7 @@ class Engine:
             while self.core.status != ENDED and self.clock.now() < deadline and self._thread:
                 self.wait_for_change(self.snapshot().revision, 0.5)
         self._running = False
+        self._stopped = True
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout_s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 
 from soundscape.plan import Plan, phase_ends_s
@@ -79,6 +80,16 @@ class Timeline:
         if index not in self._peeked:
             self._peeked[index] = next(self._seq(index), None)
         return self._peeked[index]
+
+    def recycle(self, index: int) -> Slot | None:
+        """A phase held past the end of its tracks (``when_short: silence``) plays them again."""
+        phase = self.playlist.phases[index]
+        seq = phase_sequence(dataclasses.replace(phase, when_short="repeat"), self.seed, index)
+        for _ in range(len(phase.tracks)):  # the first pass has played: carry on with the repeats
+            next(seq)
+        self._seqs[index] = seq
+        self._peeked.pop(index, None)
+        return self.peek(index)
 
     def next_slot(self, index: int) -> Slot:
         slot = self.peek(index)
