@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="playlist YAML file (default: the built-in demo)")
     parser.add_argument("--host", default="0.0.0.0",
                         help="address to listen on (default: 0.0.0.0, every interface)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"port to listen on (default: {DEFAULT_PORT})")
+    parser.add_argument("--port", type=int,
+                        help=f"port to listen on (default: the room config's, else {DEFAULT_PORT})")
     parser.add_argument("--token", help="access token for the page (default: $SOUNDSCAPE_TOKEN, "
                                         "else a new random one each start)")
     parser.add_argument("--output", choices=OUTPUTS,
@@ -124,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     token = resolve_token(args.token)
     playlist = args.playlist or DEMO_PLAYLIST
     room = load_room(args.room)
+    args.port = args.port or room.port or DEFAULT_PORT
     engine = open_session(playlist, output=args.output, device=args.device,
                           log_dir=args.log_dir, seed=args.seed, resume=args.resume,
                           checkpoint_path=checkpoint.default_path(),
