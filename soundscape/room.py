@@ -15,11 +15,11 @@ from pathlib import Path
 from yaml.nodes import Node
 
 from soundscape.engine.settings import RoomSettings
-from soundscape.errors import PlaylistError, Problem, SoundscapeError
+from soundscape.errors import PlaylistError, Problem
 from soundscape.playlist import values
 from soundscape.playlist.readers import ValueReader
 from soundscape.playlist.yamlnodes import (
-    MAX_BYTES, NULL_TAG, Report, is_bare, mapping, read_nodes, scalar, text)
+    NULL_TAG, Report, is_bare, mapping, read_bounded, read_nodes, scalar, text)
 
 OUTPUTS = ("auto", "pulse", "alsa", "none")
 ROOM_KEYS = ("output", "device", "ceiling", "rise_rate", "fall_rate", "hush_level", "pause_fade",
@@ -157,19 +157,9 @@ def check_room(path: str | os.PathLike) -> tuple[Room | None, list[Problem]]:
     """Read one room file: (Room or None, sorted problems). ``path`` is shown as given."""
     shown = os.fspath(path)
     report = Report(shown)
-    try:
-        size = os.stat(shown).st_size
-        if size > MAX_BYTES:
-            report.at(1, 1, f"file is larger than 1 MB ({size} bytes); is it a room config?")
-            return None, report.problems
-        with open(shown, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise SoundscapeError(f"no such room config: {shown}") from None
-    except IsADirectoryError:
-        raise SoundscapeError(f"{shown} is a folder, not a room config file") from None
-    except OSError as exc:
-        raise SoundscapeError(f"cannot read {shown}: {exc.strerror}") from None
+    data = read_bounded(shown, report, what="room config", missing="no such room config")
+    if data is None:
+        return None, report.problems
     root = read_nodes(data, report, what="room config", empty_ok=True)
     full = Path(os.path.abspath(shown))
     if report.has_errors:

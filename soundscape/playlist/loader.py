@@ -12,7 +12,7 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from soundscape.errors import PlaylistError, Problem, SoundscapeError
+from soundscape.errors import PlaylistError, Problem
 from soundscape.playlist import values
 from soundscape.playlist.medicine import read_medicine
 from soundscape.playlist.model import (
@@ -21,7 +21,7 @@ from soundscape.playlist.model import (
 from soundscape.playlist.readers import ValueReader
 from soundscape.playlist.tracks import Files
 from soundscape.playlist.yamlnodes import (
-    MAX_BYTES, NULL_TAG, STR_TAG, Report, mapping, read_nodes, text)
+    NULL_TAG, STR_TAG, Report, mapping, read_bounded, read_nodes, text)
 
 TOP_KEYS = ("title", "phases", "description", "music_dir", "defaults", "ambience", "medicine")
 SETTING_KEYS = ("level", "crossfade", "order", "at_end", "when_short")
@@ -256,19 +256,9 @@ def check_file(path: str | os.PathLike, files_out: list[Files] | None = None,
     """
     shown = os.fspath(path)
     report = Report(shown)
-    try:
-        size = os.stat(shown).st_size
-        if size > MAX_BYTES:
-            report.at(1, 1, f"file is larger than 1 MB ({size} bytes); is it a playlist?")
-            return None, report.problems
-        with open(shown, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise SoundscapeError(f"no such file: {shown}") from None
-    except IsADirectoryError:
-        raise SoundscapeError(f"{shown} is a folder, not a playlist file") from None
-    except OSError as exc:
-        raise SoundscapeError(f"cannot read {shown}: {exc.strerror}") from None
+    data = read_bounded(shown, report)
+    if data is None:
+        return None, report.problems
     root = read_nodes(data, report)
     playlist = None
     if root is not None:

@@ -9,11 +9,12 @@ the loader refuse duplicate keys and read ``1:30`` as text rather than YAML 1.1'
 from __future__ import annotations
 
 import difflib
+import os
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from soundscape.errors import Problem
+from soundscape.errors import Problem, SoundscapeError
 
 MAX_BYTES = 1024 * 1024
 # libyaml parses ~10x faster and gives the same positions; errors are re-read by the pure-Python
@@ -220,3 +221,27 @@ def scalar(node: Node, what: str, report: Report) -> ScalarNode | None:
         return node
     report.error(node, f"{what} must be a single value, not {kind(node)}")
     return None
+
+
+def read_bounded(shown: str, report: Report, what: str = "playlist",
+                 missing: str = "no such file") -> bytes | None:
+    """The file's bytes, or None (a located problem) when it is over MAX_BYTES.
+
+    Refusing by size before reading keeps a huge file from costing memory; a file that cannot be
+    read at all is a SoundscapeError saying why.
+    """
+    article = "an" if what[0] in "aeiou" else "a"
+    try:
+        size = os.stat(shown).st_size
+        if size > MAX_BYTES:
+            report.at(1, 1, f"file is larger than 1 MB ({size} bytes); is it {article} {what}?")
+            return None
+        with open(shown, "rb") as f:
+            return f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise SoundscapeError(f"{missing}: {shown}") from None
+    except IsADirectoryError:
+        raise SoundscapeError(f"{shown} is a folder, not {article} {what} file") from None
+    except OSError as exc:
+        raise SoundscapeError(f"cannot read {shown}: {exc.strerror}") from None
+
