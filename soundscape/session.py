@@ -32,6 +32,21 @@ def playlist_files(playlist: Playlist) -> list[Path]:
 
 
 RESUME_CHOICES = ("auto", "ask", "no")
+OUTPUTS = ("auto", "pulse", "alsa", "none")
+
+
+def add_session_arguments(parser) -> None:
+    """The options every command that runs a session shares (play, serve)."""
+    parser.add_argument("--output", choices=OUTPUTS,
+                        help="audio output (default: the room config's, else auto)")
+    parser.add_argument("--room", type=Path,
+                        help="room config file (default: ~/.config/soundscape/room.yaml if present)")
+    parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
+    parser.add_argument("--log-dir", type=Path, help="where to write the session log")
+    parser.add_argument("--seed", type=int, help="seed for shuffled phases (as in `plan --seed`)")
+    parser.add_argument("--resume", choices=RESUME_CHOICES, default="auto",
+                        help="carry on an unfinished session of this playlist after a crash or "
+                             "power cut (default: auto)")
 
 
 def find_resumable(playlist_path, checkpoint_path: Path | None) -> dict | None:

@@ -20,11 +20,10 @@ from soundscape.engine.state import ENDED, PAUSED, State
 from soundscape.plan import format_clock
 from soundscape.engine import checkpoint
 from soundscape.room import load_room
-from soundscape.session import RESUME_CHOICES, open_session
+from soundscape.session import add_session_arguments, open_session
 
 COMMAND = "play"
 HELP = "play a session headless in the terminal"
-OUTPUTS = ("auto", "pulse", "alsa", "none")
 KEYS = ("space pause/resume · s skip · n n next phase · d d dose given · b b booster · "
         "h hush · +/- level · q q quit")
 TWICE = {"n": (Action.NEXT_PHASE, "press n again for the next phase"),
@@ -35,15 +34,7 @@ TWICE = {"n": (Action.NEXT_PHASE, "press n again for the next phase"),
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("playlist", type=Path, help="playlist YAML file")
-    parser.add_argument("--output", choices=OUTPUTS,
-                        help="audio output (default: the room config's, else auto)")
-    parser.add_argument("--room", type=Path,
-                        help="room config file (default: ~/.config/soundscape/room.yaml if present)")
-    parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
-    parser.add_argument("--log-dir", type=Path, help="where to write the session log")
-    parser.add_argument("--seed", type=int, help="seed for shuffled phases (as in `plan --seed`)")
-    parser.add_argument("--resume", choices=RESUME_CHOICES, default="auto",
-                        help="carry on an unfinished session of this playlist (default: auto)")
+    add_session_arguments(parser)
 
 
 def status_line(state: State) -> str:

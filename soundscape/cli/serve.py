@@ -27,7 +27,6 @@ HELP = "run a session and serve the control page for facilitators' phones"
 DEFAULT_PORT = 8700
 THREADS = 64  # one per live page (SSE) plus headroom for commands
 DEMO_PLAYLIST = Path(soundscape.__file__).resolve().parent.parent / "playlists" / "demo.yaml"
-OUTPUTS = ("auto", "pulse", "alsa", "none")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,16 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"port to listen on (default: the room config's, else {DEFAULT_PORT})")
     parser.add_argument("--token", help="access token for the page (default: $SOUNDSCAPE_TOKEN, "
                                         "else a new random one each start)")
-    parser.add_argument("--output", choices=OUTPUTS,
-                        help="audio output (default: the room config's, else auto)")
-    parser.add_argument("--room", type=Path,
-                        help="room config file (default: ~/.config/soundscape/room.yaml if present)")
-    parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
-    parser.add_argument("--log-dir", type=Path, help="where to write the session log")
-    parser.add_argument("--seed", type=int, help="seed for shuffled phases (repeatable order)")
-    parser.add_argument("--resume", choices=("auto", "ask", "no"), default="auto",
-                        help="carry on an unfinished session of this playlist after a crash or "
-                             "power cut (default: auto)")
+    from soundscape.session import add_session_arguments
+
+    add_session_arguments(parser)
 
 
 def resolve_token(flag: str | None, environ: dict[str, str] | None = None) -> str:
