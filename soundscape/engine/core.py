@@ -40,10 +40,10 @@ from soundscape.sequence import (
 )
 
 TICK_S = 0.02  # 50 Hz while anything fades (LIBVLC.md: within 0.0063 of full scale on pulse)
-EARLY_END_S = 2.0
-FAILED_RETRY_S = 30.0
-MAX_LATE_S = 0.04  # a start this late is placed at its scheduled time (see _start_track)  # a track that ends this much before its length has failed (corrupt file)
-AMBIENCE_CHANGE_S = 4.0
+EARLY_END_S = 2.0  # a track that ends this much before its length has failed (corrupt file)
+FAILED_RETRY_S = 30.0  # after every track of a phase failed in a row, try again this much later
+MAX_LATE_S = 0.04  # a start this late is placed at its scheduled time (see _start_track)
+AMBIENCE_CHANGE_S = 4.0  # beds change (and the session's end fades with a bed) over this
 
 
 class _BrokenDeck:
@@ -64,14 +64,25 @@ class _BrokenDeck:
     def duration_s(self):
         return None
 
-    def play(self): pass
-    def pause(self): pass
-    def stop(self): pass
-    def set_gain(self, gain): pass
-    def release(self): pass
+    def play(self):
+        pass
+
+    def pause(self):
+        pass
+
+    def stop(self):
+        pass
+
+    def set_gain(self, gain):
+        pass
+
+    def release(self):
+        pass
 
 
 class SessionCore(Controls, Checkpointing):
+    """Every playback rule of one session; see the module docstring and docs/engine.md."""
+
     def __init__(self, playlist: Playlist, output, durations: dict, *, seed: int,
                  settings: RoomSettings, log, gains_db: dict | None = None):
         self.playlist = playlist
