@@ -24,7 +24,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from audiokit import RATE, Recorder, write_tone  # noqa: E402,F401  (the e2e kit, re-exported)
+from audiokit import RATE, Recorder, null_sink, pulse_env, write_tone  # noqa: E402,F401  (the e2e kit, re-exported)
 
 VENV_BIN = Path(sys.executable).parent
 SOUNDSCAPE = str(VENV_BIN / "soundscape")
@@ -48,34 +48,9 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def pulse_env(**extra) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("XDG_RUNTIME_DIR", "/tmp/soundscape-pulse")
-    env.update(extra)
-    return env
-
-
-@contextmanager
 def bench_sink(name: str):
-    """A null sink of the bench's own, kept running by a silent stream (an idle null sink
-    delivers its monitor in bursts, which ruins timing); unloaded afterwards."""
-    env = pulse_env()
-    loaded = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}",
-                             "rate=44100"], env=env, capture_output=True, text=True, timeout=10)
-    if loaded.returncode != 0:
-        raise RuntimeError(f"cannot add null sink {name}: {loaded.stderr.strip()}")
-    keepalive = subprocess.Popen(
-        ["pacat", "--raw", f"--device={name}", "--format=s16le", "--rate=44100", "--channels=2",
-         "--client-name=bench-keepalive", "/dev/zero"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(0.2)
-        yield name
-    finally:
-        keepalive.terminate()
-        keepalive.wait(5)
-        subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], env=env,
-                       capture_output=True, timeout=10)
+    """A null sink of the bench's own (the e2e kit's), given 0.2 s to settle."""
+    return null_sink(name, settle_s=0.2)
 
 
 def write_noise(path: Path, duration_s: float, rms: float = 0.1, seed: int = 7) -> Path:

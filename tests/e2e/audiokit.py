@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 import wave
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +24,39 @@ SILENCE_DBFS = -120.0  # what an all-zero window measures as, instead of -inf
 EDGE_S = 0.005  # raised-cosine edges on test tones so they start and stop without a click
 
 
-def pulse_env() -> dict[str, str]:
+def pulse_env(**extra: str) -> dict[str, str]:
     """The environment for PulseAudio clients: the test server lives in its own runtime dir."""
     env = dict(os.environ)
     env.setdefault("XDG_RUNTIME_DIR", "/tmp/soundscape-pulse")
+    env.update(extra)
     return env
+
+
+@contextmanager
+def null_sink(name: str, settle_s: float = 0.0):
+    """A null sink of the caller's own on the test server, kept running by a silent stream (an
+    idle null sink delivers its monitor in bursts, which ruins timing), unloaded afterwards.
+
+    Other tests playing on ``room`` at the same time are never recorded from it; the product is
+    routed to it with its own ``device`` option.
+    """
+    env = pulse_env()
+    loaded = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}",
+                             "rate=44100"], env=env, capture_output=True, text=True, timeout=10)
+    if loaded.returncode != 0:
+        raise RuntimeError(f"cannot add null sink {name}: {loaded.stderr.strip()}")
+    keepalive = subprocess.Popen(
+        ["pacat", "--raw", f"--device={name}", "--format=s16le", "--rate=44100", "--channels=2",
+         f"--client-name={name}-keepalive", "/dev/zero"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(settle_s)
+        yield name
+    finally:
+        keepalive.terminate()
+        keepalive.wait(5)
+        subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], env=env,
+                       capture_output=True, timeout=10)
 
 
 def write_tone(path: Path | str, freq_hz: float, duration_s: float, amplitude: float = 0.5,

@@ -9,7 +9,6 @@ A session is judged by what reaches the ``room`` sink. The engine's session cloc
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 import wave
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiokit import RATE, Recorder, pulse_env, rms_dbfs_windows, tone_amplitudes
+from audiokit import RATE, Recorder, null_sink, rms_dbfs_windows, tone_amplitudes
 from soundscape.engine.clock import RealClock
 from soundscape.engine.commands import Action, Command
 from soundscape.engine.engine import Engine
@@ -65,29 +64,9 @@ def write_noise(path: Path, duration_s: float, rms: float = 0.1, seed: int = 7) 
     return Path(path)
 
 
-@contextmanager
 def private_sink():
-    """A null sink of this test run's own on the test PulseAudio server, kept running by a silent
-    stream, so that other tests playing on ``room`` at the same time are never recorded here.
-
-    Yields the sink's name; the engine is routed to it with the product's own ``device`` option.
-    """
-    env = pulse_env()
-    name = f"engine-e2e-{os.getpid()}"
-    loaded = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}",
-                             "rate=44100"], env=env, capture_output=True, text=True, timeout=10)
-    assert loaded.returncode == 0, f"cannot add a null sink: {loaded.stderr.strip()}"
-    keepalive = subprocess.Popen(
-        ["pacat", "--raw", f"--device={name}", "--format=s16le", "--rate=44100", "--channels=2",
-         "--client-name=soundscape-e2e-keepalive", "/dev/zero"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield name
-    finally:
-        keepalive.terminate()
-        keepalive.wait(5)
-        subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], env=env,
-                       capture_output=True, timeout=10)
+    """A null sink of this test run's own (audiokit.null_sink), named for the engine tests."""
+    return null_sink(f"engine-e2e-{os.getpid()}")
 
 
 @dataclass

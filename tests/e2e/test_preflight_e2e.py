@@ -4,15 +4,13 @@ decode checks are not heard at all, and broken files are each named."""
 from __future__ import annotations
 
 import os
-import subprocess
 import wave
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from audiokit import Recorder, pulse_env, rms_dbfs_windows, tone_amplitudes, write_tone
+from audiokit import Recorder, null_sink, rms_dbfs_windows, tone_amplitudes, write_tone
 from soundscape.cli.main import main
 from soundscape.demo import ensure_demo_music
 from soundscape.preflight import run_preflight, summary
@@ -42,26 +40,10 @@ def session(tmp_path, monkeypatch, chime):
     return tmp_path
 
 
-@contextmanager
 def private_sink():
-    """A null sink of this test's own, kept running by a silent stream, so that other tests
-    playing on ``room`` at the same time are never recorded as the chime (or as a decode check).
-    """
-    env = pulse_env()
-    name = f"preflight-e2e-{os.getpid()}"
-    loaded = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}",
-                             "rate=44100"], env=env, capture_output=True, text=True, timeout=10)
-    assert loaded.returncode == 0, f"cannot add a null sink: {loaded.stderr.strip()}"
-    keepalive = subprocess.Popen(
-        ["pacat", "--raw", f"--device={name}", "--format=s16le", "--rate=44100", "--channels=2",
-         "/dev/zero"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield name
-    finally:
-        keepalive.terminate()
-        keepalive.wait(5)
-        subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], env=env,
-                       capture_output=True, timeout=10)
+    """A null sink of this test's own, so other tests playing on ``room`` are never recorded
+    as the chime (or as a decode check)."""
+    return null_sink(f"preflight-e2e-{os.getpid()}")
 
 
 def playlist(folder: Path, tracks: list[str]) -> str:
