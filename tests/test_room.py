@@ -49,7 +49,7 @@ def test_documented_mistakes_give_the_messages_shown(write):
     name = write(doc_block(1))
     with pytest.raises(PlaylistError) as caught:
         load_room(name)
-    assert f"error: {caught.value}\n" == shown
+    assert "".join(f"{problem}\n" for problem in caught.value.problems) == shown
 
 
 def test_settings_put_the_rooms_values_over_the_defaults(write):

@@ -16,7 +16,7 @@ import traceback
 
 import soundscape.cli as cli_pkg
 from soundscape import __version__
-from soundscape.errors import SoundscapeError
+from soundscape.errors import PlaylistError, SoundscapeError
 
 
 def _subcommands() -> list:
@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
+    except PlaylistError as exc:  # every located problem on its own line, as `check` prints them
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
     except SoundscapeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -76,4 +76,20 @@ def test_plan_of_a_broken_playlist_prints_located_errors(write, capsys):
     """)
     assert main(["plan", name]) == 1
     err = capsys.readouterr().err
-    assert err == "error: t.yaml:4:15: duration must look like 15m, 90s or 1h30m, not '15 mins'\n"
+    assert err == "t.yaml:4:15: duration must look like 15m, 90s or 1h30m, not '15 mins'\n"
+
+
+def test_every_problem_of_a_refused_playlist_is_printed_on_its_own_line(write, capsys):
+    name = write("""
+        title: T
+        phases:
+          - name: onset
+            duration: 15 mins
+            level: loud
+            tracks: [a.wav]
+    """)
+    assert main(["play", name, "--output", "none"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "t.yaml:4:15: duration must look like 15m, 90s or 1h30m, not '15 mins'",
+        "t.yaml:5:12: level must be a number 0-100 or a percentage like 70%, not 'loud'",
+    ]
