@@ -381,8 +381,11 @@ class SessionCore(Controls, Checkpointing):
             status = cur.deck.status()
             if cur.length_s is None:
                 cur.length_s = self._deck_length(cur)
-            early = (status == dk.ENDED and cur.natural_end is not None
-                     and s < cur.natural_end - EARLY_END_S)
+            # Ended long before its length, or (length unknown: mutagen could not read the file)
+            # within seconds of starting: a corrupt file, not music.
+            early = status == dk.ENDED and (
+                s < cur.natural_end - EARLY_END_S if cur.natural_end is not None
+                else s - cur.t_zero < EARLY_END_S)
             if cur.failed_in_row_reset(s):
                 self.failures_in_row = 0
             if status == dk.FAILED or early:

@@ -133,3 +133,14 @@ def test_when_every_track_fails_the_engine_retries_every_30_s_not_every_tick(rig
     assert [round(t) for t, _ in r.starts()] == [0, 0, 30, 30, 60, 60]
     assert r.state.warnings[-1] == "no track of phase 'onset' could be played; trying again in 30 s"
     assert r.state.status == PLAYING
+
+
+def test_a_file_of_unknown_length_that_ends_at_once_counts_as_failed(rig_factory):
+    r = rig_factory(playlist(phase("onset", 600, ["noise.mp3", "b.wav"], crossfade_s=6)),
+                    {"b.wav": 300}, short={"noise.mp3": 0.3})
+    r.engine.core.durations.pop(MUSIC / "noise.mp3", None)  # mutagen could not read its length
+    r.output.default_duration_s = None  # nor can the deck tell
+    r.do("start")
+    r.run(1)
+    assert r.state.warnings == ("noise.mp3 ended far too early (corrupt?); skipped",)
+    assert "b.wav" in r.heard()
