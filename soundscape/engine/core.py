@@ -30,7 +30,7 @@ from soundscape.engine.restore import Checkpointing
 from soundscape.engine.settings import RoomSettings
 from soundscape.engine.state import ENDED, PAUSED, PLAYING, READY
 from soundscape.engine.timeline import Timeline
-from soundscape.engine.voices import Voice
+from soundscape.engine.voices import STALL_S, Voice
 from soundscape.playlist.model import Playlist
 from soundscape.sequence import (
     END_MARGIN_S,
@@ -200,6 +200,7 @@ class SessionCore(Controls, Checkpointing):
                       else Envelope(), gain_db_to_gain(track.gain_db + self.gains_db.get(track.path, 0.0)),
                       track.start_s,
                       self.timeline.taken(index) - 1, slot.repeat)
+        voice.started_s, voice.start_position_s = s, track.start_s + into_s
         self.music.append(voice)
         try:
             voice.deck.load(track.path, track.start_s + into_s, self._voice_gain(voice, s))
@@ -386,12 +387,17 @@ class SessionCore(Controls, Checkpointing):
             early = status == dk.ENDED and (
                 s < cur.natural_end - EARLY_END_S if cur.natural_end is not None
                 else s - cur.t_zero < EARLY_END_S)
+            stalled = status == dk.PLAYING and cur.stalled(s, cur.deck.position_s())
+            if s < cur.started_s + STALL_S:
+                self._due.append(cur.started_s + STALL_S)  # look again when a stall would show
             if cur.failed_in_row_reset(s):
                 self.failures_in_row = 0
-            if status == dk.FAILED or early:
+            if status == dk.FAILED or early or stalled:
                 cur.failed = True
                 self.failures_in_row += 1
-                what = "could not be played" if status == dk.FAILED else "ended far too early (corrupt?)"
+                what = ("could not be played" if status == dk.FAILED else
+                        "makes no progress (not audio?)" if stalled else
+                        "ended far too early (corrupt?)")
                 self.warn(s, f"{cur.path.name} {what}; skipped")
                 self.log("track_end", path=str(cur.path), reason="failed")
                 cur.release()

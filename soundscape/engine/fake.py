@@ -1,7 +1,8 @@
 """A fake audio output for tests: decks that keep time on an injected clock and record every gain.
 
 Like a dummy audio layer, it can be told that a file is missing (FAILED at once, as libVLC reports
-an error ~1 ms after play) or corrupt (ENDED after ``short_s`` seconds of playing).
+an error ~1 ms after play), corrupt (ENDED after ``short_s`` seconds of playing) or junk that
+"plays" without moving (``stall``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class FakeDeck:
         return self.output.durations.get(self.path, self.output.default_duration_s)
 
     def _position(self) -> float:
-        if self._t0 is None:
+        if self._t0 is None or self.path in self.output.stall:
             return self._pos0
         return self._pos0 + (self.output.clock.now() - self._t0)
 
@@ -101,11 +102,12 @@ class FakeOutput:
     latency_s = 0.0
 
     def __init__(self, clock: Clock, durations: dict | None = None, *, missing=(), short=None,
-                 default_duration_s: float = 180.0):
+                 stall=(), default_duration_s: float = 180.0):
         self.clock = clock
         self.durations = {Path(k): v for k, v in (durations or {}).items()}
         self.missing = {Path(p) for p in missing}
         self.short = {Path(k): v for k, v in (short or {}).items()}
+        self.stall = {Path(p) for p in stall}  # "playing" without moving, as libVLC on junk
         self.default_duration_s = default_duration_s
         self.decks: list[FakeDeck] = []
         self.loads: list = []

@@ -8,6 +8,8 @@ from pathlib import Path
 from soundscape.engine.deck import Deck
 from soundscape.engine.fades import Envelope
 
+STALL_S = 1.2  # a deck that has not moved in its file after this long is taken as failed
+
 
 @dataclass
 class Voice:
@@ -25,6 +27,17 @@ class Voice:
     repeat: bool = False
     released: bool = False
     failed: bool = False
+    started_s: float = 0.0  # session time the deck was told to play (moves with pauses)
+    start_position_s: float = 0.0  # the file position it was loaded at
+
+    def stalled(self, s: float, deck_position_s: float | None) -> bool:
+        """Playing for STALL_S by the clock yet hardly moved in the file: it makes no sound.
+
+        libVLC sometimes "plays" a file of random bytes for seconds while it searches it for audio;
+        its reported time does not move (the deck extrapolates at most 0.5 s past a report).
+        """
+        return (s - self.started_s >= STALL_S
+                and (deck_position_s is None or deck_position_s < self.start_position_s + 0.6))
 
     @property
     def natural_end(self) -> float | None:
@@ -44,6 +57,7 @@ class Voice:
     def shift(self, dt: float) -> None:
         """Move the voice later on the timeline (after a pause of ``dt`` seconds)."""
         self.t_zero += dt
+        self.started_s += dt
         self.env = self.env.shifted(dt)
 
     def release(self) -> None:
