@@ -1,8 +1,8 @@
 """Shared plumbing of the benchmarks: a private null sink, test files, a served session, /proc.
 
 Every bench records what reaches its own PulseAudio null sink (not the shared ``room``), so other
-activity on the test server never pollutes a figure. Recording and tone writing reuse the
-end-to-end test kit (tests/e2e/audiokit.py), so the bench hears exactly as the tests do.
+activity on the test server never pollutes a figure. Recording and test audio come from the kit
+the end-to-end tests use (``soundscape.testing.audio``), so the bench hears exactly as they do.
 """
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ import socket
 import subprocess
 import sys
 import time
-import wave
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from soundscape.testing.audio import (RATE, Recorder, null_sink, pulse_env,  # noqa: F401 (re-exported)
+                                      write_noise, write_tone)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from audiokit import RATE, Recorder, null_sink, pulse_env, write_tone  # noqa: E402,F401  (the e2e kit, re-exported)
 
 VENV_BIN = Path(sys.executable).parent
 SOUNDSCAPE = str(VENV_BIN / "soundscape")
@@ -51,18 +51,6 @@ def log(msg: str) -> None:
 def bench_sink(name: str):
     """A null sink of the bench's own (the e2e kit's), given 0.2 s to settle."""
     return null_sink(name, settle_s=0.2)
-
-
-def write_noise(path: Path, duration_s: float, rms: float = 0.1, seed: int = 7) -> Path:
-    n = int(round(duration_s * RATE))
-    signal_ = np.clip(np.random.default_rng(seed).normal(0.0, rms, n), -0.99, 0.99)
-    pcm = np.round(signal_ * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(np.repeat(pcm[:, None], 2, axis=1).tobytes())
-    return Path(path)
 
 
 def free_port() -> int:

@@ -100,10 +100,10 @@ def _real_time(work: Path) -> dict:
 
 
 def _simulated() -> dict:
-    from soundscape.engine.clock import FakeClock
+    from soundscape.testing import FakeClock
     from soundscape.engine.commands import Action, Command
     from soundscape.engine.engine import Engine
-    from soundscape.engine.fake import FakeOutput
+    from soundscape.testing import FakeOutput
     from soundscape.playlist.model import Phase, Playlist, Track
 
     durations, phases = {}, []

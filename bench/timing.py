@@ -86,10 +86,10 @@ def _real_time(work: Path) -> tuple[list, dict]:
 
 
 def _simulated() -> dict:
-    from soundscape.engine.clock import FakeClock
+    from soundscape.testing import FakeClock
     from soundscape.engine.commands import Action, Command
     from soundscape.engine.engine import Engine
-    from soundscape.engine.fake import FakeOutput
+    from soundscape.testing import FakeOutput
     from soundscape.playlist.model import Phase, Playlist, Track
 
     rng = np.random.default_rng(4)

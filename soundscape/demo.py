@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from soundscape import paths
 from soundscape.errors import SoundscapeError
 
 RATE_HZ = 22050  # mono 16-bit: soft pads need no more, and the cache stays ~36 MB
@@ -65,6 +66,9 @@ PIECES: tuple[Piece, ...] = (
 )
 BED_NAME, BED_DURATION_S, BED_SEED = "ambience-bed", 90.0, 61
 CHIME_NAME, CHIME_DURATION_S = "chime", 5.0
+
+# The shipped playlist over this material, the one `soundscape serve` plays when given none.
+DEMO_PLAYLIST = Path(__file__).resolve().parent / "playlists" / "demo.yaml"
 
 #: Every file of the demo material and its length in seconds.
 DEMO_FILES: dict[str, float] = {
@@ -221,8 +225,7 @@ def build_demo_music(folder: Path) -> None:
 
 def demo_music_dir() -> Path:
     """Where the demo material lives: ``$XDG_CACHE_HOME/soundscape/demo-music-v1``."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "soundscape" / CACHE_NAME
+    return paths.cache_dir() / CACHE_NAME
 
 
 def _complete(folder: Path) -> bool:

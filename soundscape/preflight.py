@@ -16,12 +16,12 @@ from typing import Callable
 
 from soundscape import library
 from soundscape.engine.clock import Clock, RealClock
-from soundscape.engine.deck import ENDED, FAILED, DeckEvent, Output
+from soundscape.engine.deck import DeckEvent, DeckStatus, Output
 from soundscape.errors import SoundscapeError
 from soundscape.playlist.loader import check_file
-from soundscape.playlist.model import Playlist
-from soundscape.playlist.values import format_duration
+from soundscape.config.values import format_duration
 from soundscape.room import Room
+from soundscape.timefmt import clock
 
 DEFAULT_CHIME_LEVEL_PCT = 25.0
 CHIME_NAME = "chime.wav"
@@ -40,17 +40,6 @@ class Check:
 
     def __str__(self) -> str:
         return f"{'PASS' if self.ok else 'FAIL'}  {self.name}  {self.detail}"
-
-
-def clock_text(seconds: float, tenths: bool = False) -> str:
-    """``1:40`` or ``1:02:05``: how a track's length reads on a player (``0:00.5`` with tenths)."""
-    if tenths:
-        whole, fraction = divmod(round(seconds * 10), 10)
-        return clock_text(whole) + (f".{fraction}" if fraction else "")
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def summary(checks: list[Check]) -> str:
@@ -78,7 +67,7 @@ def playlist_checks(path: str | os.PathLike) -> tuple[list[Path], Path | None, l
         return [], None, [Check("playlist", False, str(exc))]
     errors = [p for p in problems if p.severity == "error"]
     if playlist is not None and not errors:
-        files = playlist_files(playlist)
+        files = playlist.files()
         return files, playlist.music_dir, [Check(
             "playlist", True, f"{os.fspath(path)}: '{playlist.title}', "
                               f"{_count(len(playlist.phases), 'phase')}, "
@@ -99,17 +88,6 @@ def playlist_checks(path: str | os.PathLike) -> tuple[list[Path], Path | None, l
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def playlist_files(playlist: Playlist) -> list[Path]:
-    """Every file the session may play (tracks and ambience beds), once each, in playing order."""
-    found: dict[Path, None] = {}
-    for phase in playlist.phases:
-        if phase.ambience is not None:
-            found[phase.ambience.path] = None
-        for track in phase.tracks:
-            found[track.path] = None
-    return list(found)
 
 
 def _shown(path: Path, base: Path | None) -> str:
@@ -135,18 +113,18 @@ def file_checks(files: list[Path], base: Path | None, probe: Callable) -> list[C
             checks.append(Check(name, False, f"cannot decode: {seen.problem}"))
         elif seen.duration_s is None:
             checks.append(Check(name, False, "libVLC finds no length in it"
-                                + (f" (mutagen reads {clock_text(planned_s)})"
+                                + (f" (mutagen reads {clock(planned_s)})"
                                    if planned_s else "")))
         elif planned_s is None:
-            checks.append(Check(name, True, f"libVLC {clock_text(seen.duration_s)} "
+            checks.append(Check(name, True, f"libVLC {clock(seen.duration_s)} "
                                             "(mutagen cannot tell its length)"))
         elif abs(planned_s - seen.duration_s) > max(MIN_TOLERANCE_S, 0.02 * planned_s):
-            checks.append(Check(name, False, f"{clock_text(planned_s, True)}, but libVLC reads "
-                                             f"{clock_text(seen.duration_s, True)}: the file may "
+            checks.append(Check(name, False, f"{clock(planned_s, True)}, but libVLC reads "
+                                             f"{clock(seen.duration_s, True)}: the file may "
                                              "be truncated or damaged"))
         else:
-            checks.append(Check(name, True, f"{clock_text(planned_s)} "
-                                            f"(libVLC {clock_text(seen.duration_s)})"))
+            checks.append(Check(name, True, f"{clock(planned_s)} "
+                                            f"(libVLC {clock(seen.duration_s)})"))
     return checks
 
 
@@ -179,7 +157,7 @@ def chime_check(output: Output, chime: Path | None, level_pct: float, clock: Clo
         deadline = clock.now() + planned_s + CHIME_GRACE_S
         furthest_s = 0.0
         status = deck.status()
-        while status not in (ENDED, FAILED) and clock.now() < deadline:
+        while status not in (DeckStatus.ENDED, DeckStatus.FAILED) and clock.now() < deadline:
             wait(POLL_S)
             furthest_s = max(furthest_s, deck.position_s() or 0.0)
             status = deck.status()
@@ -187,10 +165,10 @@ def chime_check(output: Output, chime: Path | None, level_pct: float, clock: Clo
         deck.release()
     level = f"{level_pct:g}%"
     errors = [e.detail for e in events if e.kind == "error"]
-    if status == FAILED or errors:
+    if status == DeckStatus.FAILED or errors:
         return Check("chime", False, f"did not play on {output.name}: "
                                      f"{errors[0] if errors else 'the output refused it'}")
-    if status != ENDED:
+    if status != DeckStatus.ENDED:
         return Check("chime", False, f"did not finish within {format_duration(planned_s)} + "
                                      f"{CHIME_GRACE_S:g}s on {output.name} (status {status})")
     if furthest_s <= 0:
@@ -229,7 +207,7 @@ def run_preflight(playlist_path: str | os.PathLike, output: str | None = None,
     if files:
         try:
             if probe is None:
-                from soundscape.engine.vlcprobe import probe_files as probe
+                from soundscape.engine.libvlc.probe import probe_files as probe
             add(file_checks(files, base, probe))
         except (SoundscapeError, ImportError, OSError) as exc:  # no libVLC: nothing can play
             add([Check("libVLC", False, f"cannot check the files: {exc}")])

@@ -1,8 +1,9 @@
 """The room config file: the output, the safety limits and the defaults one room always plays with.
 
 A playlist says what a session should sound like; the room file says what this room may never do
-(a ceiling, how fast the level may rise) and where the sound goes. It is read with the playlist's
-node readers, so its mistakes are located and worded the same way, and refused before a session.
+(a ceiling, how fast the level may rise) and where the sound goes. It is read with the node
+readers playlists use (``soundscape.config``), so its mistakes are located and worded the same way,
+and refused before a session.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from pathlib import Path
 
 from yaml.nodes import Node
 
-from soundscape.engine.settings import RoomSettings
+from soundscape.engine.settings import OUTPUT_KINDS, RoomSettings
 from soundscape.errors import PlaylistError, Problem
-from soundscape.playlist import values
-from soundscape.playlist.readers import ValueReader
-from soundscape.playlist.yamlnodes import (
+from soundscape import paths
+from soundscape.config import values
+from soundscape.config.readers import ValueReader
+from soundscape.config.yamlnodes import (
     NULL_TAG, Report, is_bare, mapping, read_bounded, read_nodes, scalar, text)
 
-OUTPUTS = ("auto", "pulse", "alsa", "none")
 ROOM_KEYS = ("output", "device", "ceiling", "rise_rate", "fall_rate", "hush_level", "pause_fade",
              "stop_fade", "fade_out", "extend", "port", "log_dir", "loudness_target")
 RATE_PATTERN = r"^\d+(?:\.\d+)? ?dB/s$"
@@ -61,8 +62,7 @@ class Room:
 
 def default_room_path() -> Path:
     """``$XDG_CONFIG_HOME/soundscape/room.yaml`` (``~/.config`` when the variable is unset)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "soundscape" / "room.yaml"
+    return paths.config_dir() / "room.yaml"
 
 
 class _RoomReader:
@@ -126,7 +126,7 @@ class _RoomReader:
         """Room field name -> value, for every key set and valid."""
         read = self.read
         readers = {
-            "output": ("output", lambda n: read.choice(n, "output", OUTPUTS)),
+            "output": ("output", lambda n: read.choice(n, "output", OUTPUT_KINDS)),
             "device": ("device", lambda n: text(n, "device", self.report)),
             "ceiling": ("ceiling_pct", self.ceiling),
             "rise_rate": ("rise_db_per_s", lambda n: self.rate(n, "rise_rate")),

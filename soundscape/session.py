@@ -18,35 +18,7 @@ from soundscape.engine.sessionlog import default_log_dir
 from soundscape.engine.settings import RoomSettings
 from soundscape.errors import SoundscapeError
 from soundscape.playlist import load_playlist
-from soundscape.playlist.model import Playlist
 from soundscape.room import Room
-
-
-def playlist_files(playlist: Playlist) -> list[Path]:
-    files = []
-    for phase in playlist.phases:
-        files.extend(track.path for track in phase.tracks)
-        if phase.ambience is not None:
-            files.append(phase.ambience.path)
-    return sorted(set(files))
-
-
-RESUME_CHOICES = ("auto", "ask", "no")
-OUTPUTS = ("auto", "pulse", "alsa", "none")
-
-
-def add_session_arguments(parser) -> None:
-    """The options every command that runs a session shares (play, serve)."""
-    parser.add_argument("--output", choices=OUTPUTS,
-                        help="audio output (default: the room config's, else auto)")
-    parser.add_argument("--room", type=Path,
-                        help="room config file (default: ~/.config/soundscape/room.yaml if present)")
-    parser.add_argument("--device", help="output device (a PulseAudio sink or ALSA device)")
-    parser.add_argument("--log-dir", type=Path, help="where to write the session log")
-    parser.add_argument("--seed", type=int, help="seed for shuffled phases (as in `plan --seed`)")
-    parser.add_argument("--resume", choices=RESUME_CHOICES, default="auto",
-                        help="carry on an unfinished session of this playlist after a crash or "
-                             "power cut (default: auto)")
 
 
 def find_resumable(playlist_path, checkpoint_path: Path | None) -> dict | None:
@@ -76,16 +48,16 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
     settings = settings or room.settings()
     if loudness_target is None:
         loudness_target = room.loudness_target_lufs or loudness.TARGET_LUFS
-    if resume not in RESUME_CHOICES:
-        raise SoundscapeError(f"--resume must be one of {', '.join(RESUME_CHOICES)}, not {resume!r}")
+    if resume not in checkpoint.RESUME_CHOICES:
+        raise SoundscapeError(f"--resume must be one of {', '.join(checkpoint.RESUME_CHOICES)}, "
+                              f"not {resume!r}")
     playlist = load_playlist(playlist_path)
     clock = clock or RealClock()
-    files = playlist_files(playlist)
-    durations = library.durations(files)
+    durations = library.durations(playlist.files())
     # Normalisation uses what `soundscape analyze` measured; nothing is decoded at start.
     gains_db = {} if loudness_target is None else {
         path: gain for path, gain in loudness.gains_for(
-            [t.path for p in playlist.phases for t in p.tracks], loudness_target,
+            playlist.track_files(), loudness_target,
             measure_missing=False).items() if gain}
     warnings: list[str] = []
     try:

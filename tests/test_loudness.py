@@ -19,10 +19,12 @@ import pytest
 import soundfile
 from scipy.signal import resample_poly
 
-from soundscape import loudness, loudness_cache
+from soundscape import loudness
+from soundscape.loudness import cache as loudness_cache
+from soundscape.loudness import meter as loudness_measure
 from soundscape.cli.main import main
-from soundscape.loudness_cache import CACHE_NAME, fallback_dir
-from soundscape.plan import make_plan
+from soundscape.loudness.cache import CACHE_NAME, fallback_dir
+from soundscape.schedule.plan import make_plan
 from soundscape.playlist import load_playlist
 
 RATE = 48000
@@ -85,7 +87,7 @@ def test_ebu_tech_3341_cases_read_within_a_tenth_of_a_lu(tmp_path, case):
 
 
 def test_full_scale_sine_in_one_channel_reads_minus_3_01_as_bs1770_defines():
-    meter = loudness.GatedLoudness(RATE, 1, dual_mono=False)
+    meter = loudness_measure.GatedLoudness(RATE, 1, dual_mono=False)
     meter.add(sine([(0, 5)], channels=1).astype(np.float32))
     assert abs(meter.lufs() - (-3.01)) <= 0.1
 
@@ -100,10 +102,10 @@ def test_a_mono_file_reads_as_loud_as_the_same_signal_on_both_speakers(tmp_path)
 @pytest.mark.parametrize("rate", [44100, 48000, 22050])
 def test_block_by_block_reading_equals_pyloudnorm_on_the_whole_signal(rate):
     signal = pink_noise(7.3, rate=rate) * np.linspace(0.05, 1.0, int(7.3 * rate))[:, None]
-    meter = loudness.GatedLoudness(rate, 2)
+    meter = loudness_measure.GatedLoudness(rate, 2)
     for start in range(0, len(signal), 9973):  # blocks that never line up with 100 ms
         meter.add(signal[start:start + 9973])
-    reference = pyloudnorm.Meter(rate, loudness.FILTER).integrated_loudness(signal)
+    reference = pyloudnorm.Meter(rate, loudness_measure.FILTER).integrated_loudness(signal)
     assert abs(meter.lufs() - reference) < 1e-6
 
 
@@ -139,7 +141,7 @@ def test_true_peak_read_block_by_block_equals_interpolating_the_whole_file():
     signal = pink_noise(1.0)
     whole = np.abs(resample_poly(signal, 4, 1, axis=0)).max()
     for block in (1, 50, 63, 64, 1000, 48000):
-        peak = loudness.TruePeak()
+        peak = loudness_measure.TruePeak()
         for start in range(0, len(signal), block):
             peak.add(signal[start:start + block])
         assert abs(peak.dbtp() - 20 * np.log10(whole)) < 1e-9, block
@@ -165,7 +167,7 @@ def test_gain_stays_within_a_track_gain_range():
 
 def test_normalised_tracks_measure_at_the_target(tmp_path):
     noise = pink_noise(10)
-    base = loudness.GatedLoudness(RATE, 2)
+    base = loudness_measure.GatedLoudness(RATE, 2)
     base.add(noise)
     paths, signals = [], {}
     for wanted in (-30.0, -16.0):
@@ -209,7 +211,7 @@ def test_reasons_for_files_that_cannot_be_measured(tmp_path):
 def _refuse_to_decode(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("decoded although cached")
-    monkeypatch.setattr(loudness, "decode_blocks", refuse)
+    monkeypatch.setattr(loudness_measure, "decode_blocks", refuse)
 
 
 def test_second_run_reads_the_cache_beside_the_tracks(tmp_path, monkeypatch):

@@ -15,12 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from soundscape.cli.main import main
-from soundscape.engine.clock import FakeClock
-from soundscape.engine.deck import ENDED, FAILED, IDLE, PAUSED, PLAYING, DeckEvent
-from soundscape.engine.fake import FakeOutput
+from soundscape.testing import FakeClock
+from soundscape.engine.deck import DeckEvent, DeckStatus
 from soundscape.engine.outputs import (Device, NullOutput, alsa_cards, open_output,
                                        pulse_answers, pulse_socket_paths)
-from soundscape.engine.vlcdeck import vlc_volume
+from soundscape.engine.libvlc.deck import vlc_volume
 from soundscape.errors import SoundscapeError
 
 
@@ -63,7 +62,7 @@ def test_vlc_volume_is_the_nearest_integer_step(gain):
 def test_unknown_output_kind_is_refused_with_the_choices():
     with pytest.raises(SoundscapeError) as err:
         open_output("jack")
-    assert str(err.value) == "unknown output 'jack'; expected one of auto, pulse, alsa, none, fake"
+    assert str(err.value) == "unknown output 'jack'; expected one of auto, pulse, alsa, none"
 
 
 def test_pulse_without_a_server_says_where_it_looked(no_pulse):
@@ -96,12 +95,6 @@ def test_alsa_cards_are_read_from_proc(tmp_path):
     assert alsa_cards(str(tmp_path / "missing")) == []
 
 
-def test_fake_output_is_the_test_fake():
-    clock = FakeClock()
-    output = open_output("fake", clock=clock)
-    assert isinstance(output, FakeOutput) and output.clock is clock
-
-
 # -- the silent output ------------------------------------------------------------------------
 
 def test_none_output_keeps_time_and_ends_on_time(tmp_path):
@@ -110,23 +103,23 @@ def test_none_output_keeps_time_and_ends_on_time(tmp_path):
     assert (output.name, output.latency_s, output.healthy()) == ("none", 0.0, True)
     deck = output.make_deck("music", events.append)
     generation = deck.load(silent_wav(tmp_path / "a.wav", 10.0), start_s=2.0, gain=0.5)
-    assert (deck.status(), deck.position_s(), deck.duration_s()) == (IDLE, 2.0, 10.0)
+    assert (deck.status(), deck.position_s(), deck.duration_s()) == (DeckStatus.IDLE, 2.0, 10.0)
     deck.play()
     clock.advance(3.0)
-    assert (deck.status(), deck.position_s()) == (PLAYING, 5.0)
+    assert (deck.status(), deck.position_s()) == (DeckStatus.PLAYING, 5.0)
     deck.pause()
     deck.pause()
     clock.advance(100.0)
-    assert (deck.status(), deck.position_s()) == (PAUSED, 5.0)
+    assert (deck.status(), deck.position_s()) == (DeckStatus.PAUSED, 5.0)
     deck.play()
     clock.advance(4.0)
     assert deck.position_s() == 9.0
     assert events == []
     clock.advance(1.5)
-    assert (deck.status(), deck.position_s()) == (ENDED, 10.0)
+    assert (deck.status(), deck.position_s()) == (DeckStatus.ENDED, 10.0)
     assert events == [DeckEvent("music", "ended", generation)]
     deck.stop()
-    assert (deck.status(), deck.position_s(), deck.duration_s()) == (IDLE, None, None)
+    assert (deck.status(), deck.position_s(), deck.duration_s()) == (DeckStatus.IDLE, None, None)
 
 
 def test_none_output_reports_missing_and_unreadable_files(tmp_path):
@@ -134,25 +127,28 @@ def test_none_output_reports_missing_and_unreadable_files(tmp_path):
     deck = NullOutput(FakeClock()).make_deck("music", events.append)
     missing = tmp_path / "missing.mp3"
     g1 = deck.load(missing)
-    assert deck.status() == FAILED
+    assert deck.status() == DeckStatus.FAILED
     corrupt = tmp_path / "corrupt.mp3"
     corrupt.write_bytes(bytes(range(256)) * 100)
     g2 = deck.load(corrupt)
     deck.play()
-    assert deck.status() == FAILED
+    assert deck.status() == DeckStatus.FAILED
     assert events == [DeckEvent("music", "error", g1, f"file not found: {missing}"),
                       DeckEvent("music", "error", g2, f"no playable audio in {corrupt}")]
 
 
-def test_none_output_on_real_time_announces_the_end_unasked(tmp_path):
-    import queue
+def test_none_output_on_real_time_ends_when_next_asked(tmp_path):
+    """No timer of its own: the engine wakes at each voice's end and asks (core.next_wake_s)."""
+    import time
 
-    events: queue.Queue = queue.Queue()
-    deck = NullOutput().make_deck("bed", events.put)
+    events: list = []
+    deck = NullOutput().make_deck("bed", events.append)
     generation = deck.load(silent_wav(tmp_path / "short.wav", 0.2))
     deck.play()
-    assert events.get(timeout=1.0) == DeckEvent("bed", "ended", generation)
-    assert deck.status() == ENDED
+    assert deck.status() == DeckStatus.PLAYING and events == []
+    time.sleep(0.25)
+    assert deck.status() == DeckStatus.ENDED
+    assert events == [DeckEvent("bed", "ended", generation)]
 
 
 # -- soundscape devices -----------------------------------------------------------------------

@@ -11,12 +11,12 @@ import pytest
 
 from soundscape.cli.main import main
 from soundscape.engine import outputs
-from soundscape.engine.clock import FakeClock
-from soundscape.engine.fake import FakeOutput
+from soundscape.testing import FakeClock
+from soundscape.testing import FakeOutput
 from soundscape.engine.outputs import Device
-from soundscape.engine.vlcprobe import Probed
+from soundscape.engine.libvlc.probe import Probed
 from soundscape.errors import SoundscapeError
-from soundscape.preflight import Check, clock_text, run_preflight, summary
+from soundscape.preflight import Check, run_preflight, summary
 from soundscape.room import Room
 
 
@@ -238,17 +238,11 @@ def test_without_libvlc_the_files_fail_and_the_rest_still_runs(room_dir):
     ]
 
 
-def test_clock_text():
-    assert [clock_text(s) for s in (0, 59.4, 100, 3725)] == ["0:00", "0:59", "1:40", "1:02:05"]
-    assert [clock_text(s, tenths=True) for s in (0.5, 59.96, 100.25, 3725)] == [
-        "0:00.5", "1:00", "1:40.2", "1:02:05"]
-
-
 # -- the command ----------------------------------------------------------------------------------
 
 def test_command_prints_each_check_and_the_summary(room_dir, monkeypatch, capsys):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(room_dir / "config"))  # no room file
-    monkeypatch.setattr("soundscape.engine.vlcprobe.probe_files", FakeLibVlc(GOOD))
+    monkeypatch.setattr("soundscape.engine.libvlc.probe.probe_files", FakeLibVlc(GOOD))
     assert main(["preflight", "t.yaml", "--output", "none"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "PASS  playlist  t.yaml: 'Test arc', 1 phase, 5m, 3 files",
@@ -262,7 +256,7 @@ def test_command_prints_each_check_and_the_summary(room_dir, monkeypatch, capsys
 
 
 def test_command_fails_with_status_1(room_dir, monkeypatch, capsys):
-    monkeypatch.setattr("soundscape.engine.vlcprobe.probe_files",
+    monkeypatch.setattr("soundscape.engine.libvlc.probe.probe_files",
                         FakeLibVlc({**GOOD, "a.wav": 1.0}))
     room = room_dir / "room.yaml"
     room.write_text("output: none\n")

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from soundscape import loudness, loudness_cache
+from soundscape import loudness
 from soundscape.library import is_audio_name
 
 COMMAND = "analyze"
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.json and found.error is None:
             print(_line(path, found), flush=True)
 
-    results = loudness_cache.measure(files, on_result=None if args.json else show)
+    results = loudness.measure(files, on_result=None if args.json else show)
     failed = {path: found.error for path, found in results.items() if found.error is not None}
     if args.json:
         print(json.dumps([{"path": str(path), "lufs": found.lufs,

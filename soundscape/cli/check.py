@@ -1,14 +1,83 @@
-"""``soundscape check``: validate playlists before a session, every problem located."""
+"""``soundscape check``: validate playlists before a session, every problem located.
+
+The loader alone cannot see that a phase's tracks are too short to fill it, or that one track
+outlasts its phase: that needs every track's duration, so each playlist that loads is also planned
+and the plan's warnings are added.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
+from dataclasses import dataclass
 
-from soundscape.playlist.checker import check_paths
+from soundscape import library
+from soundscape.errors import Problem, SoundscapeError
+from soundscape.playlist import check_file
+from soundscape.playlist.model import Playlist
+from soundscape.schedule.plan import make_plan
+from soundscape.schedule.problems import playlist_warnings
 
 COMMAND = "check"
 HELP = "check playlists (files, or every *.yaml below folders) and list every problem"
+
+PLAYLIST_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """The outcome for one file: the playlist when it loads, and its problems, sorted."""
+
+    path: str
+    playlist: Playlist | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def find_playlists(paths: list[str]) -> list[str]:
+    """Files as given, and every *.yaml / *.yml below each folder, sorted; paths kept as typed."""
+    found: list[str] = []
+    for given in paths:
+        if os.path.isfile(given):
+            found.append(given)
+        elif os.path.isdir(given):
+            below = []
+            for folder, dirs, files in os.walk(given):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                below += [os.path.join(folder, f) for f in files
+                          if f.lower().endswith(PLAYLIST_SUFFIXES) and not f.startswith(".")]
+            if not below:
+                raise SoundscapeError(f"no playlists (*.yaml, *.yml) in folder: {given}")
+            found += sorted(below)
+        else:
+            raise SoundscapeError(f"no such file or folder: {given}")
+    return found
+
+
+def plan_warnings(playlist: Playlist, shown: str) -> list[Problem]:
+    """The planner's warnings (short phases, long tracks, loudness jumps), located as typed."""
+    plan = make_plan(playlist, library.durations(playlist.track_files()), seed=0)
+    return [dataclasses.replace(p, path=shown) for p in playlist_warnings(playlist, plan)]
+
+
+def check_paths(paths: list[str]) -> list[FileCheck]:
+    """Check every playlist named or found below the given paths, in sorted order."""
+    results = []
+    for shown in find_playlists(paths):
+        playlist, problems = check_file(shown)
+        if playlist is not None:
+            problems = sorted(problems + plan_warnings(playlist, shown))
+        results.append(FileCheck(shown, playlist, problems))
+    return results
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,13 +6,14 @@ import argparse
 import sys
 
 from soundscape.engine.outputs import list_devices
+from soundscape.engine.settings import OUTPUT_KINDS
 
 COMMAND = "devices"
 HELP = "list audio output devices (name, then description), one per line"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", choices=("auto", "pulse", "alsa"), default="auto",
+    parser.add_argument("--output", choices=[k for k in OUTPUT_KINDS if k != "none"], default="auto",
                         help="which output's devices (auto: PulseAudio when a server answers, "
                              "else ALSA)")
 

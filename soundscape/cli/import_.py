@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from soundscape.errors import PlaylistError, SoundscapeError
-from soundscape.importer import (insert_into, new_playlist_text, phase_duration_min, read_m3u,
+from soundscape.playlist.m3u import (insert_into, new_playlist_text, phase_duration_min, read_m3u,
                                  write_checked)
 
 COMMAND = "import"

@@ -7,11 +7,10 @@ import dataclasses
 import json
 
 from soundscape import library
-from soundscape.loudness import loudness_problems
-from soundscape.loudness_cache import cached_lufs
-from soundscape.plan import format_clock, make_plan, plan_problems
 from soundscape.playlist import load_playlist
-from soundscape.session import playlist_files
+from soundscape.schedule.plan import make_plan
+from soundscape.schedule.problems import playlist_warnings
+from soundscape.timefmt import clock
 
 COMMAND = "plan"
 HELP = "show when each phase starts and which tracks fill it"
@@ -25,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def render(playlist, plan) -> str:
-    lines = [f"{plan.title}  ({format_clock(plan.total_s)}, seed {plan.seed})", ""]
+    lines = [f"{plan.title}  ({clock(plan.total_s)}, seed {plan.seed})", ""]
     for phase, planned in zip(playlist.phases, plan.phases):
         extra = []
         if phase.order == "shuffle":
@@ -33,22 +32,22 @@ def render(playlist, plan) -> str:
         if phase.ambience is not None:
             extra.append(f"ambience {phase.ambience.path.name} {phase.ambience.level_pct:g}%")
         if phase.fade_in_s:
-            extra.append(f"fade in {format_clock(phase.fade_in_s)}")
+            extra.append(f"fade in {clock(phase.fade_in_s)}")
         if phase.fade_out_s:
-            extra.append(f"fade out {format_clock(phase.fade_out_s)}")
-        lines.append(f"+{format_clock(planned.start_s):>7}  {phase.name}  {format_clock(planned.duration_s)}"
+            extra.append(f"fade out {clock(phase.fade_out_s)}")
+        lines.append(f"+{clock(planned.start_s):>7}  {phase.name}  {clock(planned.duration_s)}"
                      f"  level {phase.level_pct:g}%" + (f"  ({', '.join(extra)})" if extra else ""))
         for track in planned.tracks:
             marks = (" [repeat]" if track.repeat else "") + (" [cut at phase end]" if track.cut else "")
-            lines.append(f"  +{format_clock(track.start_s):>7}  {format_clock(track.duration_s):>7}  "
+            lines.append(f"  +{clock(track.start_s):>7}  {clock(track.duration_s):>7}  "
                          f"{track.title}{marks}")
         if planned.silence_s > 0.5:
             last = planned is plan.phases[-1]
             what = "[silence until the session ends]" if last else \
                 "[no music left: the next phase begins early]"
-            lines.append(f"  {'':>8}  {format_clock(planned.silence_s):>7}  {what}")
+            lines.append(f"  {'':>8}  {clock(planned.silence_s):>7}  {what}")
         if planned.overrun_s > 0.5:
-            lines.append(f"  {'':>8}  {'':>7}  [last track plays {format_clock(planned.overrun_s)} "
+            lines.append(f"  {'':>8}  {'':>7}  [last track plays {clock(planned.overrun_s)} "
                          "past the phase's end]")
         if not phase.tracks:
             lines.append(f"  {'':>8}  {'':>7}  [ambience only]")
@@ -58,13 +57,12 @@ def render(playlist, plan) -> str:
 
 def run(args: argparse.Namespace) -> int:
     playlist = load_playlist(args.playlist)
-    durations = library.durations(playlist_files(playlist))
+    durations = library.durations(playlist.files())
     plan = make_plan(playlist, durations, args.seed)
     if args.json:
         print(json.dumps(plan.to_json(), indent=2))
         return 0
     print(render(playlist, plan), end="")
-    files = playlist_files(playlist)
-    for problem in plan_problems(playlist, plan) + loudness_problems(playlist, plan, cached_lufs(files)):
+    for problem in playlist_warnings(playlist, plan):
         print(dataclasses.replace(problem, path=str(args.playlist)))
     return 0

@@ -15,12 +15,11 @@ import termios
 import tty
 from pathlib import Path
 
+from soundscape.cli.options import add_session_arguments
+from soundscape.engine.api import EngineAPI, EngineTimeout
 from soundscape.engine.commands import Action, Command
-from soundscape.engine.state import ENDED, PAUSED, State
-from soundscape.plan import format_clock
-from soundscape.engine import checkpoint
-from soundscape.room import load_room
-from soundscape.session import add_session_arguments, open_session
+from soundscape.engine.state import State, Status
+from soundscape.timefmt import clock
 
 COMMAND = "play"
 HELP = "play a session headless in the terminal"
@@ -38,15 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def status_line(state: State) -> str:
-    if state.status == ENDED:
+    if state.status == Status.ENDED:
         return "session ended"
     parts = [state.status.upper()]
     if state.phase:
         held = " HELD" if state.phase.held else ""
-        parts.append(f"{state.phase.name} {format_clock(state.phase.remaining_s)} left{held}")
+        parts.append(f"{state.phase.name} {clock(state.phase.remaining_s)} left{held}")
     if state.track:
-        parts.append(f"♪ {state.track.title} {format_clock(state.track.position_s)}/"
-                     f"{format_clock(state.track.duration_s)}")
+        parts.append(f"♪ {state.track.title} {clock(state.track.position_s)}/"
+                     f"{clock(state.track.duration_s)}")
     level = f"level {state.level:.0f}%"
     if abs(state.level - state.level_target) >= 1 and not state.ending:
         level += f"→{state.level_target:.0f}%"
@@ -69,7 +68,7 @@ def key_command(key: str, state: State, armed: str) -> tuple[Command | None, str
             return cmd(Action.FADE_OUT, seconds=10.0), ""
         return cmd(TWICE[key][0]), ""
     if key == " ":
-        return cmd(Action.RESUME if state.status == PAUSED else Action.PAUSE), ""
+        return cmd(Action.RESUME if state.status == Status.PAUSED else Action.PAUSE), ""
     if key == "s":
         return cmd(Action.SKIP), ""
     if key == "h":
@@ -92,6 +91,10 @@ def _cbreak(stream):
 
 
 def run(args: argparse.Namespace) -> int:
+    from soundscape.engine import checkpoint  # the session's machinery: only when a session runs
+    from soundscape.room import load_room
+    from soundscape.session import open_session
+
     interactive = sys.stdin.isatty()
     engine = open_session(args.playlist, output=args.output, device=args.device,
                           log_dir=args.log_dir, seed=args.seed, resume=args.resume,
@@ -100,9 +103,10 @@ def run(args: argparse.Namespace) -> int:
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
-        if not engine.resumed:
-            engine.submit(Command(Action.START, by="terminal", source="terminal"))
-        print(f"{engine.playlist.title}: session log {engine.log_path}", file=sys.stderr)
+        state = engine.snapshot()
+        if not state.resumed:
+            _send(engine, Command(Action.START, by="terminal", source="terminal"))
+        print(f"{state.title}: session log {state.extras.get('log') or '(none)'}", file=sys.stderr)
         if interactive:
             print(KEYS, file=sys.stderr)
             with _cbreak(sys.stdin):
@@ -123,7 +127,16 @@ def _ask(question: str) -> bool:
     return answer in ("", "y", "yes")
 
 
-def _loop(engine, stopping, *, interactive: bool) -> None:
+def _send(engine: EngineAPI, command: Command) -> str:
+    """Send a command; "" when done, else why not (a refusal, or an engine that did not answer)."""
+    try:
+        result, _ = engine.submit(command)
+    except EngineTimeout as exc:
+        return str(exc)
+    return "" if result.ok else result.reason
+
+
+def _loop(engine: EngineAPI, stopping, *, interactive: bool) -> None:
     armed, message = "", ""
     revision = 0
     shown = None
@@ -136,20 +149,19 @@ def _loop(engine, stopping, *, interactive: bool) -> None:
             sys.stdout.flush()
         else:  # a log-friendly line whenever the phase or track changes
             key = (state.status, state.phase and state.phase.name, state.track and state.track.path)
-            if key != shown and state.status != ENDED:
+            if key != shown and state.status != Status.ENDED:
                 shown = key
                 print(line, flush=True)
-        if state.status == ENDED:
+        if state.status == Status.ENDED:
             print() if sys.stdout.isatty() else print(line)
             return
         if not interactive and state.medicine and state.medicine["awaiting_dose"] \
                 and state.phase and state.phase.remaining_s <= 0:
             # nobody can mark the dose without a terminal: mark it when the dose phase is due
-            engine.submit(Command(Action.DOSE, by="play (no terminal)", source="terminal"))
+            _send(engine, Command(Action.DOSE, by="play (no terminal)", source="terminal"))
         if interactive and select.select([sys.stdin], [], [], 0)[0]:
             key = sys.stdin.read(1)
             command, armed = key_command(key, state, armed)
             message = TWICE[armed][1] if armed else ""
             if command is not None:
-                result, _ = engine.submit(command)
-                message = "" if result.ok else result.reason
+                message = _send(engine, command)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from soundscape.errors import SoundscapeError
-from soundscape.playlist.values import parse_level, parse_number
+from soundscape.config.values import parse_level, parse_number
+from soundscape.engine.settings import OUTPUT_KINDS
 from soundscape.preflight import run_preflight, summary
 from soundscape.room import load_room
 
@@ -23,7 +24,7 @@ def _level(text: str) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("playlist", metavar="PLAYLIST", help="the session's playlist file")
-    parser.add_argument("--output", choices=("auto", "pulse", "alsa", "none"), default=None,
+    parser.add_argument("--output", choices=OUTPUT_KINDS, default=None,
                         help="where sound goes (default: the room config's, else auto: "
                              "PulseAudio when a server answers, else ALSA)")
     parser.add_argument("--device", default=None,

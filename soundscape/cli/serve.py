@@ -18,7 +18,8 @@ from typing import Any
 
 from waitress.wasyncore import ExitNow
 
-import soundscape
+from soundscape.cli.options import add_session_arguments
+from soundscape.demo import DEMO_PLAYLIST
 from soundscape.errors import SoundscapeError
 
 COMMAND = "serve"
@@ -26,7 +27,6 @@ HELP = "run a session and serve the control page for facilitators' phones"
 
 DEFAULT_PORT = 8700
 THREADS = 64  # one per live page (SSE) plus headroom for commands
-DEMO_PLAYLIST = Path(soundscape.__file__).resolve().parent.parent / "playlists" / "demo.yaml"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"port to listen on (default: the room config's, else {DEFAULT_PORT})")
     parser.add_argument("--token", help="access token for the page (default: $SOUNDSCAPE_TOKEN, "
                                         "else a new random one each start)")
-    from soundscape.session import add_session_arguments
-
     add_session_arguments(parser)
 
 
@@ -106,6 +104,7 @@ class _Stop(ExitNow):
 
 
 def run(args: argparse.Namespace) -> int:
+    # The session's machinery and the web server: imported only when a session runs.
     from waitress import create_server
 
     from soundscape.engine import checkpoint

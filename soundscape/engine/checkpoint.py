@@ -6,23 +6,19 @@ One checkpoint per machine (one room), in ``$XDG_STATE_HOME/soundscape`` (``~/.l
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
+from soundscape import paths
 from soundscape.jsonfile import write_json_atomic
 
 VERSION = 1
+RESUME_CHOICES = ("auto", "ask", "no")  # carry on without asking, ask first, start afresh
 MAX_AGE_S = 6 * 3600  # an unfinished session older than this is not resumed
 
 
-def state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "soundscape"
-
-
 def default_path() -> Path:
-    return state_dir() / "checkpoint.json"
+    return paths.state_dir() / "checkpoint.json"
 
 
 def write(path: Path, data: dict) -> None:

@@ -2,8 +2,9 @@
 
 Readers never touch the core: they get immutable ``State`` snapshots (``snapshot``) and wait for the
 next one (``wait_for_change``). Commands are queued and wake the thread at once (``submit``); deck
-callbacks only enqueue. For tests the same engine runs without a thread on a fake clock
-(``execute`` and ``run_for``).
+callbacks only enqueue. The engine's part is the thread, the queue, checkpoints and publishing;
+every playback rule is the core's (core.py). For tests the same engine runs without a thread on a
+fake clock (``execute`` and ``run_for``). ``Engine`` implements ``EngineAPI`` (api.py).
 """
 
 from __future__ import annotations
@@ -15,34 +16,40 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from soundscape.engine import checkpoint
+from soundscape.engine import checkpoint, snapshot
+from soundscape.engine.api import EngineTimeout
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.commands import Action, Command, CommandResult
 from soundscape.engine.core import SessionCore
-from soundscape.engine.deck import DeckEvent
+from soundscape.engine.deck import DeckEvent, Output
 from soundscape.engine.sessionlog import SessionLog, session_id_for
 from soundscape.engine.settings import RoomSettings
-from soundscape.engine.state import ENDED, PAUSED, PLAYING, READY, NextTrack, PhaseInfo, PhaseSlot, State, TrackInfo
-from soundscape.plan import make_plan
+from soundscape.engine.state import State, Status
 from soundscape.playlist.model import Playlist
+from soundscape.schedule.plan import make_plan
 
-HEALTH_EVERY_S = 1.0
+HEALTH_EVERY_S = 1.0  # the output is asked whether it still answers this often
 REFRESH_EVERY_S = 1.0  # a new snapshot at least this often while playing (positions move)
-LEVEL_REFRESH_S = 0.25
+LEVEL_REFRESH_S = 0.25  # while the level slews, new snapshots at most this often
 CHECKPOINT_EVERY_S = 1.0
-RECOVER_RETRY_S = 1.0  # while the level slews, new snapshots at most this often
+RECOVER_RETRY_S = 1.0  # a failed rebuild of the core is tried again after this
 
 
 @dataclass
 class _Pending:
+    """A submitted command on its way to the engine thread."""
+
     command: Command
     done: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    taken: bool = False  # the engine thread has begun carrying it out
+    withdrawn: bool = False  # the caller gave up waiting before that: it is never carried out
     result: CommandResult | None = None
     state: State | None = None
 
 
 class Engine:
-    def __init__(self, playlist: Playlist, output, *, clock: Clock | None = None,
+    def __init__(self, playlist: Playlist, output: Output, *, clock: Clock | None = None,
                  durations: dict | None = None, seed: int | None = None,
                  settings: RoomSettings | None = None, log_dir: Path | None = None,
                  warnings: tuple[str, ...] = (), checkpoint_path: Path | None = None,
@@ -80,6 +87,7 @@ class Engine:
         self._level_shown = None
         self._next_checkpoint = 0.0
         self._last_checkpoint: dict | None = None
+        self._checkpoint_warned = False
         if resume is not None:
             self._resume_from(resume)
         else:
@@ -87,24 +95,34 @@ class Engine:
                         seed=self.seed, output=getattr(output, "name", "?"),
                         planned_total_s=round(self.plan.total_s, 3))
         for message in warnings:
-            self.core.warn(None, message)
+            self.core.warn(message)
         if self._log.write_error:
-            self.core.warn(None, self._log.write_error)
+            self.core.warn(self._log.write_error)
         self._state = self._build_state(1)
 
     def _new_core(self) -> SessionCore:
-        core = SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
-                           settings=self.settings, log=self._write, gains_db=self.gains_db)
-        core.timeline.plan = self.plan
-        core.notify = self._on_deck_event
-        return core
+        return SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
+                           settings=self.settings, log=self._write, notify=self._on_deck_event,
+                           gains_db=self.gains_db, plan=self.plan)
+
+    @property
+    def playlist_path(self) -> Path:
+        return self.playlist.path
+
+    @property
+    def clock_origin(self) -> float:
+        """The clock reading session time 0 stands for (when the session started)."""
+        return self._t0
 
     # ------------------------------------------------------------------ checkpoints and resume
+
+    def _wall_epoch(self) -> float:
+        return self.clock.wall().timestamp()
 
     def _checkpoint_data(self) -> dict:
         data = self.core.checkpoint(self.session_s())
         data.update(version=checkpoint.VERSION, session_id=self.session_id, seed=self.seed,
-                    playlist=str(Path(self.playlist.path).resolve()), wall_epoch=time.time(),
+                    playlist=str(Path(self.playlist.path).resolve()), wall_epoch=self._wall_epoch(),
                     log_path=str(self.log_path) if self.log_path else None)
         return data
 
@@ -114,7 +132,8 @@ class Engine:
         if not force and now < self._next_checkpoint:
             return
         self._next_checkpoint = now + CHECKPOINT_EVERY_S
-        if self.core.status in (PLAYING, PAUSED):
+        status = self.core.status
+        if status in (Status.PLAYING, Status.PAUSED):
             self._last_checkpoint = self._checkpoint_data()
             if self.checkpoint_path is not None:
                 try:
@@ -122,46 +141,55 @@ class Engine:
                 except OSError as exc:
                     if not self._checkpoint_warned:
                         self._checkpoint_warned = True
-                        self.core.warn(None, f"cannot save the checkpoint: {exc.strerror}")
-        elif self.core.status == ENDED and self.checkpoint_path is not None:
+                        self.core.warn(f"cannot save the checkpoint: {exc.strerror}")
+        elif status is Status.ENDED and self.checkpoint_path is not None:
             checkpoint.clear(self.checkpoint_path)
-
-    _checkpoint_warned = False
 
     def _resume_from(self, data: dict) -> None:
         """Carry on an interrupted session: the downtime counts on the session clock."""
-        downtime_s = max(0.0, time.time() - float(data["wall_epoch"]))
+        downtime_s = max(0.0, self._wall_epoch() - float(data["wall_epoch"]))
         s = float(data["session_s"]) + downtime_s
         self._t0 = self.clock.now() - s
-        self.core.status = PLAYING  # so the session clock runs from here
         self.core.restore(data, s)
         self._write("resumed", downtime_s=round(downtime_s, 3), from_s=data["session_s"],
                     phase=self.core.phase.name, track=(data.get("track") or {}).get("path"))
-        self.core.warn(None, f"resumed after an interruption of {downtime_s:.0f} s")
+        self.core.warn(f"resumed after an interruption of {downtime_s:.0f} s")
+
+    def _restart_core(self, data: dict | None) -> None:
+        """A fresh core (fresh decks) carrying on from ``data``, fading in from silence."""
+        self.core.release_decks()
+        self.core = self._new_core()
+        if data is not None:
+            self.core.restore(data, self.clock.now() - self._t0)
 
     def _recover(self, error: BaseException) -> None:
         """The engine thread's loop failed outright: rebuild the core from the last checkpoint."""
-        data = self._last_checkpoint
-        for voice in self.core.music + self.core.beds:
-            try:
-                voice.release()
-            except Exception:  # noqa: BLE001 - the deck may be what failed
-                pass
-        self.core = self._new_core()
+        self._restart_core(self._last_checkpoint)
         self._write("engine_restart", error=f"{type(error).__name__}: {error}")
-        if data is not None:
-            self.core.status = PLAYING
-            self.core.restore(data, self.session_s())
-        self.core.warn(None, f"the engine restarted after an internal error ({type(error).__name__})")
+        self.core.warn(f"the engine restarted after an internal error ({type(error).__name__})")
+
+    def _rebuild(self, why: str) -> None:
+        """Fresh decks at the same place, fading in from silence (after the output came back).
+
+        Streams opened on a sound server that went away do not come back by themselves, so the
+        music is carried on exactly as after a crash: from a checkpoint taken now.
+        """
+        data = self._checkpoint_data()
+        warnings = list(self.core.warnings)
+        self._restart_core(data)
+        self.core.warnings = warnings
+        self._write("decks_reopened", reason=why)
 
     # ------------------------------------------------------------------ time and log
 
     def session_s(self) -> float:
-        return 0.0 if self.core.status == READY else self.clock.now() - self._t0
+        """Seconds since the session started (0 before Start); the clock goes on when paused."""
+        return 0.0 if self.core.status is Status.READY else self.clock.now() - self._t0
 
     def _write(self, event: str, **fields) -> None:
-        started = self.core.status != READY if hasattr(self, "core") else False
-        self._log.write(self.clock.wall(), self.session_s() if started else None, event, **fields)
+        started = self.core.status is not Status.READY
+        self._log.write(self.clock.wall(), self.session_s() if started else None, event,
+                        **fields)
 
     def _on_deck_event(self, event: DeckEvent) -> None:
         """Called from libVLC's threads: only enqueue (never call into libVLC from here)."""
@@ -170,14 +198,14 @@ class Engine:
     # ------------------------------------------------------------------ the engine's own work
 
     def _execute(self, command: Command) -> CommandResult:
-        if command.action is Action.START and self.core.status == READY:
+        if command.action is Action.START and self.core.status is Status.READY:
             self._t0 = self.clock.now()
         s = self.session_s()
         try:
             result = self.core.handle(command, s)
         except Exception as exc:  # noqa: BLE001 - a failing command must never stop the music
             result = CommandResult(False, f"internal error: {type(exc).__name__}: {exc}")
-            self.core.warn(s, f"command {command.action.value} failed: {exc}")
+            self.core.warn(f"command {command.action.value} failed: {exc}")
         self._write("command", action=command.action.value, params=command.params,
                     by=command.by, source=command.source, ok=result.ok, reason=result.reason)
         self._tick()
@@ -194,7 +222,7 @@ class Engine:
                 self._next_health = now + HEALTH_EVERY_S
                 self._check_output()
         except Exception as exc:  # noqa: BLE001 - logged, and the next tick tries again
-            self.core.warn(s, f"internal error in the engine: {type(exc).__name__}: {exc}")
+            self.core.warn(f"internal error in the engine: {type(exc).__name__}: {exc}")
         return self.core.next_wake_s(self.session_s())
 
     def _check_output(self) -> None:
@@ -204,83 +232,26 @@ class Engine:
             ok = False
         if ok != self._output_ok:
             self._output_ok = ok
-            self.core.warn(None, "the audio output is back" if ok else
+            self.core.warn("the audio output is back" if ok else
                            "AUDIO OUTPUT LOST: the speaker or sound server is not answering")
-            if ok and self.core.status in (PLAYING, PAUSED) and not self.core.ending:
+            if ok and self.core.status in (Status.PLAYING, Status.PAUSED) and not self.core.ending:
                 self._rebuild("output back")
-
-    def _rebuild(self, why: str) -> None:
-        """Fresh decks at the same place, fading in from silence (after the output came back).
-
-        Streams opened on a sound server that went away do not come back by themselves, so the
-        music is carried on exactly as after a crash: from a checkpoint taken now.
-        """
-        data = self._checkpoint_data()
-        for voice in self.core.music + self.core.beds:
-            try:
-                voice.release()
-            except Exception:  # noqa: BLE001 - the old decks may be broken
-                pass
-        warnings = list(self.core.warnings)
-        self.core = self._new_core()
-        self.core.status = PLAYING
-        self.core.restore(data, self.session_s())
-        self.core.warnings = warnings
-        self._write("decks_reopened", reason=why)
 
     # ------------------------------------------------------------------ snapshots
 
-    def _build_state(self, revision: int) -> State:
-        core, s = self.core, self.session_s()
-        started = core.timeline.started and core.status != ENDED
-        phase = track = next_track = None
-        if started:
-            index = core.timeline.index
-            start = core.timeline.start_of(index)
-            phase = PhaseInfo(index, core.phase.name, round(s - start, 2),
-                              round(max(0.0, core.timeline.end_s() - s), 2), core.held)
-            cur = core.current()
-            if cur is not None:
-                track = TrackInfo(cur.title, str(cur.path), round(cur.position_s(s), 2),
-                                  round((cur.length_s or 0.0) + cur.trim_start_s, 2))
-            upcoming = core.timeline.peek(index) or core.timeline.peek(index + 1)
-            if upcoming is not None:
-                next_track = NextTrack(upcoming.track.title, str(upcoming.track.path))
-        slots = tuple(PhaseSlot(n, round(a, 2), round(d, 2)) for n, a, d in core.timeline.slots())
-        target = 0.0 if core.status in (READY, ENDED) or core.locked else round(
-            min(core.settings.ceiling_pct, core.level_override if core.level_override is not None
-                else core.phase.level_pct, core.settings.hush_pct if core.hushed else 100.0), 1)
-        return State(
-            revision=revision, status=core.status, title=self.playlist.title,
-            session_id=self.session_id, phase=phase, phases=slots, track=track,
-            next_track=next_track, level=core.level_now(s), level_target=target,
-            hushed=core.hushed, session_elapsed_s=round(s, 2), warnings=tuple(core.warnings),
-            output=getattr(self.output, "name", ""), ending=bool(core.ending),
-            medicine=self._medicine_info(), resumed=self.resumed,
-            extras={"seed": self.seed, "output_ok": self._output_ok,
-                    "ceiling": core.settings.ceiling_pct, "log": str(self.log_path or "")},
-        )
+    def _info(self) -> snapshot.SessionInfo:
+        return snapshot.SessionInfo(self.session_id, self.seed, getattr(self.output, "name", ""),
+                                    self._output_ok, str(self.log_path or ""), self.resumed)
 
-    def _medicine_info(self) -> dict | None:
-        medicine, core = self.playlist.medicine, self.core
-        if medicine is None:
-            return None
-        return {"route": medicine.route, "dose_phase": medicine.dose_phase,
-                "booster_phase": medicine.booster_phase, "awaiting_dose": core.awaiting_dose,
-                "dosed_at_s": None if core.dosed_at is None else round(core.dosed_at, 2),
-                "booster_planned_s": medicine.booster_at_s,
-                "boosters_s": [round(b, 2) for b in core.boosters]}
+    def _build_state(self, revision: int) -> State:
+        return self.core.snapshot(self.session_s(), revision, self._info())
 
     def _publish(self, force: bool = False) -> None:
-        core, now = self.core, self.clock.now()
-        cur = core.current()
-        signature = (core.status, core.timeline.index, core.held, core.hushed, core.ending,
-                     cur.path if cur else None, tuple(core.warnings), core.level_override,
-                     tuple(core.timeline.ends), self._output_ok, core.locked,
-                     core.master.moving(self.session_s()),  # a ramp's end is always shown
-                     core.awaiting_dose, core.dosed_at, len(core.boosters))
-        level = core.level_now(self.session_s())
-        due = now - self._last_publish >= REFRESH_EVERY_S and core.status not in (READY, ENDED)
+        now, s = self.clock.now(), self.session_s()
+        signature = (snapshot.signature(self.core, s), self._output_ok)
+        level = self.core.levels.level_now(s)
+        due = (now - self._last_publish >= REFRESH_EVERY_S
+               and self.core.status not in (Status.READY, Status.ENDED))
         level_moved = level != self._level_shown and now - self._last_publish >= LEVEL_REFRESH_S
         if not (force or signature != self._signature or due or level_moved):
             return
@@ -304,6 +275,7 @@ class Engine:
         return self._log.snapshot()
 
     def submit(self, command: Command, timeout_s: float = 2.0) -> tuple[CommandResult, State]:
+        """See ``EngineAPI.submit``: raises ``EngineTimeout`` when the thread does not take it."""
         if self._stopped:
             return CommandResult(False, "the engine has shut down"), self.snapshot()
         if self._thread is None:
@@ -311,9 +283,15 @@ class Engine:
             return result, self.snapshot()
         pending = _Pending(command)
         self._queue.put(pending)
-        if not pending.done.wait(timeout_s):
-            return CommandResult(False, "the engine did not answer in time; try again"), self.snapshot()
-        return pending.result, pending.state
+        if pending.done.wait(timeout_s):
+            return pending.result, pending.state
+        with pending.lock:
+            if not pending.taken:
+                pending.withdrawn = True
+                raise EngineTimeout("the player did not answer in time and nothing was done; "
+                                    "try again")
+        raise EngineTimeout("the player is slow to carry out the command; look at the state "
+                            "before trying again")
 
     # ------------------------------------------------------------------ simulated time (tests)
 
@@ -344,6 +322,10 @@ class Engine:
 
     def _handle_item(self, item) -> None:
         if isinstance(item, _Pending):
+            with item.lock:
+                if item.withdrawn:
+                    return
+                item.taken = True
             item.result = self._execute(item.command)
             item.state = self.snapshot()
             item.done.set()
@@ -380,17 +362,21 @@ class Engine:
             except queue.Empty:
                 pass
             except Exception as exc:  # noqa: BLE001 - a failing command must not stop the music
-                self.core.warn(None, f"internal error: {type(exc).__name__}: {exc}")
+                self.core.warn(f"internal error: {type(exc).__name__}: {exc}")
             wait = self._tick()
             self._publish()
             self._save_checkpoint()
 
     def shutdown(self, fade: bool = True, timeout_s: float = 10.0) -> None:
         """Quiet the room (a 3 s fade unless ``fade`` is False), stop the thread, close the log."""
-        if fade and self.core.status not in (ENDED,):
-            self.submit(Command(Action.STOP, source="shutdown"))
+        if fade and self.snapshot().status is not Status.ENDED:
+            try:
+                self.submit(Command(Action.STOP, source="shutdown"))
+            except EngineTimeout:
+                pass  # a hung engine: stop it anyway
             deadline = self.clock.now() + timeout_s
-            while self.core.status != ENDED and self.clock.now() < deadline and self._thread:
+            while (self.snapshot().status is not Status.ENDED and self.clock.now() < deadline
+                   and self._thread):
                 self.wait_for_change(self.snapshot().revision, 0.5)
         self._running = False
         self._stopped = True
@@ -398,9 +384,8 @@ class Engine:
             self._queue.put(None)
             self._thread.join(timeout_s)
             self._thread = None
-        for voice in self.core.music + self.core.beds:
-            voice.release()
-        if self.core.status == ENDED and self.checkpoint_path is not None:
+        self.core.release_decks()
+        if self.core.status is Status.ENDED and self.checkpoint_path is not None:
             checkpoint.clear(self.checkpoint_path)
         self._log.close()
         self.output.close()

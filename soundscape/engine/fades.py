@@ -12,6 +12,9 @@ import math
 from dataclasses import dataclass
 
 SILENT_DB = -60.0  # level 10 on the cubic scale; quieter than a quiet room's own noise
+# The engine ticks at 50 Hz while anything fades: measured on pulse, a crossfade stepped this often
+# stays within 0.0063 of full scale of its curve (docs/libvlc.md); it is also the shortest fade.
+TICK_S = 0.02
 
 
 def level_to_db(level_pct: float) -> float:

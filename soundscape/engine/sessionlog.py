@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from datetime import datetime
 from pathlib import Path
 
+from soundscape import paths
 from soundscape.errors import SoundscapeError
 
 
 def default_log_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "soundscape" / "sessions"
+    return paths.data_dir() / "sessions"
 
 
 def session_id_for(title: str, started: datetime) -> str:

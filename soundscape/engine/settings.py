@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Every output a room can be given (--output, the room config's output:); outputs.py opens them.
+# ``auto`` is PulseAudio when a server answers, else ALSA; ``none`` keeps time in silence.
+OUTPUT_KINDS = ("auto", "pulse", "alsa", "none")
+
 
 @dataclass(frozen=True)
 class RoomSettings:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
-READY = "ready"
-PLAYING = "playing"
-PAUSED = "paused"
-ENDED = "ended"
+
+class Status(StrEnum):
+    """Where a session is: not started, playing, paused (the clock goes on), or over."""
+
+    READY = "ready"
+    PLAYING = "playing"
+    PAUSED = "paused"
+    ENDED = "ended"
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class NextTrack:
 @dataclass(frozen=True)
 class State:
     revision: int
-    status: str  # READY | PLAYING | PAUSED | ENDED
+    status: Status
     title: str  # the playlist's title
     session_id: str
     phase: PhaseInfo | None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from soundscape.plan import Plan, phase_ends_s
+from soundscape.schedule.plan import Plan, phase_ends_s
 from soundscape.playlist.model import Playlist
-from soundscape.sequence import Slot, phase_sequence
+from soundscape.schedule.sequence import Slot, phase_sequence
 
 
 class Timeline:
@@ -39,7 +39,11 @@ class Timeline:
 
     def extend(self, seconds: float) -> None:
         """The current phase and every later one end ``seconds`` later."""
-        for j in range(self.index, len(self.ends)):
+        self.extend_from(self.index, seconds)
+
+    def extend_from(self, index: int, seconds: float) -> None:
+        """Phase ``index`` and every later one end ``seconds`` later (a booster's phase)."""
+        for j in range(index, len(self.ends)):
             self.ends[j] += seconds
 
     def end_now(self, s: float) -> None:
@@ -102,6 +106,30 @@ class Timeline:
 
     def taken_counts(self) -> dict[int, int]:
         return dict(self._taken)
+
+    # -- checkpoints
+    def checkpoint(self) -> dict:
+        """Where the session is on the timeline, for ``restore`` after a crash."""
+        return {"index": self.index, "ends": list(self.ends), "starts": list(self.starts),
+                "taken": {str(k): v for k, v in self.taken_counts().items()}}
+
+    def restore(self, data: dict, replay_current: bool) -> None:
+        """Carry on from a checkpoint: the same phase ends, and each phase's order where it was.
+
+        The tracks each phase had taken are taken again (the order is a pure function of the
+        seed, so the same ones come); with ``replay_current`` the current phase's last one is left
+        to be taken again, as the track to resume.
+        """
+        self.ends = [float(x) for x in data["ends"]]
+        self.starts = [None if x is None else float(x) for x in data["starts"]]
+        self.index, self.started = int(data["index"]), True
+        taken = {int(k): int(v) for k, v in data.get("taken", {}).items()}
+        for index, count in taken.items():
+            skip = count - 1 if (index == self.index and replay_current) else count
+            for _ in range(max(0, skip)):
+                if self.peek(index) is None:
+                    break
+                self.next_slot(index)
 
     # -- the plan, for planned-vs-actual in the log
     def planned_start(self, index: int) -> float | None:

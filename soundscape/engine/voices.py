@@ -1,20 +1,33 @@
-"""A voice: one deck playing one file on the session timeline, with its own fade envelope."""
+"""A voice: one deck playing one file on the session timeline, with its own fade envelope.
+
+The voice also judges its own deck: a file that fails, ends long before its length, or "plays"
+without moving has failed, and the engine skips it (docs/engine.md, faults).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
-from soundscape.engine.deck import Deck
-from soundscape.engine.fades import Envelope
+from soundscape.engine.deck import Deck, DeckStatus
+from soundscape.engine.fades import TICK_S, Envelope
+from soundscape.schedule.handover import END_MARGIN_S
 
 STALL_S = 1.2  # a deck that has not moved in its file after this long is taken as failed
+EARLY_END_S = 2.0  # a track that ends this much before its length has failed (corrupt file)
+SETTLED_S = 3.0  # a voice that has played this long ends a run of failures
+
+
+class Kind(StrEnum):
+    MUSIC = "music"
+    AMBIENCE = "ambience"
 
 
 @dataclass
 class Voice:
     deck: Deck
-    kind: str  # "music" | "ambience"
+    kind: Kind
     path: Path
     title: str
     phase_index: int
@@ -30,6 +43,32 @@ class Voice:
     started_s: float = 0.0  # session time the deck was told to play (moves with pauses)
     start_position_s: float = 0.0  # the file position it was loaded at
 
+    @property
+    def natural_end(self) -> float | None:
+        return None if self.length_s is None else self.t_zero + self.length_s
+
+    @property
+    def leaving(self) -> bool:
+        """A fade-out has been scheduled: the voice is on its way out."""
+        return self.env.leaving
+
+    def position_s(self, s: float) -> float:
+        """Position in the file at session time ``s``, as the timeline says."""
+        elapsed = max(0.0, s - self.t_zero)
+        if self.length_s is not None:
+            elapsed = min(elapsed, self.length_s)
+        return self.trim_start_s + elapsed
+
+    # -- judging the deck --------------------------------------------------------------------
+
+    def learn_length(self) -> None:
+        """Take the length from the deck when nothing else knew it (mutagen could not read it)."""
+        if self.length_s is not None:
+            return
+        file_s = self.deck.duration_s()
+        if file_s is not None and file_s > 0:
+            self.length_s = max(0.0, file_s - self.trim_start_s)
+
     def stalled(self, s: float, deck_position_s: float | None) -> bool:
         """Playing for STALL_S by the clock yet hardly moved in the file: it makes no sound.
 
@@ -39,20 +78,41 @@ class Voice:
         return (s - self.started_s >= STALL_S
                 and (deck_position_s is None or deck_position_s < self.start_position_s + 0.6))
 
-    @property
-    def natural_end(self) -> float | None:
-        return None if self.length_s is None else self.t_zero + self.length_s
+    def verdict(self, s: float) -> str:
+        """Why the deck has failed (words for the warning), or "" while it plays as it should."""
+        status = self.deck.status()
+        if status is DeckStatus.FAILED:
+            return "could not be played"
+        if status is DeckStatus.PLAYING and self.stalled(s, self.deck.position_s()):
+            return "makes no progress (not audio?)"
+        if status is DeckStatus.ENDED:
+            # Ended long before its length, or (length unknown: mutagen could not read the file)
+            # within seconds of starting: a corrupt file, not music.
+            if (s < self.natural_end - EARLY_END_S if self.natural_end is not None
+                    else s - self.t_zero < EARLY_END_S):
+                return "ended far too early (corrupt?)"
+            if self.length_s is None:
+                self.length_s = s - self.t_zero  # unknown length: it ends when the deck says so
+        return ""
 
-    def position_s(self, s: float) -> float:
-        """Position in the file at session time ``s``, as the timeline says."""
-        elapsed = max(0.0, s - self.t_zero)
-        if self.length_s is not None:
-            elapsed = min(elapsed, self.length_s)
-        return self.trim_start_s + elapsed
+    def stall_check_due(self) -> float:
+        """When a stall would first show (the engine looks again then)."""
+        return self.started_s + STALL_S
 
-    def failed_in_row_reset(self, s: float) -> bool:
+    def settled(self, s: float) -> bool:
         """True once the voice has played for a few seconds: a run of failures is over."""
-        return not self.failed and s - self.t_zero > 3.0
+        return not self.failed and s - self.t_zero > SETTLED_S
+
+    # -- moving it ---------------------------------------------------------------------------
+
+    def fade_out(self, s: float, duration_s: float) -> None:
+        """Fade out from ``s`` (at least one tick); an earlier fade-out already under way stays."""
+        if not self.released:
+            self.env = self.env.with_fade_out(s, max(duration_s, TICK_S))
+
+    def fade_left_s(self, s: float) -> float:
+        """A fade-out from ``s`` that ends where libVLC still hears volume changes."""
+        return max(self.natural_end - END_MARGIN_S - s, TICK_S)
 
     def shift(self, dt: float) -> None:
         """Move the voice later on the timeline (after a pause of ``dt`` seconds)."""
@@ -67,3 +127,17 @@ class Voice:
                 self.deck.stop()
             finally:
                 self.deck.release()
+
+
+def reap(voices: list[Voice], s: float, standing_still: bool = False) -> list[Voice]:
+    """Release the voices whose fade-out is over or whose file has ended, and drop them.
+
+    ``standing_still``: the decks are paused, so their ends are not where the timeline says (they
+    move on when play resumes); only finished fades are reaped then.
+    """
+    for voice in voices:
+        ended = (voice.natural_end is not None and s > voice.natural_end + 1.0
+                 and not standing_still)
+        if voice.env.done(s) or ended:
+            voice.release()
+    return [v for v in voices if not v.released]

@@ -12,16 +12,16 @@ from pathlib import Path
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from soundscape.config import values
+from soundscape.config.readers import ValueReader
+from soundscape.config.yamlnodes import (
+    NULL_TAG, STR_TAG, Report, mapping, read_bounded, read_nodes, text)
 from soundscape.errors import PlaylistError, Problem
-from soundscape.playlist import values
 from soundscape.playlist.medicine import read_medicine
 from soundscape.playlist.model import (
-    DEFAULT_AMBIENCE_LEVEL_PCT, DEFAULT_CROSSFADE_S, DEFAULT_LEVEL_PCT, Ambience, Phase, Playlist,
-    Track, Where)
-from soundscape.playlist.readers import ValueReader
+    AT_END, DEFAULT_AMBIENCE_LEVEL_PCT, DEFAULT_CROSSFADE_S, DEFAULT_LEVEL_PCT, ORDERS, WHEN_SHORT,
+    Ambience, Phase, Playlist, Track, Where)
 from soundscape.playlist.tracks import Files
-from soundscape.playlist.yamlnodes import (
-    NULL_TAG, STR_TAG, Report, mapping, read_bounded, read_nodes, text)
 
 TOP_KEYS = ("title", "phases", "description", "music_dir", "defaults", "ambience", "medicine")
 SETTING_KEYS = ("level", "crossfade", "order", "at_end", "when_short")
@@ -75,6 +75,24 @@ class _Builder:
             self.report.error(node, f"no such folder: {full}")
             return None
         return full
+
+    def _settings(self, items: dict) -> dict[str, tuple[object, Node]]:
+        """The SETTING_KEYS a mapping sets: name -> (value, value node); bad ones are left out."""
+        read = self.read
+        readers = {
+            "level": lambda n: read.level(n),
+            "crossfade": lambda n: read.duration(n, "crossfade"),
+            "order": lambda n: read.choice(n, "order", ORDERS),
+            "at_end": lambda n: read.choice(n, "at_end", AT_END),
+            "when_short": lambda n: read.choice(n, "when_short", WHEN_SHORT),
+        }
+        out = {}
+        for key, read_value in readers.items():
+            if key in items:
+                value = read_value(items[key][1])
+                if value is not None:
+                    out[key] = (value, items[key][1])
+        return out
 
     def _ambience(self, node: Node) -> object:
         """An Ambience, _NONE for 'none', or None after a problem."""
@@ -148,7 +166,7 @@ class _Builder:
         duration_node = self._required(items, "duration", node, "phase")
         duration = (self.read.duration(duration_node, "duration", positive=True)
                     if duration_node is not None else None)
-        settings = {**defaults, **self.read.settings(items)}
+        settings = {**defaults, **self._settings(items)}
         fade_in = self.read.duration(items["fade_in"][1], "fade_in") if "fade_in" in items else 0.0
         fade_out = (self.read.duration(items["fade_out"][1], "fade_out")
                     if "fade_out" in items else 0.0)
@@ -214,7 +232,7 @@ class _Builder:
         defaults = {}
         if "defaults" in items:
             default_items = mapping(items["defaults"][1], SETTING_KEYS, "defaults", self.report)
-            defaults = self.read.settings(default_items) if default_items is not None else {}
+            defaults = self._settings(default_items) if default_items is not None else {}
         top_ambience = self._ambience(items["ambience"][1]) if "ambience" in items else _NONE
         phases = self._phases(items, root, defaults, top_ambience)
         medicine = None

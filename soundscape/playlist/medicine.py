@@ -10,10 +10,10 @@ import difflib
 
 from yaml.nodes import Node
 
-from soundscape.playlist import values
+from soundscape.config import values
+from soundscape.config.readers import ValueReader
+from soundscape.config.yamlnodes import Report, mapping, text
 from soundscape.playlist.model import DEFAULT_BOOSTER_EXTEND_S, ROUTES, Medicine, Phase, Where
-from soundscape.playlist.readers import ValueReader
-from soundscape.playlist.yamlnodes import Report, mapping, text
 
 MEDICINE_KEYS = ("route", "dose_phase", "booster", "booster_phase", "booster_extend")
 

@@ -93,3 +93,17 @@ class Playlist:
     @property
     def duration_s(self) -> float:
         return sum(p.duration_s for p in self.phases)
+
+    def files(self) -> list[Path]:
+        """Every file the session may play (ambience beds and tracks), once each, in playing order."""
+        found: dict[Path, None] = {}
+        for phase in self.phases:
+            if phase.ambience is not None:
+                found[phase.ambience.path] = None
+            for track in phase.tracks:
+                found[track.path] = None
+        return list(found)
+
+    def track_files(self) -> list[Path]:
+        """Every music track's file (beds left out), once each, in playing order."""
+        return list(dict.fromkeys(t.path for phase in self.phases for t in phase.tracks))

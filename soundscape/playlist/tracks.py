@@ -15,7 +15,7 @@ from yaml.nodes import Node
 
 from soundscape import library
 from soundscape.errors import Problem
-from soundscape.playlist.yamlnodes import Report
+from soundscape.config.yamlnodes import Report
 
 _GLOB_CHARS = "*?["
 

@@ -1,7 +1,8 @@
 """The facilitators' web app: ``create_app(engine, config)`` builds the Flask app around one engine.
 
 The engine is injected (a real one from ``open_session`` or a test double) and routes reach it via
-``current_app.extensions["soundscape"]``; nothing here imports VLC or touches playback state.
+``current_app.extensions["soundscape"]``, using only its ``EngineAPI`` (soundscape/engine/api.py);
+nothing here imports VLC or touches playback state.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import Flask, Response, request
 
-import soundscape
+from soundscape.engine.api import EngineAPI
 from soundscape.errors import SoundscapeError
+from soundscape.web import api, auth, errors, events, pages, preflight, report
+from soundscape.web.errors import is_api_request
 
-WEB_DIR = Path(soundscape.__file__).resolve().parent.parent / "web"
+WEB_DIR = Path(__file__).resolve().parent  # templates/ and static/ ship inside the package
 
 DEFAULTS: dict[str, Any] = {
     "TOKEN": None,  # required: the shared secret of this session
@@ -39,10 +41,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
-def create_app(engine: Any, config: dict[str, Any] | None = None) -> Flask:
+def create_app(engine: EngineAPI, config: dict[str, Any] | None = None) -> Flask:
     """Build the app for one session. ``config["TOKEN"]`` is required and must be non-empty."""
-    from soundscape.web import api, auth, events, pages, preflight, report
-
     app = Flask(__name__, template_folder=str(WEB_DIR / "templates"),
                 static_folder=str(WEB_DIR / "static"), static_url_path="/static")
     app.config.update(DEFAULTS)
@@ -66,20 +66,8 @@ def create_app(engine: Any, config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(preflight.bp)
     app.register_blueprint(report.bp)
     app.after_request(_security_headers)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(InternalServerError, _internal_error)
+    errors.register(app)
     return app
-
-
-def is_api_request() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
-def json_error(status: int, message: str, **extra: Any) -> Response:
-    """The one shape of every API error: ``{"error": message, ...}``."""
-    response = jsonify({"error": message, **extra})
-    response.status_code = status
-    return response
 
 
 def _security_headers(response: Response) -> Response:
@@ -93,20 +81,3 @@ def _security_headers(response: Response) -> Response:
     elif not request.path.startswith("/static/"):
         headers["Cache-Control"] = "no-store"  # the page embeds nothing secret, but is per-session
     return response
-
-
-def _http_error(exc: HTTPException):
-    if not is_api_request():
-        return exc
-    response = json_error(exc.code or 500, exc.description or exc.name)
-    for key, value in exc.get_headers():
-        if key.lower() in ("allow", "retry-after"):
-            response.headers[key] = value
-    return response
-
-
-def _internal_error(exc: InternalServerError):
-    # Flask has already logged the traceback with the path only (never the query string).
-    if is_api_request():
-        return json_error(500, "internal error; the session keeps running")
-    return Response("Internal error", status=500, mimetype="text/plain")

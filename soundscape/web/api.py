@@ -12,14 +12,16 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from soundscape.engine.api import EngineAPI, EngineTimeout
 from soundscape.engine.commands import Action, CommandError, parse_command
+from soundscape.web.errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 PREFLIGHT_RUNNING = "a pre-flight is running (it plays a chime in the room); start when it is done"
 
 
-def engine() -> Any:
+def engine() -> EngineAPI:
     return current_app.extensions["soundscape"]
 
 
@@ -40,8 +42,6 @@ def _same_origin_error() -> str | None:
 
 @bp.before_request
 def guard_writes():
-    from soundscape.web import json_error
-
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
     problem = _same_origin_error()
@@ -57,8 +57,6 @@ def read_json(what: str, empty: Any = None) -> tuple[Any, Any]:
     server never grants. ``empty`` stands for an empty body when given (None: an empty body is
     not JSON). Nesting too deep for the parser is a bad body like any other, not a crash.
     """
-    from soundscape.web import json_error
-
     if request.mimetype != "application/json":
         return None, json_error(415, f"send {what} as JSON with Content-Type: application/json")
     raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
@@ -84,8 +82,6 @@ def get_log():
 
 @bp.post("/commands")
 def post_command():
-    from soundscape.web import json_error
-
     data, problem = read_json("the command")
     if problem is not None:
         return problem
@@ -93,8 +89,6 @@ def post_command():
         command = parse_command(data, source="api")
     except CommandError as exc:
         return json_error(400, str(exc))
-    except OverflowError:  # an integer past float range, e.g. {"level": 1000...0} (400 digits)
-        return json_error(400, "a number in the command is far out of range")
     runner = current_app.extensions["soundscape_preflight"]
     with runner.gate if command.action is Action.START else nullcontext():
         if command.action is Action.START and runner.running:
@@ -102,8 +96,8 @@ def post_command():
         try:
             result, state = engine().submit(command,
                                             timeout_s=current_app.config["SUBMIT_TIMEOUT_S"])
-        except TimeoutError:
-            return json_error(503, "the player did not answer in time; try again")
+        except EngineTimeout as exc:
+            return json_error(503, str(exc), state=engine().snapshot().to_json())
     if not result.ok:
         return json_error(409, result.reason or "not possible now", state=state.to_json())
     return jsonify({"ok": True, "state": state.to_json()})

@@ -17,6 +17,8 @@ from typing import Callable
 
 from flask import Blueprint, current_app, request
 
+from soundscape.web.errors import is_api_request, json_error
+
 COOKIE_NAME = "soundscape_token"
 
 bp = Blueprint("auth", __name__)
@@ -108,8 +110,6 @@ def check(candidate: str | None) -> tuple[int, float]:
 @bp.before_app_request
 def guard_api():
     """Every ``/api/`` route needs the token; the answer is JSON like every other API error."""
-    from soundscape.web import is_api_request, json_error
-
     if not is_api_request():
         return None
     status, wait_s = check(presented_api_token())

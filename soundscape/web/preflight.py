@@ -14,8 +14,10 @@ from typing import Any, Callable
 
 from flask import Blueprint, current_app, jsonify
 
-from soundscape.engine.state import READY
+from soundscape.engine.state import Status
+from soundscape.preflight import run_preflight
 from soundscape.web import api
+from soundscape.web.errors import json_error
 
 bp = Blueprint("preflight", __name__, url_prefix="/api")
 bp.before_request(api.guard_writes)
@@ -32,8 +34,6 @@ def now_iso() -> str:
 
 def default_preflight(playlist_path: Any, *, output: str | None, device: str | None,
                       room: Any, on_check: Callable) -> list:
-    from soundscape.preflight import run_preflight
-
     return run_preflight(playlist_path, output=output, device=device, room=room,
                          on_check=on_check)
 
@@ -123,8 +123,6 @@ def get_preflight():
 
 @bp.post("/preflight")
 def post_preflight():
-    from soundscape.web import json_error
-
     data, problem = api.read_json("the request", empty={})
     if problem is not None:
         return problem
@@ -139,9 +137,9 @@ def post_preflight():
     by = "".join(ch for ch in by if ch.isprintable()).strip()[:MAX_BY_CHARS]
     engine = api.engine()
     with runner().gate:
-        if engine.snapshot().status != READY:
+        if engine.snapshot().status != Status.READY:
             return json_error(409, NOT_READY)
-        if not runner().start(engine.playlist.path, by):
+        if not runner().start(engine.playlist_path, by):
             return json_error(409, ALREADY_RUNNING)
     response = jsonify({"running": True})
     response.status_code = 202

@@ -14,6 +14,8 @@ import re
 
 from flask import Blueprint, current_app
 
+from soundscape.engine.state import Status
+from soundscape.report import render_html
 from soundscape.web import auth, pages
 
 bp = Blueprint("report", __name__)
@@ -42,9 +44,6 @@ def file_name(session_id: str) -> str:
 
 @bp.get("/report")
 def report():
-    from soundscape.engine.state import ENDED
-    from soundscape.report import render_html
-
     status, wait_s = auth.check(auth.presented_api_token())
     if status == 429:
         return pages._locked(429, "Too many wrong links from this device. Wait a minute, then "
@@ -54,7 +53,7 @@ def report():
                                   "soundscape serve printed, then the report from there.")
     engine = current_app.extensions["soundscape"]
     state = engine.snapshot()
-    html = render_html(list(engine.log_entries()), live=state.status != ENDED)
+    html = render_html(list(engine.log_entries()), live=state.status != Status.ENDED)
     response = current_app.make_response((html, 200, {"Content-Type": "text/html; charset=utf-8"}))
     response.headers["Content-Security-Policy"] = report_csp(html)
     response.headers["Content-Disposition"] = f'inline; filename="{file_name(state.session_id)}"'

@@ -23,7 +23,7 @@ import wave
 from pathlib import Path
 
 from soundscape.engine.commands import Action, Command
-from soundscape.engine.state import ENDED
+from soundscape.engine.state import Status
 from soundscape.session import open_session
 
 HERE = Path(__file__).parent
@@ -92,7 +92,7 @@ def main(output: str) -> None:
             send(Action.UNHUSH, "Chloé", 1)
             send(Action.EXTEND, "Ana", 0, minutes=0.5)
             deadline = time.monotonic() + 90
-            while engine.snapshot().status != ENDED and time.monotonic() < deadline:
+            while engine.snapshot().status != Status.ENDED and time.monotonic() < deadline:
                 engine.wait_for_change(engine.snapshot().revision, 1.0)
         finally:
             engine.shutdown(fade=False)

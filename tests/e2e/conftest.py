@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from audiokit import pulse_env
+from soundscape.testing.audio import pulse_env
 
 from soundscape.engine.outputs import pulse_socket_open
 
@@ -75,7 +75,7 @@ def pulse(vlc_available) -> dict[str, str]:
 @pytest.fixture
 def tones(tmp_path):
     """A factory of tone files in this test's directory."""
-    from audiokit import write_tone
+    from soundscape.testing.audio import write_tone
 
     def make(freq_hz: float, duration_s: float = 3.0, amplitude: float = 0.5):
         return write_tone(tmp_path / f"tone-{freq_hz:g}.wav", freq_hz, duration_s, amplitude)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from audiokit import RATE, Recorder, null_sink, rms_dbfs_windows, tone_amplitudes
+from soundscape.testing.audio import RATE, Recorder, null_sink, rms_dbfs_windows, tone_amplitudes
 from soundscape.engine.clock import RealClock
 from soundscape.engine.commands import Action, Command
 from soundscape.engine.engine import Engine

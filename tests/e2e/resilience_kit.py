@@ -18,7 +18,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
-from audiokit import CHANNELS, RATE, tone_amplitudes
+from soundscape.testing.audio import CHANNELS, RATE, tone_amplitudes
 
 SEGMENT_S = 1.0
 # Segments meet where every tone crosses zero (whole seconds, whole-Hz tones): the waveform stays

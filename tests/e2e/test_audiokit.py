@@ -7,7 +7,7 @@ import wave
 import numpy as np
 import pytest
 
-from audiokit import (RATE, SILENCE_DBFS, first_window_where, longest_quiet_s, rms_dbfs_windows,
+from soundscape.testing.audio import (RATE, SILENCE_DBFS, first_window_where, longest_quiet_s, rms_dbfs_windows,
                       tone_amplitudes, write_tone)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiokit import Recorder, null_sink, rms_dbfs_windows, tone_amplitudes, write_tone
+from soundscape.testing.audio import Recorder, null_sink, rms_dbfs_windows, tone_amplitudes, write_tone
 from soundscape.cli.main import main
 from soundscape.demo import ensure_demo_music
 from soundscape.preflight import run_preflight, summary

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audiokit import RATE, Recorder, rms_dbfs_windows, tone_amplitudes, write_tone
+from soundscape.testing.audio import RATE, Recorder, rms_dbfs_windows, tone_amplitudes, write_tone
 from engine_kit import (
     TONE,
     WINDOW_S,
@@ -298,7 +298,7 @@ def tone_amplitudes_max(samples: np.ndarray, freq_hz: float) -> float:
 
 
 def test_output_lost_and_back_fades_in_again(pulse, tmp_path, record_property, monkeypatch):
-    import audiokit
+    from soundscape.testing import audio as audiokit
 
     server = PrivatePulse(tmp_path / "pa", "comeback")
     for name, value in (("XDG_RUNTIME_DIR", str(server.dir)), ("PULSE_SERVER", server.player_server),

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audiokit import Recorder, first_window_where, longest_quiet_s, tone_amplitudes, write_tone
-from soundscape.engine.deck import ENDED, FAILED, PAUSED, PLAYING
+from soundscape.testing.audio import Recorder, first_window_where, longest_quiet_s, tone_amplitudes, write_tone
+from soundscape.engine.deck import DeckStatus
 from soundscape.engine.outputs import open_output
 
 pytestmark = pytest.mark.e2e
@@ -97,7 +97,7 @@ def test_pause_silences_within_100_ms_and_play_resumes(room, tones):
         deck.pause()  # idempotent: must not resume
         paused_position = deck.position_s()
         time.sleep(0.5)
-        assert deck.status() == PAUSED
+        assert deck.status() == DeckStatus.PAUSED
         assert deck.position_s() == paused_position
         t_resume = time.monotonic()
         deck.play()
@@ -195,7 +195,7 @@ def test_a_short_file_ends_with_an_ended_event(room, tones):
     deck.play()
     event = events.get(timeout=2.0)
     assert (event.deck, event.kind, event.generation) == ("music", "ended", generation)
-    assert deck.status() == ENDED
+    assert deck.status() == DeckStatus.ENDED
 
 
 def test_a_missing_file_fails_with_an_error_event_within_1_s(room, tmp_path):
@@ -208,7 +208,7 @@ def test_a_missing_file_fails_with_an_error_event_within_1_s(room, tmp_path):
     event = events.get(timeout=1.0)
     assert time.monotonic() - t0 < 1.0
     assert event == type(event)("music", "error", generation, f"file not found: {missing}")
-    assert deck.status() == FAILED
+    assert deck.status() == DeckStatus.FAILED
 
 
 def test_a_corrupt_file_fails_quickly(room, tmp_path):
@@ -222,8 +222,8 @@ def test_a_corrupt_file_fails_quickly(room, tmp_path):
     event = events.get(timeout=2.0)  # typically 20-150 ms; slower on a loaded machine
     print(f"corrupt file reported after {(time.monotonic() - t0) * 1000:.0f} ms: {event}")
     assert event.generation == generation
-    assert deck.status() in (ENDED, FAILED)
-    assert (event.kind, deck.status()) in (("error", FAILED), ("ended", ENDED))
+    assert deck.status() in (DeckStatus.ENDED, DeckStatus.FAILED)
+    assert (event.kind, deck.status()) in (("error", DeckStatus.FAILED), ("ended", DeckStatus.ENDED))
 
 
 def test_stale_events_of_an_earlier_load_do_not_touch_the_new_one(room, tones, tmp_path):
@@ -234,7 +234,7 @@ def test_stale_events_of_an_earlier_load_do_not_touch_the_new_one(room, tones, t
     current = deck.load(tones(440), 0.0, 0.0)
     deck.play()
     wait_for(lambda: deck.position_s() is not None and deck.position_s() > 0.3, 2.0)
-    assert deck.status() == PLAYING
+    assert deck.status() == DeckStatus.PLAYING
     assert all(e.generation != current for e in list(events.queue))
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from soundscape.engine.clock import FakeClock
+from soundscape.testing import FakeClock
 from soundscape.engine.commands import Action, Command
 from soundscape.engine.engine import Engine
-from soundscape.engine.fake import FakeOutput
+from soundscape.testing import FakeOutput
 from soundscape.engine.settings import RoomSettings
-from soundscape.playlist.model import Ambience, Phase, Playlist, Track
+from soundscape.playlist.model import Phase, Playlist, Track
 
 MUSIC = Path("/music")
 
@@ -32,13 +32,18 @@ class Rig:
     """An engine on a fake clock and fake output, with helpers to drive and observe it."""
 
     def __init__(self, pl: Playlist, durations: dict, *, missing=(), short=None, seed=1,
-                 settings=None, log_dir=None):
+                 settings=None, log_dir=None, unknown=(), gains_db=None):
+        """``unknown``: files whose length the engine is not told (mutagen could not read it);
+        ``gains_db``: loudness normalisation per file name, as `analyze` would have measured."""
         self.clock = FakeClock()
         durs = {MUSIC / k if not str(k).startswith("/") else Path(k): v for k, v in durations.items()}
         self.output = FakeOutput(self.clock, durs, missing=[MUSIC / m for m in missing],
                                  short={MUSIC / k: v for k, v in (short or {}).items()})
-        self.engine = Engine(pl, self.output, clock=self.clock, durations=durs, seed=seed,
-                             settings=settings or RoomSettings(), log_dir=log_dir)
+        known = {path: length for path, length in durs.items()
+                 if path not in {MUSIC / u for u in unknown}}
+        self.engine = Engine(pl, self.output, clock=self.clock, durations=known, seed=seed,
+                             settings=settings or RoomSettings(), log_dir=log_dir,
+                             gains_db={MUSIC / k: v for k, v in (gains_db or {}).items()})
 
     def do(self, action: str, **params):
         return self.engine.execute(Command(Action(action), params, by="test", source="test"))

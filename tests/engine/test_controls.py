@@ -5,7 +5,7 @@ from engine_rig import phase, playlist
 
 from soundscape.engine.commands import Action
 from soundscape.engine.settings import RoomSettings
-from soundscape.engine.state import ENDED, PAUSED, PLAYING, READY
+from soundscape.engine.state import Status
 
 DURS = {"a.wav": 200, "b.wav": 200, "c.wav": 200, "d.wav": 200}
 
@@ -37,14 +37,14 @@ def test_before_start_only_start_and_stop_are_accepted(rig, action):
     params = {"extend": {"minutes": 5.0}, "set_level": {"level": 50.0}, "fade_out": {"seconds": 60.0}}
     result = rig.do(action.value, **params.get(action.value, {}))
     assert (result.ok, result.reason) == (False, "the session has not started yet")
-    assert rig.state.status == READY
+    assert rig.state.status == Status.READY
 
 
 def test_after_the_end_everything_is_refused(rig):
     started(rig)
     rig.do("stop")
     rig.run(4)
-    assert rig.state.status == ENDED
+    assert rig.state.status == Status.ENDED
     for action in Action:
         params = {"extend": {"minutes": 5.0}, "set_level": {"level": 50.0}, "fade_out": {"seconds": 60.0}}
         result = rig.do(action.value, **params.get(action.value, {}))
@@ -58,7 +58,7 @@ def test_start_twice_is_refused(rig):
 
 def test_stop_before_start_ends_the_session(rig):
     assert rig.do("stop").ok
-    assert rig.state.status == ENDED
+    assert rig.state.status == Status.ENDED
     assert rig.events("session_end")[0]["reason"] == "stopped before start"
 
 
@@ -88,7 +88,7 @@ def test_pause_fades_out_then_pauses_and_resume_fades_back_in(rig):
     started(rig, 30)
     assert rig.state.level == 70.0
     rig.do("pause")
-    assert rig.state.status == PAUSED
+    assert rig.state.status == Status.PAUSED
     rig.run(1.5)
     assert 0 < rig.state.level < 70
     rig.run(1.6)
@@ -214,7 +214,7 @@ def test_fade_out_fades_the_music_and_ends_the_session(rig):
     rig.run(30)
     assert 0 < rig.state.level < 70
     rig.run(31)
-    assert rig.state.status == ENDED
+    assert rig.state.status == Status.ENDED
     assert rig.events("session_end")[0]["reason"] == "faded out"
 
 
@@ -223,9 +223,9 @@ def test_stop_quiets_the_room_in_three_seconds(rig):
     rig.do("stop")
     assert rig.do("stop").reason == "the room is already being quieted"
     rig.run(2.9)
-    assert rig.state.status == PLAYING and rig.heard()
+    assert rig.state.status == Status.PLAYING and rig.heard()
     rig.run(0.2)
-    assert rig.state.status == ENDED and rig.heard() == []
+    assert rig.state.status == Status.ENDED and rig.heard() == []
     assert rig.events("session_end")[0]["reason"] == "stopped"
 
 
@@ -234,7 +234,7 @@ def test_stop_during_a_fade_out_ends_sooner(rig):
     rig.do("fade_out", seconds=600.0)
     assert rig.do("stop").ok
     rig.run(3.1)
-    assert rig.state.status == ENDED
+    assert rig.state.status == Status.ENDED
 
 
 def test_extend_and_fade_out_without_a_number_use_the_room_defaults(rig_factory):
@@ -244,4 +244,4 @@ def test_extend_and_fade_out_without_a_number_use_the_room_defaults(rig_factory)
     assert r.state.phases[0].duration_s == 900
     r.do("fade_out")
     r.run(20.1)
-    assert r.state.status == ENDED
+    assert r.state.status == Status.ENDED

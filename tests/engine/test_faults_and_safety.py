@@ -5,7 +5,7 @@ import math
 from engine_rig import MUSIC, phase, playlist
 
 from soundscape.engine.settings import RoomSettings
-from soundscape.engine.state import ENDED, PLAYING
+from soundscape.engine.state import Status
 
 
 def test_a_missing_file_is_skipped_within_a_second_and_the_music_goes_on(rig_factory):
@@ -18,7 +18,7 @@ def test_a_missing_file_is_skipped_within_a_second_and_the_music_goes_on(rig_fac
     assert starts[2][0] - starts[1][0] <= 1.0
     assert r.state.warnings == ("gone.wav could not be played; skipped",)
     assert r.events("warning")[0]["message"] == "gone.wav could not be played; skipped"
-    assert r.state.status == PLAYING
+    assert r.state.status == Status.PLAYING
     r.run(1)
     assert "b.wav" in r.heard()
 
@@ -41,7 +41,7 @@ def test_a_dead_output_is_shown_as_a_loud_warning_and_the_clock_goes_on(rig_fact
     assert r.state.warnings[-1] == "AUDIO OUTPUT LOST: the speaker or sound server is not answering"
     assert r.state.extras["output_ok"] is False
     r.run(600)
-    assert r.state.status == ENDED
+    assert r.state.status == Status.ENDED
     r2 = rig_factory(playlist(phase("onset", 600, ["a.wav"])), {"a.wav": 700})
     r2.do("start")
     r2.output.dead = True
@@ -76,7 +76,7 @@ def _master_db_series(rig, seconds, step=0.02):
     out = []
     for _ in range(int(seconds / step)):
         rig.run(step)
-        out.append(rig.engine.core.master.db(rig.engine.session_s()))
+        out.append(rig.engine.core.levels.master.db(rig.engine.session_s()))
     return out
 
 
@@ -132,13 +132,13 @@ def test_when_every_track_fails_the_engine_retries_every_30_s_not_every_tick(rig
     r.run(65)
     assert [round(t) for t, _ in r.starts()] == [0, 0, 30, 30, 60, 60]
     assert r.state.warnings[-1] == "no track of phase 'onset' could be played; trying again in 30 s"
-    assert r.state.status == PLAYING
+    assert r.state.status == Status.PLAYING
 
 
 def test_a_file_of_unknown_length_that_ends_at_once_counts_as_failed(rig_factory):
     r = rig_factory(playlist(phase("onset", 600, ["noise.mp3", "b.wav"], crossfade_s=6)),
-                    {"b.wav": 300}, short={"noise.mp3": 0.3})
-    r.engine.core.durations.pop(MUSIC / "noise.mp3", None)  # mutagen could not read its length
+                    {"b.wav": 300}, short={"noise.mp3": 0.3},
+                    unknown=["noise.mp3"])  # mutagen could not read its length
     r.output.default_duration_s = None  # nor can the deck tell
     r.do("start")
     r.run(1)

@@ -126,13 +126,13 @@ def test_a_long_fade_out_goes_on_over_the_next_tracks(rig_factory):
 
 
 def test_plan_and_play_agree_for_silence_with_finish(rig_factory):
-    from soundscape.plan import make_plan
+    from soundscape.schedule.plan import make_plan
     pl = playlist(phase("onset", 300, ["a.wav", "b.wav"], when_short="silence", at_end="finish"),
                   phase("peak", 300, ["c.wav"]))
     r = rig_factory(pl, {"a.wav": 200, "b.wav": 200, "c.wav": 600})
     r.do("start")
     r.run(500)
-    plan = make_plan(pl, r.engine.core.durations, 1)
+    plan = make_plan(pl, r.engine.durations, 1)
     planned = [(round(t.start_s, 2), t.path.name) for p in plan.phases for t in p.tracks]
     assert r.starts() == planned
 

@@ -3,13 +3,13 @@
 import json
 import time
 
-from engine_rig import MUSIC, Rig, phase, playlist
+from engine_rig import MUSIC, phase, playlist
 
 from soundscape.engine import checkpoint
-from soundscape.engine.clock import FakeClock
+from soundscape.testing import FakeClock
 from soundscape.engine.engine import Engine
-from soundscape.engine.fake import FakeOutput
-from soundscape.engine.state import ENDED, PAUSED, PLAYING
+from soundscape.testing import FakeOutput
+from soundscape.engine.state import Status
 
 DURS = {"a.wav": 200, "b.wav": 200, "c.wav": 200, "d.wav": 200}
 
@@ -20,8 +20,8 @@ def arc():
 
 def resume(rig, data, downtime_s=0.0):
     """A new engine (as after a restart) resuming from ``data`` on the same log."""
-    data = dict(data, wall_epoch=time.time() - downtime_s)
-    clock = FakeClock(start=5000.0)
+    clock = FakeClock(start=5000.0)  # its wall clock reads what the crashed engine's did
+    data = dict(data, wall_epoch=clock.wall().timestamp() - downtime_s)
     durs = {MUSIC / k: v for k, v in DURS.items()}
     output = FakeOutput(clock, durs)
     engine = Engine(rig.engine.playlist, output, clock=clock, durations=durs, resume=data,
@@ -35,7 +35,7 @@ def test_the_checkpoint_is_written_every_second_and_cleared_at_the_end(rig_facto
     r.do("start")
     r.run(250.5)
     data = json.loads(path.read_text())
-    assert data["index"] == 0 and data["status"] == PLAYING
+    assert data["index"] == 0 and data["status"] == Status.PLAYING
     assert data["track"]["path"] == str(MUSIC / "b.wav")
     assert abs(data["session_s"] - 250.5) <= 1.0
     assert abs(data["track"]["position_s"] - (250.5 - 194)) <= 1.0
@@ -53,7 +53,7 @@ def test_resume_plays_the_same_track_from_where_it_was_fading_in(rig_factory, tm
     data = checkpoint.read(r.engine.checkpoint_path)
     engine, output = resume(r, data, downtime_s=20)
     state = engine.snapshot()
-    assert state.resumed and state.status == PLAYING
+    assert state.resumed and state.status == Status.PLAYING
     assert state.phase.name == "onset"
     assert state.track.title == "b"
     assert abs(state.track.position_s - data["track"]["position_s"]) < 0.01
@@ -90,7 +90,7 @@ def test_a_paused_session_resumes_paused_and_plays_its_track_on_resume(rig_facto
     r.run(5)
     data = checkpoint.read(r.engine.checkpoint_path)
     engine, output = resume(r, data)
-    assert engine.snapshot().status == PAUSED and output.playing() == []
+    assert engine.snapshot().status == Status.PAUSED and output.playing() == []
     from soundscape.engine.commands import Action, Command
     engine.execute(Command(Action.RESUME))
     engine.run_for(12)

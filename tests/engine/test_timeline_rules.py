@@ -2,7 +2,7 @@
 
 from engine_rig import MUSIC, phase, playlist, track
 
-from soundscape.engine.state import ENDED, PLAYING
+from soundscape.engine.state import Status
 
 
 def test_tracks_crossfade_ahead_of_their_end_so_there_is_no_gap(rig_factory):
@@ -80,7 +80,7 @@ def test_session_ends_after_the_last_phase_with_its_fade_out(rig_factory):
     r.run(45)  # 15 s into the fade-out
     assert 0 < r.state.level < 60
     r.run(16)
-    assert r.state.status == ENDED
+    assert r.state.status == Status.ENDED
     assert r.heard() == []
     assert r.events("session_end")[0]["reason"] == "completed"
 
@@ -93,20 +93,20 @@ def test_a_90_minute_session_runs_whole_in_simulated_time(rig_factory):
     r = rig_factory(pl, {f"{n}.wav": 250 for n in "abcdefg"})
     r.do("start")
     r.run(5500)  # how fast this runs is measured in bench/, not asserted here
-    assert r.state.status == ENDED
+    assert r.state.status == Status.ENDED
     assert [e["phase"] for e in r.events("phase_start")] == ["arrival", "onset", "peak", "return"]
     assert [e["actual_s"] for e in r.events("phase_start")] == [0.0, 600.0, 1800.0, 4200.0]
 
 
 def test_play_follows_the_plan_track_for_track(rig_factory):
-    from soundscape.plan import make_plan
+    from soundscape.schedule.plan import make_plan
     pl = playlist(phase("onset", 900, ["a.wav", "b.wav", "c.wav", "d.wav"], order="shuffle"),
                   phase("peak", 900, ["e.wav", "f.wav", "g.wav"], order="shuffle"))
     durations = {f"{n}.wav": 170 + 10 * i for i, n in enumerate("abcdefg")}
     r = rig_factory(pl, durations, seed=42)
     r.do("start")
     r.run(1790)
-    plan = make_plan(pl, r.engine.core.durations, 42)
+    plan = make_plan(pl, r.engine.durations, 42)
     planned = [(round(t.start_s, 2), t.path.name) for p in plan.phases for t in p.tracks]
     assert r.starts() == planned
     assert r.events("session_open")[0]["seed"] == 42
@@ -128,7 +128,6 @@ def test_track_trims_and_gain_are_applied(rig_factory):
 
 def test_phase_without_tracks_plays_only_its_ambience(rig_factory):
     from soundscape.playlist.model import Ambience
-    from engine_rig import MUSIC
     bed = Ambience(MUSIC / "bed.wav", 40)
     pl = playlist(phase("arrival", 120, [], ambience=bed), phase("onset", 60, ["a.wav"], ambience=bed))
     r = rig_factory(pl, {"bed.wav": 30, "a.wav": 100})
@@ -137,14 +136,14 @@ def test_phase_without_tracks_plays_only_its_ambience(rig_factory):
     assert r.heard() == ["bed.wav"] or r.heard() == ["bed.wav", "bed.wav"]
     r.run(61)
     assert "a.wav" in r.heard()
-    assert r.state.status == PLAYING
+    assert r.state.status == Status.PLAYING
 
 
 def test_loudness_normalisation_gain_adds_to_the_track_gain(rig_factory):
     from soundscape.engine.settings import RoomSettings
     pl = playlist(phase("onset", 300, [track("a.wav", gain_db=-3.0)], level_pct=100))
-    r = rig_factory(pl, {"a.wav": 400}, settings=RoomSettings(ceiling_pct=100, rise_db_per_s=100))
-    r.engine.core.gains_db = {MUSIC / "a.wav": -4.0}
+    r = rig_factory(pl, {"a.wav": 400}, settings=RoomSettings(ceiling_pct=100, rise_db_per_s=100),
+                    gains_db={"a.wav": -4.0})
     r.do("start")
     r.run(5)
     assert abs(r.output.decks[0].gain - 10 ** (-7 / 20)) < 1e-6

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from soundscape import library
+from soundscape.library import headers
 
 
 def test_durations_of_wav_files(tmp_path, make_wav):
@@ -39,16 +40,16 @@ def test_audio_names():
 
 def test_cache_location_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
-    assert library.cache_path() == tmp_path / "c" / "soundscape" / "durations.json"
+    assert headers.cache_path() == tmp_path / "c" / "soundscape" / "durations.json"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert library.cache_path() == tmp_path / ".cache" / "soundscape" / "durations.json"
+    assert headers.cache_path() == tmp_path / ".cache" / "soundscape" / "durations.json"
 
 
 def test_cache_is_written_and_reused(tmp_path, make_wav, monkeypatch):
     a = make_wav(tmp_path / "a.wav", seconds=0.5)
     library.durations([a])
-    data = json.loads(library.cache_path().read_text())
+    data = json.loads(headers.cache_path().read_text())
     entry = data["files"][str(a)]
     assert entry["size"] == a.stat().st_size and entry["mtime_ns"] == a.stat().st_mtime_ns
     assert entry["duration_s"] == pytest.approx(0.5)
@@ -69,7 +70,7 @@ def test_a_changed_file_is_read_again(tmp_path, make_wav):
 
 def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path, make_wav):
     a = make_wav(tmp_path / "a.wav", seconds=0.5)
-    path = library.cache_path()
+    path = headers.cache_path()
     path.parent.mkdir(parents=True)
     for garbage in ("{not json", "[]", '{"version": 1, "files": []}',
                     json.dumps({"version": 1, "files": {str(a): {"size": "x"}}})):

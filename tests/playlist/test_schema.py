@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from soundscape.playlist import check_file
-from soundscape.playlist import values
+from soundscape.config import values
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "playlists").rglob("*.yaml"))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from soundscape.playlist.values import (
+from soundscape.config.values import (
     format_duration, parse_choice, parse_duration, parse_gain, parse_level)
 
 

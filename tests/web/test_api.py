@@ -149,12 +149,12 @@ def test_same_origin_post_is_allowed(client):
 
 
 def test_engine_timeout_is_503_json(client, engine):
-    def slow(command, timeout_s=2.0):
-        raise TimeoutError
-    engine.submit = slow
+    engine.hung = True
     response = client.post("/api/commands", json={"action": "start"})
     assert response.status_code == 503
-    assert response.json == {"error": "the player did not answer in time; try again"}
+    assert response.json == {
+        "error": "the player did not answer in time and nothing was done; try again",
+        "state": json.loads(json.dumps(engine.snapshot().to_json()))}
 
 
 def test_engine_crash_is_500_json_not_html(client, engine, app):
@@ -192,7 +192,7 @@ EXPECTED_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-sr
                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
-@pytest.mark.parametrize("path", ["/", f"/?token=x", "/api/state", "/api/nope", "/static/app.js"])
+@pytest.mark.parametrize("path", ["/", "/?token=x", "/api/state", "/api/nope", "/static/app.js"])
 def test_security_headers_on_every_response(client, path):
     response = client.get(path)
     assert response.headers["Content-Security-Policy"] == EXPECTED_CSP

@@ -134,7 +134,7 @@ def expected_command(raw: bytes):
         return 400, None
     try:
         return 200, parse_command(data, source="api")
-    except (CommandError, OverflowError):
+    except CommandError:
         return 400, None
 
 

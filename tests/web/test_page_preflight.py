@@ -43,7 +43,7 @@ def test_a_run_is_202_and_its_checks_come_back(client, engine, preflight):
         {"name": "output", "ok": True, "detail": "none: the silent output (nothing will be heard)"},
     ]
     assert body["started_at"] <= body["finished_at"]
-    assert preflight.calls == [{"playlist_path": engine.playlist.path, "output": None,
+    assert preflight.calls == [{"playlist_path": engine.playlist_path, "output": None,
                                 "device": None, "room": None}]
     assert engine.commands == []  # the engine is not involved
 
@@ -166,7 +166,7 @@ def test_serve_settings_reach_the_preflight(preflight):
     c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
     c.post("/api/preflight", json={})
     wait_done(c)
-    assert preflight.calls == [{"playlist_path": engine.playlist.path, "output": "alsa",
+    assert preflight.calls == [{"playlist_path": engine.playlist_path, "output": "alsa",
                                 "device": "hw:1", "room": room}]
 
 

@@ -6,12 +6,12 @@ import threading
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 from waitress import create_server
 
+from soundscape.engine.api import EngineTimeout
 from soundscape.engine.commands import Action, Command, CommandResult
-from soundscape.engine.state import PAUSED, PLAYING, READY, PhaseInfo, PhaseSlot, State, TrackInfo
+from soundscape.engine.state import Status, PhaseInfo, PhaseSlot, State, TrackInfo
 
 TOKEN = "test-token-0123456789"
 FUZZ_CASES: Counter = Counter()  # examples run per fuzz test, printed at the end of the run
@@ -20,7 +20,7 @@ FUZZ_CASES: Counter = Counter()  # examples run per fuzz test, printed at the en
 def initial_state() -> State:
     phases = (PhaseSlot("Arrival", 0.0, 600.0), PhaseSlot("Onset", 600.0, 900.0),
               PhaseSlot("Return", 1500.0, 600.0))
-    return State(revision=1, status=READY, title="Test session", session_id="s1",
+    return State(revision=1, status=Status.READY, title="Test session", session_id="s1",
                  phase=PhaseInfo(0, "Arrival", 0.0, 600.0, False), phases=phases,
                  track=TrackInfo("Low Tide", "/m/low-tide.ogg", 0.0, 300.0), next_track=None,
                  level=70.0, level_target=70.0, hushed=False, session_elapsed_s=0.0,
@@ -31,7 +31,9 @@ class FakeEngine:
     """Records submitted commands, applies a few obvious transitions, can be told to refuse.
 
     Stands in for the engine thread so web tests need no audio and run instantly; it implements
-    exactly the methods the web layer may call.
+    exactly ``EngineAPI``, the methods the web layer may call (tests/engine/test_api_contract.py
+    holds it and the real engine to the same contract). ``hung`` makes submit time out as a hung
+    engine thread's would.
     """
 
     def __init__(self, state: State | None = None):
@@ -42,7 +44,8 @@ class FakeEngine:
         self.entries: list[dict] = [{"t": "2026-11-26T22:00:00+00:00", "event": "session_opened"}]
         self.shut_down = False
         self.wait_calls = 0
-        self.playlist = SimpleNamespace(path=Path("/playlists/test.yaml"))
+        self.playlist_path = Path("/playlists/test.yaml")
+        self.hung = False
 
     def snapshot(self) -> State:
         with self._changed:
@@ -56,6 +59,9 @@ class FakeEngine:
             return self._state
 
     def submit(self, command: Command, timeout_s: float = 2.0) -> tuple[CommandResult, State]:
+        if self.hung:
+            raise EngineTimeout("the player did not answer in time and nothing was done; "
+                                "try again")
         self.commands.append(command)
         if self.refuse_reason:
             return CommandResult(False, self.refuse_reason), self.snapshot()
@@ -64,9 +70,9 @@ class FakeEngine:
         state = self.snapshot()
         phase = state.phase
         changes = {
-            Action.START: {"status": PLAYING},
-            Action.PAUSE: {"status": PAUSED},
-            Action.RESUME: {"status": PLAYING},
+            Action.START: {"status": Status.PLAYING},
+            Action.PAUSE: {"status": Status.PAUSED},
+            Action.RESUME: {"status": Status.PLAYING},
             Action.HUSH: {"hushed": True},
             Action.UNHUSH: {"hushed": False},
             Action.HOLD: {"phase": phase and replace(phase, held=True)},
@@ -87,7 +93,7 @@ class FakeEngine:
     def log_entries(self) -> list[dict]:
         return list(self.entries)
 
-    def shutdown(self) -> None:
+    def shutdown(self, fade: bool = True) -> None:
         with self._changed:
             self.shut_down = True
             self._changed.notify_all()
@@ -163,9 +169,10 @@ def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None, medici
     unless a test says so (for exact API assertions). With ``medicine`` the dose is given in
     Arrival (which waits for it) and a booster extends Journey.
     """
-    from soundscape.engine.clock import FakeClock, RealClock
+    from soundscape.engine.clock import RealClock
+    from soundscape.testing import FakeClock
     from soundscape.engine.engine import Engine
-    from soundscape.engine.fake import FakeOutput
+    from soundscape.testing import FakeOutput
     from soundscape.playlist.model import Medicine, Phase, Playlist, Track
 
     music = Path("/music")

@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from soundscape import library
 from soundscape.errors import PlaylistError, Problem, SoundscapeError
-from soundscape.playlist import check_file
+from soundscape.playlist.loader import check_file
 
 _WINDOWS = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")

@@ -10,20 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from soundscape.engine import deck as d
 from soundscape.engine.clock import Clock
+from soundscape.engine.deck import DeckEvent, DeckStatus, Notify
 
 
 @dataclass
 class FakeDeck:
     name: str
     output: "FakeOutput"
-    notify: d.Notify
+    notify: Notify
     path: Path | None = None
     generation: int = 0
     gain: float = 0.0
     gains: list = field(default_factory=list)  # (t, gain) every time it changed
-    _status: str = d.IDLE
+    _status: DeckStatus = DeckStatus.IDLE
     _pos0: float = 0.0  # position when last started
     _t0: float | None = None  # clock time when last started (None: not running)
     _start_s: float = 0.0
@@ -32,29 +32,29 @@ class FakeDeck:
         self.generation += 1
         self.path, self._start_s = Path(path), start_s
         self._pos0, self._t0 = start_s, None
-        self._status = d.IDLE
+        self._status = DeckStatus.IDLE
         self.set_gain(gain)
         self.output.loads.append((self.output.clock.now(), self.name, self.path, start_s))
         return self.generation
 
     def play(self) -> None:
-        if self.path is None or self._status in (d.PLAYING, d.FAILED, d.ENDED):
+        if self.path is None or self._status in (DeckStatus.PLAYING, DeckStatus.FAILED, DeckStatus.ENDED):
             return
         if self.path in self.output.missing or self.output.dead:
-            self._status = d.FAILED
-            self.notify(d.DeckEvent(self.name, "error", self.generation, f"cannot open {self.path}"))
+            self._status = DeckStatus.FAILED
+            self.notify(DeckEvent(self.name, "error", self.generation, f"cannot open {self.path}"))
             return
-        self._status = d.PLAYING
+        self._status = DeckStatus.PLAYING
         self._t0 = self.output.clock.now()
 
     def pause(self) -> None:
-        if self._status == d.PLAYING:
+        if self._status == DeckStatus.PLAYING:
             self._pos0 = self._position()
             self._t0 = None
-            self._status = d.PAUSED
+            self._status = DeckStatus.PAUSED
 
     def stop(self) -> None:
-        self._status = d.IDLE
+        self._status = DeckStatus.IDLE
         self._t0 = None
 
     def set_gain(self, gain: float) -> None:
@@ -82,9 +82,9 @@ class FakeDeck:
             return None
         return self.output.durations.get(self.path, self.output.default_duration_s)
 
-    def status(self) -> str:
-        if self._status == d.PLAYING and self._position() >= self._length():
-            self._status = d.ENDED
+    def status(self) -> DeckStatus:
+        if self._status == DeckStatus.PLAYING and self._position() >= self._length():
+            self._status = DeckStatus.ENDED
         return self._status
 
     def release(self) -> None:
@@ -92,7 +92,7 @@ class FakeDeck:
         self.output.released.append(self.name)
 
     def audible(self) -> bool:
-        return self.status() == d.PLAYING and self.gain > 0
+        return self.status() == DeckStatus.PLAYING and self.gain > 0
 
 
 class FakeOutput:
@@ -114,7 +114,7 @@ class FakeOutput:
         self.released: list[str] = []
         self.dead = False
 
-    def make_deck(self, name: str, notify: d.Notify) -> FakeDeck:
+    def make_deck(self, name: str, notify: Notify) -> FakeDeck:
         deck = FakeDeck(name, self, notify)
         self.decks.append(deck)
         return deck

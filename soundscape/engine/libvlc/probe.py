@@ -1,9 +1,9 @@
 """Asking libVLC itself whether files open, how long they are, and whether they decode, silently.
 
-One of the few modules that import ``vlc``. mutagen reads headers; only libVLC can say whether the
-room's player will play a file (a codec plugin may be missing, a file may be truncated). Probing
-runs on its own libVLC instance with the ``adummy`` output, so nothing is heard. Players are polled
-from the calling thread: libVLC is never called from one of its own callbacks.
+mutagen reads headers; only libVLC can say whether the room's player will play a file (a codec
+plugin may be missing, a file may be truncated). Probing runs on its own libVLC instance with the
+``adummy`` output, so nothing is heard. Players are polled from the calling thread: libVLC is never
+called from one of its own callbacks.
 """
 
 from __future__ import annotations

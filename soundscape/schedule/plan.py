@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from soundscape.errors import Problem
 from soundscape.playlist.model import Phase, Playlist
-from soundscape.sequence import (END_MARGIN_S, handover_floor_s, handover_s, phase_sequence,
-                                 play_length_s)
+from soundscape.schedule.handover import END_MARGIN_S, handover_floor_s, handover_s
+from soundscape.schedule.sequence import phase_sequence, play_length_s
 
 MAX_TRACKS_PER_PHASE = 10_000  # a guard against zero-length tracks looping forever
 
@@ -163,46 +162,3 @@ def make_plan(playlist: Playlist, durations: dict, seed: int = 0) -> Plan:
         ))
         start_s = boundary_s
     return Plan(playlist.title, seed, tuple(planned), dict(durations))
-
-
-def plan_problems(playlist: Playlist, plan: Plan) -> list[Problem]:
-    """Warnings only the durations reveal: a phase that runs short, a track longer than its phase."""
-    problems: list[Problem] = []
-    path = str(playlist.path)
-    for phase, planned in zip(playlist.phases, plan.phases):
-        where = phase.where
-        if phase.tracks and phase.when_short == "silence" and planned.silence_s > 0.5:
-            problems.append(Problem(
-                path, where.line, where.col,
-                f"phase '{phase.name}': its tracks fill {format_clock(phase.duration_s - planned.silence_s)} "
-                f"of {format_clock(phase.duration_s)}; with when_short: silence it ends "
-                f"{format_clock(planned.silence_s)} early",
-                "warning",
-            ))
-        for missing in planned.unknown:
-            problems.append(Problem(
-                path, where.line, where.col,
-                f"phase '{phase.name}': cannot read the length of {missing.name}; "
-                "the plan stops there", "warning",
-            ))
-        seen = set()
-        for track in phase.tracks:
-            if track.path in seen:
-                continue
-            seen.add(track.path)
-            length = play_length_s(track, plan.file_durations.get(track.path))
-            if length is not None and length > phase.duration_s + 0.5:
-                problems.append(Problem(
-                    path, track.where.line or where.line, track.where.col or where.col,
-                    f"track {track.path.name} ({format_clock(length)}) is longer than its phase "
-                    f"'{phase.name}' ({format_clock(phase.duration_s)})", "warning",
-                ))
-    return problems
-
-
-def format_clock(seconds: float) -> str:
-    """Format seconds as h:mm:ss or m:ss, as clinicians write times."""
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

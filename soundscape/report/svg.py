@@ -1,7 +1,7 @@
-"""The HTML report's visual pieces: the planned-vs-played timeline picture and the stylesheet.
+"""The HTML report's timeline picture: phases as planned and as played, as an inline SVG.
 
-Both are inline (an SVG element and a style block) so a report is one file that opens anywhere,
-prints, and never fetches anything. Every label comes from the log and is escaped here.
+Inline, so a report is one file that opens anywhere, prints, and never fetches anything. Every
+label comes from the log and is escaped here.
 """
 
 from __future__ import annotations
@@ -79,38 +79,3 @@ def timeline_svg(phases, planned_total_s: float | None) -> str:
 
 def _mins(seconds: float) -> str:
     return f"{seconds / 60:.1f}"
-
-
-STYLE = """
-/* dark on screen whatever the device's setting (it may be opened in the session room); light in print */
-:root { color-scheme: dark; --fg: #d9d9d6; --bg: #111213; --muted: #a4a7ab;
-  --line: #3b3d40; --warn-bg: #3d3112; --warn-fg: #ffd98a; --bad-bg: #44201c; --bad-fg: #ffb4a8; }
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: var(--fg); background: var(--bg); margin: 0; }
-main { max-width: 62rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
-h1 { font-size: 1.6rem; margin: 0 0 .5rem; } h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 0; }
-dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem; }
-th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { color: var(--muted); font-weight: 600; } td.num, th.num { text-align: right; white-space: nowrap; }
-td.path { color: var(--muted); overflow-wrap: anywhere; font-size: .8rem; }
-tr.warning td, li.warning { background: var(--warn-bg); color: var(--warn-fg); }
-tr.fault td, tr.refused td { background: var(--bad-bg); color: var(--bad-fg); }
-.note { padding: .6rem .8rem; border-left: 4px solid var(--bad-fg); background: var(--bad-bg);
-  color: var(--bad-fg); font-weight: 600; }
-ul.warnings { padding: 0; list-style: none; } ul.warnings li { padding: .3rem .6rem; margin: .2rem 0; }
-svg.timeline { display: block; margin: .5rem 0; }
-svg.timeline text { font: 12px system-ui, sans-serif; fill: var(--fg); }
-svg.timeline text.label { fill: #fff; font-weight: 600; } svg.timeline text.tick { text-anchor: middle; }
-svg.timeline rect.planned { fill-opacity: .35; }
-svg.timeline rect.planned + text.label { fill: var(--fg); }
-svg.timeline rect.rest { fill: none; stroke: var(--muted); stroke-dasharray: 4 3; }
-svg.timeline text.rest { fill: var(--muted); font-style: italic; }
-svg.timeline line.axis { stroke: var(--muted); }
-@media print { :root { --fg: #000; --bg: #fff; --muted: #444; --line: #bbb; --warn-bg: #fff4d6;
-  --warn-fg: #000; --bad-bg: #fde3e1; --bad-fg: #000; color-scheme: light; }
-  body { font-size: 10.5pt; } main { max-width: none; padding: 0; }
-  h2 { break-after: avoid; } tr, li, svg { break-inside: avoid; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
-"""

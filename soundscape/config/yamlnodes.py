@@ -1,4 +1,4 @@
-"""Safe reading of a playlist file into YAML nodes that keep their positions, refusing YAML traps.
+"""Safe reading of a YAML file (a playlist, the room config) into nodes that keep their positions, refusing YAML traps.
 
 The file is refused before any parsing when it is too big or not UTF-8, and before composing when
 it uses anchors, aliases or tags, so a billion-laughs file costs one pass over its events.

@@ -1,9 +1,11 @@
-"""End-to-end audio test kit: write test tones, record the null sink, measure what was heard.
+"""The audio kit of the tests and benchmarks: write test audio, record a null sink, measure it.
 
-Playback is judged by what reaches the ``room`` sink, not by what libVLC reports, because the room
-hears the sink. Each track gets its own tone so that overlapping decks can be told apart: the
-amplitude of each tone is measured per window with a single-bin DFT over whole cycles (50 ms windows
-hold whole cycles of any multiple of 20 Hz), which is exact for a steady tone and free of leakage.
+Test audio is written here (tones, noise, silence, any samples as WAV) so that every test and
+bench makes its files the same way. Playback is judged by what reaches a null sink, not by what
+libVLC reports, because the room hears the sink. Each track gets its own tone so that overlapping
+decks can be told apart: the amplitude of each tone is measured per window with a single-bin DFT
+over whole cycles (50 ms windows hold whole cycles of any multiple of 20 Hz), which is exact for a
+steady tone and free of leakage.
 """
 
 from __future__ import annotations
@@ -59,25 +61,57 @@ def null_sink(name: str, settle_s: float = 0.0):
                        capture_output=True, timeout=10)
 
 
-def write_tone(path: Path | str, freq_hz: float, duration_s: float, amplitude: float = 0.5,
-               rate: int = RATE) -> Path:
-    """Write a stereo 16-bit WAV sine of ``amplitude`` (fraction of full scale) with 5 ms edges."""
+def write_wav(path: Path | str, signal: np.ndarray, rate: int = RATE,
+              channels: int = CHANNELS) -> Path:
+    """Write ``signal`` (floats, full scale 1.0; one channel, copied to each of ``channels``, or
+    frames x channels) as a 16-bit PCM WAV. Makes the folder if needed."""
     path = Path(path)
-    n = int(round(duration_s * rate))
-    t = np.arange(n) / rate
-    signal = amplitude * np.sin(2 * np.pi * freq_hz * t)
-    edge = min(int(EDGE_S * rate), n // 2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pcm = np.clip(np.round(np.asarray(signal, dtype=np.float64) * 32767), -32768, 32767)
+    pcm = pcm.astype("<i2")
+    if pcm.ndim == 1:
+        pcm = np.repeat(pcm[:, None], channels, axis=1)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(pcm.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return path
+
+
+def soft_edges(signal: np.ndarray, rate: int, edge_s: float = EDGE_S) -> np.ndarray:
+    """Raised-cosine fades of ``edge_s`` at both ends (in place), so the file never clicks."""
+    n = len(signal)
+    edge = min(int(edge_s * rate), n // 2)
     if edge > 0:
         ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(edge) / edge)
         signal[:edge] *= ramp
         signal[n - edge:] *= ramp[::-1]
-    pcm = np.clip(np.round(signal * 32767), -32768, 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(CHANNELS)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.repeat(pcm[:, None], CHANNELS, axis=1).tobytes())
-    return path
+    return signal
+
+
+def write_tone(path: Path | str, freq_hz: float, duration_s: float, amplitude: float = 0.5,
+               rate: int = RATE, channels: int = CHANNELS) -> Path:
+    """A 16-bit WAV sine of ``amplitude`` (fraction of full scale) with 5 ms edges."""
+    t = np.arange(int(round(duration_s * rate))) / rate
+    return write_wav(path, soft_edges(amplitude * np.sin(2 * np.pi * freq_hz * t), rate), rate,
+                     channels)
+
+
+def write_silence(path: Path | str, duration_s: float, rate: int = 8000) -> Path:
+    """A mono WAV of digital silence."""
+    return write_wav(path, np.zeros(int(round(duration_s * rate))), rate, channels=1)
+
+
+def write_noise(path: Path | str, duration_s: float, rms: float = 0.1, seed: int = 7,
+                rate: int = RATE) -> Path:
+    """A stereo WAV of white noise (an ambience bed), with 5 ms edges.
+
+    Unlike a tone, two overlapping copies at an offset are uncorrelated, so an equal-power loop
+    crossfade keeps the power (two copies of a tone could cancel and fake a gap)."""
+    n = int(round(duration_s * rate))
+    signal = np.clip(np.random.default_rng(seed).normal(0.0, rms, n), -0.99, 0.99)
+    return write_wav(path, soft_edges(signal, rate), rate)
 
 
 class Recorder:

@@ -1,4 +1,4 @@
-"""The audio library probe: which files are audio, and how long each lasts, cached across runs.
+"""The header probe: which files are audio, and how long each lasts, cached across runs.
 
 Planning a session needs every track's duration, and checking a playlist needs to know each file
 is really audio. Reading thousands of files with mutagen on every ``check`` is slow, so results
@@ -13,12 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from soundscape import paths
 from soundscape.jsonfile import read_json_versioned, write_json_atomic
-
-# What libVLC plays and mutagen can read; lower case, with the dot.
-AUDIO_EXTENSIONS = (
-    ".mp3", ".flac", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".aac", ".aiff", ".aif", ".wma",
-)
 
 _CACHE_VERSION = 1
 
@@ -31,15 +27,9 @@ class Probe:
     duration_s: float | None
 
 
-def is_audio_name(path: str | os.PathLike) -> bool:
-    """True when the file name ends in an extension libVLC plays (case does not matter)."""
-    return os.path.splitext(os.fspath(path))[1].lower() in AUDIO_EXTENSIONS
-
-
 def cache_path() -> Path:
-    """Where the probe cache lives, following the XDG base directory spec."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "soundscape" / "durations.json"
+    """Where the probe cache lives: ``durations.json`` in soundscape's cache folder."""
+    return paths.cache_dir() / "durations.json"
 
 
 def _read_file(path: Path) -> Probe:

@@ -1,7 +1,6 @@
 """The libVLC deck: plays one file at a time on a fresh MediaPlayer, with cubic-corrected gain.
 
-This module and ``vlcoutput`` are the only ones that import ``vlc``. Facts it relies on (see the
-project's libVLC notes): VLC volume is cubic, volume set before ``play()`` on a fresh player applies
+Facts it relies on (docs/libvlc.md): VLC volume is cubic, volume set before ``play()`` on a fresh player applies
 from the first sample, a stopped player cannot be given a volume again, and libVLC must never be
 called from its own event callbacks (they run on libVLC threads and it is not reentrant).
 """
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import vlc
 
-from soundscape.engine.deck import ENDED, FAILED, IDLE, PAUSED, PLAYING, DeckEvent, Notify
+from soundscape.engine.deck import DeckEvent, DeckStatus, Notify
 
 MAX_VOLUME = 200  # VLC's ceiling: (200/100)^3 = 8x amplitude
 # libVLC reports the time only every ~250 ms; between reports the position is extrapolated on the
@@ -50,7 +49,7 @@ class VlcDeck:
         self._volume: int | None = None
         self._path: Path | None = None
         self._lock = threading.Lock()  # guards _status and _audio_seen against libVLC threads
-        self._status = IDLE
+        self._status = DeckStatus.IDLE
         self._audio_seen = False
         self._start_s = 0.0
         self._anchor: tuple[float, float] | None = None  # (position_s, monotonic s) last known
@@ -84,7 +83,7 @@ class VlcDeck:
         for event_type, callback in callbacks:
             events.event_attach(event_type, callback, generation)
         with self._lock:
-            self._status = IDLE
+            self._status = DeckStatus.IDLE
             self._audio_seen = False
         self._player, self._media, self._events = player, media, events
         self._callbacks = callbacks
@@ -96,32 +95,33 @@ class VlcDeck:
         """Start, or resume after pause. Does nothing without a loaded file or after its end."""
         with self._lock:
             status = self._status
-            if self._player is None or status in (ENDED, FAILED, PLAYING):
+            if self._player is None or status in (DeckStatus.ENDED, DeckStatus.FAILED,
+                                                   DeckStatus.PLAYING):
                 return
-            self._status = PLAYING
-        resume_s = self._last_position_s if status == PAUSED else self._start_s
+            self._status = DeckStatus.PLAYING
+        resume_s = self._last_position_s if status == DeckStatus.PAUSED else self._start_s
         self._anchor = (resume_s or 0.0, time.monotonic())
-        if status == PAUSED:
+        if status == DeckStatus.PAUSED:
             self._player.set_pause(0)
         else:
             self._player.play()
 
     def pause(self) -> None:
         """Pause now (set_pause(1), idempotent). A pause is a hard cut: the engine fades first."""
-        if self._player is None or self._status != PLAYING:
+        if self._player is None or self._status != DeckStatus.PLAYING:
             return
         self._last_position_s = self.position_s()
         with self._lock:
-            if self._status != PLAYING:
+            if self._status != DeckStatus.PLAYING:
                 return
-            self._status = PAUSED
+            self._status = DeckStatus.PAUSED
         self._player.set_pause(1)
 
     def stop(self) -> None:
         """Stop and unload; the next ``load`` makes a fresh player."""
         self._drop_player()
         with self._lock:
-            self._status = IDLE
+            self._status = DeckStatus.IDLE
 
     def set_gain(self, gain: float) -> None:
         """Set linear gain; identical VLC volumes are not re-sent (a fade sends many)."""
@@ -140,9 +140,9 @@ class VlcDeck:
         if self._player is None:
             return None
         status, anchor = self._status, self._anchor
-        if status == PAUSED:
+        if status == DeckStatus.PAUSED:
             return self._last_position_s
-        if status == PLAYING and anchor is not None:
+        if status == DeckStatus.PLAYING and anchor is not None:
             position_s, at_s = anchor
             position_s += min(max(0.0, time.monotonic() - at_s), MAX_EXTRAPOLATION_S)
             duration_s = self.duration_s()
@@ -161,13 +161,13 @@ class VlcDeck:
         ms = self._player.get_length()
         return ms / 1000 if ms > 0 else None
 
-    def status(self) -> str:
+    def status(self) -> DeckStatus:
         return self._status
 
     def release(self) -> None:
         self._drop_player()
         with self._lock:
-            self._status = IDLE
+            self._status = DeckStatus.IDLE
 
     # -- internals --------------------------------------------------------------------------
 
@@ -192,7 +192,7 @@ class VlcDeck:
     def _on_time(self, event, generation: int) -> None:
         if generation != self._generation:
             return
-        if self._status == PLAYING:
+        if self._status == DeckStatus.PLAYING:
             self._anchor = (event.u.new_time / 1000, time.monotonic())
         if event.u.new_time > self._start_s * 1000:
             with self._lock:
@@ -205,11 +205,11 @@ class VlcDeck:
             if not self._audio_seen:
                 # A file libVLC opened but found no audio in (random bytes, a truncated file):
                 # it "ends" at once. Report it as the failure it is.
-                self._status = FAILED
+                self._status = DeckStatus.FAILED
             else:
-                self._status = ENDED
+                self._status = DeckStatus.ENDED
             status = self._status
-        if status == FAILED:
+        if status == DeckStatus.FAILED:
             self._notify(DeckEvent(self.name, "error", generation,
                                    f"no playable audio in {self._path}"))
         else:
@@ -219,7 +219,7 @@ class VlcDeck:
         if generation != self._generation:
             return
         with self._lock:
-            self._status = FAILED
+            self._status = DeckStatus.FAILED
         path = self._path
         detail = (f"file not found: {path}" if path is not None and not os.path.exists(path)
                   else f"cannot open or decode {path}")

@@ -15,8 +15,9 @@ import os
 from pathlib import Path
 from typing import Callable, Iterable
 
+from soundscape import paths
 from soundscape.jsonfile import read_json_versioned, write_json_atomic
-from soundscape.loudness import Measurement, measure_file
+from soundscape.loudness.meter import Measurement, measure_file
 
 CACHE_NAME = ".soundscape-loudness.json"
 _CACHE_VERSION = 1
@@ -25,9 +26,8 @@ METHOD = "bs1770-4 k-weighting; mono as dual mono; true peak 4x polyphase"
 
 
 def fallback_dir() -> Path:
-    """Where caches of read-only folders go, following the XDG base directory spec."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "soundscape" / "loudness"
+    """Where caches of read-only folders go: ``loudness/`` in soundscape's cache folder."""
+    return paths.cache_dir() / "loudness"
 
 
 def fallback_path(folder: Path) -> Path:

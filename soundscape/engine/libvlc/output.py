@@ -1,8 +1,8 @@
 """A libVLC audio output (pulse or alsa): one vlc.Instance that makes VlcDecks and lists devices.
 
-With the other libVLC module (``vlcdeck``) the only place that imports ``vlc``. Whether the
-output is usable at all (server answering, device present) is decided in ``outputs`` without
-libVLC, because libVLC silently falls back from pulse to alsa when no PulseAudio server answers.
+Whether the output is usable at all (server answering, device present) is decided in
+``engine.outputs`` without libVLC, because libVLC silently falls back from pulse to alsa when no
+PulseAudio server answers.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Callable
 import vlc
 
 from soundscape.engine.deck import Notify
-from soundscape.engine.vlcdeck import VlcDeck
+from soundscape.engine.libvlc.deck import VlcDeck
 from soundscape.errors import SoundscapeError
 
 # How long after a volume change it is heard (measured with the e2e kit on a null sink):

@@ -1,10 +1,4 @@
-"""Track loudness (EBU R128 / ITU-R BS.1770-4) and true peak, the gains that even it out, and jumps.
-
-Tracks from different albums differ by 10 dB or more, and a participant lying in eyeshades can be
-startled by a loud one. ``measure_file`` gives a file's integrated loudness and true peak
-(``loudness_cache.measure`` keeps them beside the tracks); ``normalisation_gain_db`` turns them
-into a gain that brings a track to a common target without ever pushing its peaks past a
-ceiling; and ``loudness_problems`` warns where consecutive tracks of a plan jump in loudness.
+"""Measuring one file: integrated loudness (EBU R128 / ITU-R BS.1770-4) and true peak.
 
 Files are decoded in blocks, so memory stays bounded for hour-long ambience beds: the K-weighting
 filters (pyloudnorm's, at the file's own rate) run with their state carried from block to block,
@@ -18,16 +12,11 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import numpy as np
 
-from soundscape.errors import Problem, SoundscapeError
-
-TARGET_LUFS = -23.0  # EBU R128 programme target
-PEAK_CEILING_DBTP = -1.0  # EBU R128 maximum true peak
-MIN_GAIN_DB, MAX_GAIN_DB = -30.0, 12.0  # the range a track's gain_db may take
-JUMP_LU = 3.0  # consecutive tracks further apart than this are reported
+from soundscape.errors import SoundscapeError
 
 BLOCK_FRAMES = 65536  # frames decoded at a time (about 1.5 s at 44.1 kHz)
 # Formats libVLC plays that libsndfile cannot decode (it reads WAV, FLAC, Ogg, Opus, MP3, AIFF).
@@ -221,69 +210,3 @@ def measure_file(path: str | os.PathLike, block_frames: int = BLOCK_FRAMES) -> M
     if lufs == -math.inf:
         return Measurement(None, None, "silent (every 400 ms block is below -70 LUFS)")
     return Measurement(round(lufs, 2), round(peak.dbtp(), 2))
-
-
-def normalisation_gain_db(lufs: float, true_peak_dbtp: float, target_lufs: float = TARGET_LUFS,
-                          peak_ceiling_dbtp: float = PEAK_CEILING_DBTP) -> float:
-    """The gain bringing a track to ``target_lufs``, lowered to keep its true peak under a ceiling.
-
-    A quiet track with loud peaks is raised only as far as its peaks allow (it then plays quieter
-    than the target rather than clipping). The result stays within a track gain's -30..+12 dB.
-    """
-    gain_db = min(target_lufs - lufs, peak_ceiling_dbtp - true_peak_dbtp)
-    return max(MIN_GAIN_DB, min(MAX_GAIN_DB, gain_db))
-
-
-def gains_for(paths: Iterable[str | os.PathLike], target_lufs: float = TARGET_LUFS,
-              peak_ceiling_dbtp: float = PEAK_CEILING_DBTP,
-              measure_missing: bool = True) -> dict[Path, float]:
-    """Normalisation gain of each file in dB; 0.0 (played as it is) when it cannot be measured.
-
-    Files the cache lacks are measured, unless ``measure_missing`` is False: then they get 0.0
-    at once, for callers that cannot wait for a decode (a session starting).
-    """
-    from soundscape.loudness_cache import cached, measure  # the cache builds on this module
-
-    found = measure(paths) if measure_missing else cached(paths)
-    gains: dict[Path, float] = {}
-    for path, m in found.items():
-        if m is None or m.lufs is None or m.true_peak_dbtp is None:
-            gains[path] = 0.0
-        else:
-            gains[path] = normalisation_gain_db(m.lufs, m.true_peak_dbtp, target_lufs,
-                                                peak_ceiling_dbtp)
-    return gains
-
-
-def loudness_problems(playlist, plan, loudness: dict[Path, float | None]) -> list[Problem]:
-    """Warnings where a track is more than 3 LU louder or quieter than the one heard before it.
-
-    Compared as the files would sound without normalisation, each with its own ``gain_db``, in the
-    planned order, across phase boundaries too; each pair is reported once, at the phase of the
-    second track. Tracks whose loudness is unknown are skipped.
-    """
-    problems: list[Problem] = []
-    seen: set = set()
-    previous = None  # (path, heard loudness) of the track before
-    for phase, planned in zip(playlist.phases, plan.phases):
-        gains = {track.path: track.gain_db for track in phase.tracks}
-        for track in planned.tracks:
-            lufs = loudness.get(track.path)
-            if lufs is None:
-                previous = None
-                continue
-            heard = lufs + gains.get(track.path, 0.0)
-            if previous is not None:
-                before_path, before = previous
-                jump = round(heard - before, 1)
-                key = (phase.name, before_path, track.path)
-                if abs(jump) > JUMP_LU and key not in seen:
-                    seen.add(key)
-                    word = "louder" if jump > 0 else "quieter"
-                    problems.append(Problem(
-                        str(playlist.path), phase.where.line, phase.where.col,
-                        f"{track.path.name} is {abs(jump):.1f} LU {word} than {before_path.name} "
-                        "before it (before normalisation)", "warning",
-                    ))
-            previous = (track.path, heard)
-    return problems

@@ -1,4 +1,4 @@
-"""Parsing of the playlist's small value languages: durations, levels and gains, from their text.
+"""Parsing of the small value languages: durations, levels and gains, from their text.
 
 Values are parsed from the text as written (the YAML scalar's source), never from what YAML 1.1
 makes of it, so ``1:30`` is a minute and a half rather than the integer 90. Each parser raises

@@ -1,9 +1,7 @@
-"""Session reports: what a session log says happened, as HTML or Markdown for the clinic's records.
+"""What a session log says happened, gathered in one pass: phases, tracks, actions, warnings.
 
-A clinic documents each session after it ends, so the report reads the JSON Lines log the engine
-wrote (or the live ``engine.log_entries()``) and lays out the arc as planned and as played, every
-track, every facilitator action and every warning. Log content is untrusted: the renderers escape
-all of it. ``render_html(entries)`` is the entry point the web layer can call for a live session.
+The log is untrusted (a file anyone could edit): every value is read with ``num`` or ``text``,
+never trusted to have the type it should.
 """
 
 from __future__ import annotations
@@ -12,12 +10,11 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
 from pathlib import Path
 
 from soundscape.engine.sessionlog import read_log
 from soundscape.errors import SoundscapeError
-from soundscape.report_svg import STYLE, timeline_svg
+from soundscape.timefmt import clock as clock_text
 
 ABRUPT_NOTE = "the log ends abruptly (the session was interrupted)"
 RUNNING_NOTE = "the session is still running; this report shows it so far"
@@ -93,13 +90,8 @@ def text(value) -> str:
 
 
 def clock(seconds: float | None) -> str:
-    """Session time as m:ss or h:mm:ss (the way the control page shows it)."""
-    if seconds is None:
-        return "–"
-    sign, total = ("-" if seconds < 0 else ""), round(abs(seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
+    """Session time as m:ss or h:mm:ss (the way the control page shows it); – when unknown."""
+    return "–" if seconds is None else clock_text(seconds)
 
 
 def difference(actual: float | None, planned: float | None) -> str:
@@ -248,151 +240,3 @@ def read_session(path) -> tuple[list[dict], bool]:
             or entries[0].get("event") != "session_open":
         raise SoundscapeError(f"{path} is not a session log (it does not start with session_open)")
     return entries, torn
-
-
-# ---------------------------------------------------------------------------- tables for both formats
-
-
-@dataclass
-class Table:
-    """One section as plain strings; each renderer escapes for its own format."""
-
-    title: str
-    headers: tuple[str, ...]
-    rows: list[tuple[str, ...]]
-    classes: list[str] = field(default_factory=list)  # per row: "", "warning", "fault", "refused"
-    empty: str = "None."
-
-
-def facts(session: Session) -> list[tuple[str, str]]:
-    span = f"{wall_time(session.started_wall)} – {wall_time(session.ended_wall)}"
-    return [("Date", wall_date(session.started_wall)), ("Wall clock", span),
-            ("Playlist", session.playlist),
-            ("Seed", session.seed), ("Output", session.output)]
-
-
-def tables(session: Session) -> list[Table]:
-    phases = Table("Phases: planned and played",
-                   ("Phase", "Planned start", "Planned length", "Start", "Length", "Difference"),
-                   [(p.name, clock(p.planned_start_s), clock(p.planned_length_s), clock(p.start_s),
-                     clock(p.length_s), difference(p.length_s, p.planned_length_s))
-                    for p in session.phases], empty="No phase started.")
-    tracks = Table("Tracks",
-                   ("#", "Phase", "Track", "File", "Start", "End", "Start (clock)", "End (clock)",
-                    "Played", "How it ended"),
-                   [(str(n), t.phase, t.title + (" (again)" if t.repeat else ""),
-                     Path(t.path).name, clock(t.start_s), clock(t.end_s), t.start_wall, t.end_wall or "–",
-                     clock(None if t.end_s is None or t.start_s is None else t.end_s - t.start_s),
-                     t.ending or "–")
-                    for n, t in enumerate(session.tracks, 1)],
-                   ["fault" if t.ending == "failed" else "" for t in session.tracks],
-                   empty="No track played.")
-    actions = Table("Facilitator actions", ("Session time", "Wall clock", "By", "Action", "Result"),
-                    [(clock(num(a.get("session_s"))), wall_time(a.get("t")),
-                      text(a.get("by")) or f"({text(a.get('source'))})", action_label(a),
-                      "done" if a.get("ok") is True else f"refused: {text(a.get('reason'))}")
-                     for a in session.actions],
-                    ["" if a.get("ok") is True else "refused" for a in session.actions],
-                    empty="No facilitator action.")
-    warnings = Table("Warnings and faults", ("Session time", "Wall clock", "Message"),
-                     [(clock(num(w.get("session_s"))), wall_time(w.get("t")), text(w.get("message")))
-                      for w in session.warnings], ["warning"] * len(session.warnings),
-                     empty="No warnings.")
-    events = Table("Every event", ("Session time", "Wall clock", "Event"),
-                   [(clock(num(e.get("session_s"))), wall_time(e.get("t")), event_summary(e))
-                    for e in session.events],
-                   ["warning" if e.get("event") == "warning" else
-                    "refused" if e.get("event") == "command" and e.get("ok") is not True else ""
-                    for e in session.events])
-    return [phases, tracks, actions, warnings, events]
-
-
-def totals(session: Session) -> list[tuple[str, str]]:
-    endings = [t.ending for t in session.tracks]
-    refused = sum(1 for a in session.actions if a.get("ok") is not True)
-    return [
-        ("Planned length", clock(session.planned_total_s)),
-        ("Played length", clock(session.actual_total_s)),
-        ("Difference", difference(session.actual_total_s, session.planned_total_s)),
-        ("Ended", session.end_reason or session.note),
-        ("Tracks", f"{len(endings)} started, {endings.count('skipped')} skipped, "
-                   f"{endings.count('failed')} failed"),
-        ("Facilitator actions", f"{len(session.actions)} ({refused} refused)"),
-        ("Warnings", str(len(session.warnings))),
-    ]
-
-
-# ---------------------------------------------------------------------------- HTML
-
-
-def _html_table(table: Table, numeric: int = 0) -> str:
-    if not table.rows:
-        return f"<p>{escape(table.empty)}</p>"
-    head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
-    body = []
-    for i, row in enumerate(table.rows):
-        css = table.classes[i] if i < len(table.classes) and table.classes[i] else ""
-        cells = "".join(f"<td>{escape(c)}</td>" for c in row)
-        body.append(f'<tr class="{css}">{cells}</tr>' if css else f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _html_facts(pairs: list[tuple[str, str]]) -> str:
-    items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v or '–')}</dd>" for k, v in pairs)
-    return f'<dl class="facts">{items}</dl>'
-
-
-def render_html(entries: list[dict], *, torn: bool = False, live: bool = False) -> str:
-    """The report as one HTML page: inline CSS and SVG, no scripts, nothing fetched.
-
-    The web layer can call this with ``engine.log_entries()`` and ``live=True`` for a session
-    that is still running.
-    """
-    session = summarize(entries, torn=torn, live=live)
-    phases, tracks, actions, warnings, events = tables(session)
-    note = f'<p class="note" role="status">{escape(session.note)}</p>' if session.note else ""
-    body = [
-        f"<header><h1>{escape(session.title)}</h1>{_html_facts(facts(session))}</header>", note,
-        "<section><h2>Timeline</h2>", timeline_svg(session.phases, session.planned_total_s),
-        _html_table(phases), "</section>",
-        *(f"<section><h2>{escape(t.title)}</h2>{_html_table(t)}</section>"
-          for t in (tracks, actions, warnings)),
-        f"<section><h2>Totals</h2>{_html_facts(totals(session))}</section>",
-        f"<section><h2>{escape(events.title)}</h2>{_html_table(events)}</section>",
-    ]
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Session report: {escape(session.title)}</title><style>{STYLE}</style></head>"
-            f"<body><main>{''.join(body)}</main></body></html>\n")
-
-
-# ---------------------------------------------------------------------------- Markdown
-
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\|<>`[]*"})
-
-
-def md(value: str) -> str:
-    """Cell text that cannot break a table or smuggle HTML into a rendered page."""
-    return " ".join(value.split()).translate(_MD_SPECIAL) or "–"
-
-
-def _md_table(table: Table) -> list[str]:
-    if not table.rows:
-        return [table.empty]
-    lines = ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
-    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in table.rows]
-    return lines
-
-
-def render_markdown(entries: list[dict], *, torn: bool = False, live: bool = False) -> str:
-    """The same report as Markdown tables (the timeline as planned vs played starts and lengths)."""
-    session = summarize(entries, torn=torn, live=live)
-    lines = [f"# {md(session.title)}", ""]
-    lines += [f"- **{k}:** {md(v)}" for k, v in facts(session)]
-    if session.note:
-        lines += ["", f"> **Note:** {md(session.note)}"]
-    for table in tables(session):
-        lines += ["", f"## {table.title}", "", *_md_table(table)]
-        if table.title == "Warnings and faults":
-            lines += ["", "## Totals", ""] + [f"- **{k}:** {md(v)}" for k, v in totals(session)]
-    return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""Readers for the playlist's typed values (durations, levels, gains, words) from YAML nodes.
+"""Readers for typed values (durations, levels, gains, words) from YAML nodes.
 
 Each reader parses the scalar's source text, reports a located problem when it is wrong, and
 returns None then, so the loader can go on and find every other problem in the same run.
@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from yaml.nodes import Node
 
-from soundscape.playlist import values
-from soundscape.playlist.model import AT_END, ORDERS, WHEN_SHORT
-from soundscape.playlist.yamlnodes import NULL_TAG, Report, is_bare, scalar
+from soundscape.config import values
+from soundscape.config.yamlnodes import NULL_TAG, Report, is_bare, scalar
 
 
 class ValueReader:
@@ -55,20 +54,3 @@ class ValueReader:
     def choice(self, node: Node, what: str, choices: tuple[str, ...]) -> str | None:
         return self._parsed(
             node, what, lambda n: values.parse_choice(n.value, choices, what, is_bare(n)))
-
-    def settings(self, items: dict) -> dict[str, tuple[object, Node]]:
-        """The defaults keys a mapping sets: name -> (value, value node); bad ones are left out."""
-        readers = {
-            "level": lambda n: self.level(n),
-            "crossfade": lambda n: self.duration(n, "crossfade"),
-            "order": lambda n: self.choice(n, "order", ORDERS),
-            "at_end": lambda n: self.choice(n, "at_end", AT_END),
-            "when_short": lambda n: self.choice(n, "when_short", WHEN_SHORT),
-        }
-        out = {}
-        for key, read in readers.items():
-            if key in items:
-                value = read(items[key][1])
-                if value is not None:
-                    out[key] = (value, items[key][1])
-        return out

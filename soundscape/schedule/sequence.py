@@ -1,4 +1,4 @@
-"""The order tracks play in: one pure function shared by ``plan`` and the engine so they agree."""
+"""The order tracks play in, and how long each plays: shared by ``plan`` and the engine."""
 
 from __future__ import annotations
 
@@ -55,34 +55,3 @@ def play_length_s(track: Track, file_duration_s: float | None) -> float | None:
         return None
     end_s = file_duration_s if track.end_s is None else min(track.end_s, file_duration_s)
     return max(0.0, end_s - track.start_s)
-
-
-END_MARGIN_S = 0.25  # libVLC applies no volume change in a file's last ~100 ms: fades end before
-START_LEAD_S = 0.05  # a deck's first sample comes ~20 ms after play(): a cut starts this early
-
-
-def overlap_s(crossfade_s: float, out_len_s: float, in_len_s: float) -> float:
-    """The crossfade actually used between two tracks: never more than half of either."""
-    return max(0.0, min(crossfade_s, out_len_s / 2, in_len_s / 2))
-
-
-def handover_s(crossfade_s: float, out_len_s: float, in_len_s: float) -> tuple[float, float]:
-    """(lead, fade): the next track starts ``lead`` seconds before the outgoing one's end.
-
-    With a crossfade, the fade runs for ``fade`` seconds and ends END_MARGIN_S before the end of
-    the file, where libVLC still applies volume changes (measured: a change in the last 100 ms is
-    never heard, and the track would be cut off at the gain it had). Without one (a cut), the next
-    deck starts START_LEAD_S early, so its first sample meets the outgoing track's last.
-    """
-    fade = overlap_s(crossfade_s, max(0.0, out_len_s - END_MARGIN_S), in_len_s)
-    return (fade + END_MARGIN_S, fade) if fade > 0 else (min(START_LEAD_S, out_len_s), 0.0)
-
-
-def handover_floor_s(crossfade_s: float) -> float:
-    """How much of a track must outlast its phase for the phase's end to hand over from it.
-
-    A track that runs on past the phase's end by at least this much is faded there (its fade cut
-    to what is left of it); one that ends sooner is followed by the phase's next track as usual.
-    This spares the room a sliver of a new track started only to be faded out at the phase's end.
-    """
-    return min(crossfade_s, 1.0) / 2
