@@ -8,28 +8,13 @@ import time
 from pathlib import Path
 
 from bench import analysis
-from bench.kit import (Recorder, Section, Server, bench_sink, cvlc_as_nobody, fmt, log, proc_cpu_s,
-                       proc_mem_kb, write_tone)
+from bench.kit import (Recorder, Section, Server, bench_sink, cvlc_as_nobody, fmt, log,
+                       one_phase_playlist, proc_cpu_s, proc_mem_kb, write_tone)
 
 PLAY_S = 60.0
 IDLE_S = 30.0
 TRACK_S = 20.0
 FREQS = (300.0, 400.0, 500.0, 600.0)
-
-
-def _playlist(folder: Path) -> Path:
-    names = ", ".join(f"c{i}.wav" for i in range(len(FREQS)))
-    path = folder / "cost.yaml"
-    path.write_text(f"""title: Cost bench
-music_dir: {folder}
-phases:
-  - name: Music
-    duration: 10m
-    level: 70%
-    crossfade: 6s
-    tracks: [{names}]
-""")
-    return path
 
 
 def _window(pid: int, seconds: float, sink: str) -> tuple[float, float]:
@@ -54,7 +39,8 @@ def run(work: Path) -> Section:
     os.chmod(work, 0o755)
     with bench_sink(f"bench_cost_{os.getpid()}") as sink:
         log(f"cost: soundscape serve, {PLAY_S:g} s playing + {IDLE_S:g} s paused")
-        server = Server(_playlist(work), work / "home", device=sink)
+        server = Server(one_phase_playlist(work, "cost", [f"c{i}.wav" for i in range(len(FREQS))],
+                                    level="70%", crossfade_s=6), work / "home", device=sink)
         try:
             pid = server.proc.pid
             server.command("start")

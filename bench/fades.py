@@ -4,14 +4,13 @@ against the curves the engine intends, in one served session on a null sink of t
 from __future__ import annotations
 
 import math
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from bench import analysis
-from bench.kit import Recorder, Section, Server, bench_sink, fmt, log, write_tone
+from bench.kit import Section, fmt, log, one_phase_playlist, recorded_session, write_tone
 from soundscape.engine.fades import SILENT_DB, Ramp, db_to_gain
 
 TONE = 0.5
@@ -22,22 +21,6 @@ CROSSFADE_S = 6.0
 FIRST_S = 12.0  # the first track's length: the crossfade starts at 6 s
 FADE_S = 10.0
 FADE_AT_S = 14.0  # session time the fade-out is asked for
-
-
-def _playlist(folder: Path) -> Path:
-    path = folder / "fades.yaml"
-    path.write_text(f"""title: Fade bench
-music_dir: {folder}
-phases:
-  - name: Music
-    duration: 10m
-    level: 100%
-    fade_in: 0s
-    crossfade: {CROSSFADE_S:g}s
-    when_short: silence
-    tracks: [old.wav, new.wav]
-""")
-    return path
 
 
 def _best_fit(measured: dict[float, np.ndarray], ideal, centres_s: np.ndarray,
@@ -67,22 +50,16 @@ def run(work: Path) -> Section:
     write_tone(work / "new.wav", NEW_HZ, 40.0, TONE)
     room = work / "room.yaml"
     room.write_text("ceiling: 100%\nrise_rate: 200dB/s\n")
-    with bench_sink(f"bench_fade_{os.getpid()}") as sink:
-        log("fades: one session: crossfade at 6-12 s, fade_out 10 s at 14 s")
-        server = Server(_playlist(work), work / "home", device=sink, room=room)
-        try:
-            with Recorder(device=f"{sink}.monitor") as rec:
-                time.sleep(0.2)
-                t0 = time.monotonic()
-                server.command("start")
-                time.sleep(max(0.0, t0 + FADE_AT_S - time.monotonic()))
-                t_fade = time.monotonic()
-                status = server.command("fade_out", seconds=FADE_S)
-                if status != 200:
-                    raise RuntimeError(f"fade_out answered {status}")
-                time.sleep(FADE_S + 1.0)
-        finally:
-            server.close()
+    log("fades: one session: crossfade at 6-12 s, fade_out 10 s at 14 s")
+    playlist = one_phase_playlist(work, "fades", ["old.wav", "new.wav"], crossfade_s=CROSSFADE_S,
+                                  when_short="silence")
+    with recorded_session("fade", playlist, work / "home", room) as (server, rec, t0):
+        time.sleep(max(0.0, t0 + FADE_AT_S - time.monotonic()))
+        t_fade = time.monotonic()
+        status = server.command("fade_out", seconds=FADE_S)
+        if status != 200:
+            raise RuntimeError(f"fade_out answered {status}")
+        time.sleep(FADE_S + 1.0)
     env = {f: analysis.tone_envelope(rec.samples, f, WINDOW_S, HOP)[0] for f in (OLD_HZ, NEW_HZ)}
     centres_rec = np.arange(len(env[OLD_HZ])) * HOP / analysis.RATE + WINDOW_S / 2
     session_s = centres_rec + rec.start_s - t0  # session time of each window's centre

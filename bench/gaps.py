@@ -9,29 +9,21 @@ import time
 from pathlib import Path
 
 from bench import analysis
-from bench.kit import (SOUNDSCAPE, Recorder, Section, bench_sink, fmt, isolated_env, log,
-                       write_tone)
+from bench.kit import (
+    SOUNDSCAPE,
+    Recorder,
+    Section,
+    bench_sink,
+    fmt,
+    isolated_env,
+    log,
+    one_phase_playlist,
+    write_tone,
+)
 
 THRESHOLD_DBFS = -50.0
 WINDOW_S = 0.01
 EDGE_DBFS = -40.0  # where the played stretch begins and ends in the recording
-
-
-def _playlist(folder: Path, name: str, tracks: list[Path], crossfade_s: float) -> Path:
-    path = folder / f"{name}.yaml"
-    listed = ", ".join(t.name for t in tracks)
-    path.write_text(f"""title: Gap bench {name}
-music_dir: {folder}
-phases:
-  - name: Music
-    duration: 10m
-    level: 100%
-    fade_in: 0s
-    crossfade: {crossfade_s:g}s
-    when_short: silence
-    tracks: [{listed}]
-""")
-    return path
 
 
 def _played_span(samples) -> tuple[int, int] | None:
@@ -63,7 +55,8 @@ def _soundscape(folder: Path, sink: str, tracks: list[Path], crossfade_s: float,
     room = folder / "room.yaml"
     room.write_text("ceiling: 100%\nrise_rate: 200dB/s\n")
     home = folder / f"home-{name}"
-    cmd = [SOUNDSCAPE, "play", str(_playlist(folder, name, tracks, crossfade_s)),
+    cmd = [SOUNDSCAPE, "play", str(one_phase_playlist(folder, name, [t.name for t in tracks],
+                                             crossfade_s=crossfade_s, when_short="silence")),
            "--output", "pulse", "--device", sink, "--room", str(room), "--resume", "no",
            "--log-dir", str(home / "logs"), "--seed", "1"]
     with Recorder(device=f"{sink}.monitor") as rec:

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from soundscape.testing.audio import (RATE, Recorder, null_sink, pulse_env,  # noqa: F401 (re-exported)
-                                      write_noise, write_tone)
+from soundscape.testing.audio import RATE, Recorder, null_sink, pulse_env, write_noise, write_tone  # noqa: F401 (re-exported)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,6 +50,39 @@ def log(msg: str) -> None:
 def bench_sink(name: str):
     """A null sink of the bench's own (the e2e kit's), given 0.2 s to settle."""
     return null_sink(name, settle_s=0.2)
+
+
+def one_phase_playlist(folder: Path, name: str, tracks: list[str], *, level: str = "100%",
+                       crossfade_s: float | None = None, when_short: str | None = None) -> Path:
+    """``<name>.yaml`` in ``folder``: one 10-minute phase of ``tracks`` (files in ``folder``),
+    no fade-in, at ``level``."""
+    lines = [f"title: {name.capitalize()} bench", f"music_dir: {folder}", "phases:",
+             "  - name: Music", "    duration: 10m", f"    level: {level}", "    fade_in: 0s"]
+    if crossfade_s is not None:
+        lines.append(f"    crossfade: {crossfade_s:g}s")
+    if when_short is not None:
+        lines.append(f"    when_short: {when_short}")
+    lines.append(f"    tracks: [{', '.join(tracks)}]")
+    path = folder / f"{name}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@contextmanager
+def recorded_session(name: str, playlist: Path, home: Path, room: Path | None = None):
+    """``soundscape serve`` on a bench sink of its own, recorded from before its start: yields
+    (server, recorder, monotonic time of the start command). The recording is complete, and the
+    server stopped, after the block."""
+    with bench_sink(f"bench_{name}_{os.getpid()}") as sink:
+        server = Server(playlist, home, device=sink, room=room)
+        try:
+            with Recorder(device=f"{sink}.monitor") as rec:
+                time.sleep(0.2)  # some silence before the start
+                t0 = time.monotonic()
+                server.command("start")
+                yield server, rec, t0
+        finally:
+            server.close()
 
 
 def free_port() -> int:
@@ -116,6 +148,9 @@ class Server:
 
     def state(self) -> dict:
         return self._request("GET", "/api/state")[1]
+
+    def log(self) -> list[dict]:
+        return self._request("GET", "/api/log")[1]
 
     def command(self, action: str, **params) -> int:
         status, _ = self._request("POST", "/api/commands", {"action": action, **params})

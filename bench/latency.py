@@ -11,25 +11,11 @@ from pathlib import Path
 
 from bench import analysis
 from bench.kit import (Recorder, Section, Server, bench_sink, cvlc_as_nobody, fmt, free_port, log,
-                       pct, write_tone)
+                       one_phase_playlist, pct, write_tone)
 
 FREQ_HZ = 1000.0  # 10 ms windows hold exactly 10 cycles
 WINDOW_S = 0.01
 CHANGES = 50
-
-
-def _playlist(folder: Path) -> Path:
-    path = folder / "latency.yaml"
-    path.write_text(f"""title: Latency bench
-music_dir: {folder}
-phases:
-  - name: Steady
-    duration: 10m
-    level: 80%
-    fade_in: 0s
-    tracks: [tone.wav]
-""")
-    return path
 
 
 def _measure(rec: Recorder, requests: list[tuple[float, int]]) -> list[float | None]:
@@ -40,7 +26,8 @@ def _measure(rec: Recorder, requests: list[tuple[float, int]]) -> list[float | N
 
 def _run_soundscape(folder: Path, sink: str, room: Path | None, levels: tuple[int, int],
                     spacing_s: float, label: str) -> dict:
-    server = Server(_playlist(folder), folder / f"home-{label}", device=sink, room=room)
+    playlist = one_phase_playlist(folder, "latency", ["tone.wav"], level="80%")
+    server = Server(playlist, folder / f"home-{label}", device=sink, room=room)
     requests, acks = [], []
     try:
         with Recorder(device=f"{sink}.monitor") as rec:

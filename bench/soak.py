@@ -100,11 +100,10 @@ def _real_time(work: Path) -> dict:
 
 
 def _simulated() -> dict:
-    from soundscape.testing import FakeClock
     from soundscape.engine.commands import Action, Command
     from soundscape.engine.engine import Engine
-    from soundscape.testing import FakeOutput
     from soundscape.playlist.model import Phase, Playlist, Track
+    from soundscape.testing import FakeClock, FakeOutput
 
     durations, phases = {}, []
     for p in range(4):

@@ -3,14 +3,13 @@ planned against actual in a simulated four-hour session (fake clock and output).
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from bench import analysis
-from bench.kit import Recorder, Section, Server, bench_sink, fmt, log, write_tone
+from bench.kit import Section, fmt, log, recorded_session, write_tone
 
 PHASES = 4
 TRACKS_PER_PHASE = 2
@@ -50,20 +49,12 @@ def _real_time(work: Path) -> tuple[list, dict]:
     room = work / "room.yaml"
     room.write_text("ceiling: 100%\nrise_rate: 200dB/s\n")
     total_s = PHASES * TRACKS_PER_PHASE * TRACK_S
-    with bench_sink(f"bench_timing_{os.getpid()}") as sink:
-        log(f"timing: real-time session, {PHASES} phases x {TRACK_S * TRACKS_PER_PHASE:g} s")
-        server = Server(_playlist(work), work / "home", device=sink, room=room)
-        try:
-            with Recorder(device=f"{sink}.monitor") as rec:
-                time.sleep(0.2)
-                t0 = time.monotonic()
-                server.command("start")
-                t_ack = time.monotonic()
-                while time.monotonic() < t0 + total_s + 1.0:
-                    time.sleep(0.5)
-            entries = server._request("GET", "/api/log")[1]
-        finally:
-            server.close()
+    log(f"timing: real-time session, {PHASES} phases x {TRACK_S * TRACKS_PER_PHASE:g} s")
+    with recorded_session("timing", _playlist(work), work / "home", room) as (server, rec, t0):
+        t_ack = time.monotonic()
+        while time.monotonic() < t0 + total_s + 1.0:
+            time.sleep(0.5)
+        entries = server.log()
     heard = heard_starts(rec.samples, FREQS)
     starts = [e for e in entries if e["event"] == "track_start"]
     phase_at = {round(e["actual_s"], 3) for e in entries if e["event"] == "phase_start"}
@@ -86,11 +77,10 @@ def _real_time(work: Path) -> tuple[list, dict]:
 
 
 def _simulated() -> dict:
-    from soundscape.testing import FakeClock
     from soundscape.engine.commands import Action, Command
     from soundscape.engine.engine import Engine
-    from soundscape.testing import FakeOutput
     from soundscape.playlist.model import Phase, Playlist, Track
+    from soundscape.testing import FakeClock, FakeOutput
 
     rng = np.random.default_rng(4)
     durations, phases = {}, []

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Callable
 
 from soundscape import library
+from soundscape.config.values import format_duration
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.deck import DeckEvent, DeckStatus, Output
 from soundscape.errors import SoundscapeError
 from soundscape.playlist.loader import check_file
-from soundscape.config.values import format_duration
 from soundscape.room import Room
 from soundscape.timefmt import clock
 

@@ -15,13 +15,21 @@ from pathlib import Path
 
 from yaml.nodes import Node
 
-from soundscape.engine.settings import OUTPUT_KINDS, RoomSettings
-from soundscape.errors import PlaylistError, Problem
 from soundscape import paths
 from soundscape.config import values
 from soundscape.config.readers import ValueReader
 from soundscape.config.yamlnodes import (
-    NULL_TAG, Report, is_bare, mapping, read_bounded, read_nodes, scalar, text)
+    NULL_TAG,
+    Report,
+    is_bare,
+    mapping,
+    read_bounded,
+    read_nodes,
+    scalar,
+    text,
+)
+from soundscape.engine.settings import OUTPUT_KINDS, RoomSettings
+from soundscape.errors import PlaylistError, Problem
 
 ROOM_KEYS = ("output", "device", "ceiling", "rise_rate", "fall_rate", "hush_level", "pause_fade",
              "stop_fade", "fade_out", "extend", "port", "log_dir", "loudness_target")

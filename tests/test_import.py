@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import textwrap
-import wave
-from pathlib import Path
 
 import pytest
 
 from soundscape.cli.main import main
 from soundscape.playlist import check_file, load_playlist
+from soundscape.testing.audio import write_silence
 
 
 @pytest.fixture(autouse=True)
@@ -17,14 +16,7 @@ def private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
-def silence(path: Path, seconds: float) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * int(8000 * seconds))
-    return path
+silence = write_silence
 
 
 @pytest.fixture

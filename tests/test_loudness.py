@@ -20,12 +20,12 @@ import soundfile
 from scipy.signal import resample_poly
 
 from soundscape import loudness
+from soundscape.cli.main import main
 from soundscape.loudness import cache as loudness_cache
 from soundscape.loudness import meter as loudness_measure
-from soundscape.cli.main import main
 from soundscape.loudness.cache import CACHE_NAME, fallback_dir
-from soundscape.schedule.plan import make_plan
 from soundscape.playlist import load_playlist
+from soundscape.schedule.plan import make_plan
 
 RATE = 48000
 

@@ -7,20 +7,25 @@ XDG_RUNTIME_DIR at an empty folder.
 from __future__ import annotations
 
 import math
-import wave
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from soundscape.cli.main import main
-from soundscape.testing import FakeClock
 from soundscape.engine.deck import DeckEvent, DeckStatus
-from soundscape.engine.outputs import (Device, NullOutput, alsa_cards, open_output,
-                                       pulse_answers, pulse_socket_paths)
 from soundscape.engine.libvlc.deck import vlc_volume
+from soundscape.engine.outputs import (
+    Device,
+    NullOutput,
+    alsa_cards,
+    open_output,
+    pulse_answers,
+    pulse_socket_paths,
+)
 from soundscape.errors import SoundscapeError
+from soundscape.testing import FakeClock
+from soundscape.testing.audio import write_silence
 
 
 @pytest.fixture
@@ -31,13 +36,7 @@ def no_pulse(tmp_path, monkeypatch):
     return tmp_path
 
 
-def silent_wav(path: Path, duration_s: float) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * int(8000 * duration_s))
-    return path
+silent_wav = write_silence
 
 
 # -- vlc_volume -----------------------------------------------------------------------------

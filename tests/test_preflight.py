@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import math
-import struct
-import wave
 from pathlib import Path
 
 import pytest
 
 from soundscape.cli.main import main
 from soundscape.engine import outputs
-from soundscape.testing import FakeClock
-from soundscape.testing import FakeOutput
-from soundscape.engine.outputs import Device
 from soundscape.engine.libvlc.probe import Probed
+from soundscape.engine.outputs import Device
 from soundscape.errors import SoundscapeError
 from soundscape.preflight import Check, run_preflight, summary
 from soundscape.room import Room
+from soundscape.testing import FakeClock, FakeOutput
+from soundscape.testing.audio import write_tone
 
 
 def write_wav(path: Path, seconds: float) -> Path:
-    rate = 8000
-    frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
-                      for i in range(int(seconds * rate)))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(frames)
-    return path
+    return write_tone(path, 440, seconds, amplitude=0.25, rate=8000, channels=1)
 
 
 PLAYLIST = """\

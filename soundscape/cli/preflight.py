@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from soundscape.errors import SoundscapeError
 from soundscape.config.values import parse_level, parse_number
 from soundscape.engine.settings import OUTPUT_KINDS
+from soundscape.errors import SoundscapeError
 from soundscape.preflight import run_preflight, summary
 from soundscape.room import load_room
 

@@ -13,23 +13,23 @@ from typing import Callable
 from soundscape.engine.deck import Deck, DeckStatus
 from soundscape.engine.fades import Envelope
 from soundscape.engine.levels import Levels
-from soundscape.engine.voices import Kind, Voice
+from soundscape.engine.voices import Kind, Voice, VoiceGroup
 from soundscape.playlist.model import Ambience
 from soundscape.schedule.handover import END_MARGIN_S
 
 AMBIENCE_CHANGE_S = 4.0  # beds change (and the session's end fades with a bed) over this
 
 
-class Beds:
+class Beds(VoiceGroup):
     def __init__(self, levels: Levels, new_deck: Callable[[str], Deck],
                  durations: dict[Path, float | None], warn: Callable[[str], None],
                  loop_overlap_s: float):
+        super().__init__()
         self.levels = levels
         self._new_deck = new_deck
         self._durations = durations
         self._warn = warn
         self._loop_overlap_s = loop_overlap_s
-        self.voices: list[Voice] = []
         self.failed: set[Path] = set()  # beds that could not be played: not tried again
         self.due: list[float] = []  # session times the next tick must come by
 
@@ -81,12 +81,3 @@ class Beds:
         except Exception as exc:  # noqa: BLE001 - a bed that cannot load is left out
             voice.failed = True
             self._warn(f"ambience {bed.path.name} could not be played ({exc})")
-
-    def fade_out(self, s: float, duration_s: float) -> None:
-        for voice in self.voices:
-            voice.fade_out(s, duration_s)
-
-    def release(self) -> None:
-        for voice in self.voices:
-            voice.release()
-        self.voices = []

@@ -16,7 +16,7 @@ from soundscape.engine.deck import Deck
 from soundscape.engine.fades import Envelope, gain_db_to_gain
 from soundscape.engine.levels import Levels
 from soundscape.engine.timeline import Timeline
-from soundscape.engine.voices import Kind, Voice
+from soundscape.engine.voices import Kind, Voice, VoiceGroup
 from soundscape.playlist.model import Phase, Track
 from soundscape.schedule.handover import END_MARGIN_S, handover_floor_s, handover_s
 from soundscape.schedule.sequence import Slot, play_length_s
@@ -50,10 +50,11 @@ class Situation:
     end_s: float  # when the phase ends on the timeline
 
 
-class Music:
+class Music(VoiceGroup):
     def __init__(self, timeline: Timeline, levels: Levels, new_deck: Callable[[str], Deck],
                  durations: dict[Path, float | None], gains_db: dict[Path, float],
                  warn: Callable[[str], None], log: Callable[..., None]):
+        super().__init__()
         self.timeline = timeline
         self.levels = levels
         self._new_deck = new_deck
@@ -61,7 +62,6 @@ class Music:
         self._gains_db = gains_db  # loudness normalisation per file
         self._warn = warn
         self._log = log
-        self.voices: list[Voice] = []
         self.failures_in_row = 0  # tracks that failed one after another
         self.retry_at = 0.0  # after every track of a phase failed, when to try again
         self.pending: tuple[Slot, float] | None = None  # (slot, position_s) to start on resume
@@ -140,15 +140,6 @@ class Music:
         else:
             self.release()
         self.pending = None  # a resumed session's track belonged to the phase that ended
-
-    def fade_out(self, s: float, duration_s: float) -> None:
-        for voice in self.voices:
-            voice.fade_out(s, duration_s)
-
-    def release(self) -> None:
-        for voice in self.voices:
-            voice.release()
-        self.voices = [v for v in self.voices if not v.released]
 
     # -- pause and resume --------------------------------------------------------------------
 

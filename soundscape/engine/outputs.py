@@ -20,6 +20,7 @@ from soundscape.engine.deck import Output
 from soundscape.engine.null import NullOutput
 from soundscape.engine.settings import OUTPUT_KINDS as KINDS
 from soundscape.errors import SoundscapeError
+
 PROBE_TIMEOUT_S = 2.0  # bound on asking a PulseAudio server whether it answers
 
 

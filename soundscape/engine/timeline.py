@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from soundscape.schedule.plan import Plan, phase_ends_s
 from soundscape.playlist.model import Playlist
+from soundscape.schedule.plan import Plan, phase_ends_s
 from soundscape.schedule.sequence import Slot, phase_sequence
 
 

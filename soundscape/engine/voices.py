@@ -141,3 +141,19 @@ def reap(voices: list[Voice], s: float, standing_still: bool = False) -> list[Vo
         if voice.env.done(s) or ended:
             voice.release()
     return [v for v in voices if not v.released]
+
+
+class VoiceGroup:
+    """Voices of one kind (the music's, the beds'), faded and let go together."""
+
+    def __init__(self):
+        self.voices: list[Voice] = []
+
+    def fade_out(self, s: float, duration_s: float) -> None:
+        for voice in self.voices:
+            voice.fade_out(s, duration_s)
+
+    def release(self) -> None:
+        for voice in self.voices:
+            voice.release()
+        self.voices = []

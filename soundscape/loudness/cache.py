@@ -91,20 +91,15 @@ class FolderCache:
         """
         if not self._new:
             return None
-        try:
-            _write(self.local_path, self.folder, {**self._local, **self._new})
-            self._local.update(self._new)
+        for target, entries in ((self.local_path, self._local), (self.fallback, self._fallback)):
+            try:
+                _write(target, self.folder, {**entries, **self._new})
+            except OSError:
+                continue
+            entries.update(self._new)
             self._new = {}
-            return self.local_path
-        except OSError:
-            pass
-        try:
-            _write(self.fallback, self.folder, {**self._fallback, **self._new})
-            self._fallback.update(self._new)
-            self._new = {}
-            return self.fallback
-        except OSError:
-            return None
+            return target
+        return None
 
 
 def measure(
@@ -121,7 +116,7 @@ def measure(
     try:
         for original in paths:
             path = Path(original)
-            found = _measure_cached(path, caches)
+            found = _lookup(path, caches, decode=True)
             result[path] = found
             if on_result is not None:
                 on_result(path, found)
@@ -131,19 +126,23 @@ def measure(
     return result
 
 
-def _measure_cached(path: Path, caches: dict[str, FolderCache]) -> Measurement:
+def _lookup(path: Path, caches: dict[str, FolderCache], decode: bool) -> Measurement | None:
+    """The file's measurement from its folder's cache; measured (and cached) when missing if
+    ``decode``, else None."""
     absolute = os.path.abspath(path)
     try:
         st = os.stat(absolute)
     except OSError as exc:
-        return Measurement(None, None, f"cannot read it ({exc.strerror or exc})")
+        return Measurement(None, None, f"cannot read it ({exc.strerror or exc})") if decode else None
     folder, name = os.path.split(absolute)
-    cache = caches.get(folder)
-    if cache is None:
-        cache = caches[folder] = FolderCache(Path(folder))
+    if folder not in caches:
+        caches[folder] = FolderCache(Path(folder))
+    cache = caches[folder]
     entry = cache.get(name, st.st_size, st.st_mtime_ns)
     if entry is not None:
         return Measurement(entry.get("lufs"), entry.get("true_peak_dbtp"), entry.get("error"))
+    if not decode:
+        return None
     found = measure_file(absolute)
     cache.put(name, st.st_size, st.st_mtime_ns, found.lufs, found.true_peak_dbtp, found.error)
     return found
@@ -155,23 +154,7 @@ def cached(paths: Iterable[str | os.PathLike]) -> dict[Path, Measurement | None]
     For commands that must answer at once (``plan``, ``check``); ``soundscape analyze`` fills it.
     """
     caches: dict[str, FolderCache] = {}
-    result: dict[Path, Measurement | None] = {}
-    for original in paths:
-        path = Path(original)
-        absolute = os.path.abspath(path)
-        try:
-            st = os.stat(absolute)
-        except OSError:
-            result[path] = None
-            continue
-        folder, name = os.path.split(absolute)
-        cache = caches.get(folder)
-        if cache is None:
-            cache = caches[folder] = FolderCache(Path(folder))
-        entry = cache.get(name, st.st_size, st.st_mtime_ns)
-        result[path] = None if entry is None else Measurement(
-            entry.get("lufs"), entry.get("true_peak_dbtp"), entry.get("error"))
-    return result
+    return {Path(p): _lookup(Path(p), caches, decode=False) for p in paths}
 
 
 def cached_lufs(paths: Iterable[str | os.PathLike]) -> dict[Path, float | None]:

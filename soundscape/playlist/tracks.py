@@ -14,8 +14,8 @@ from pathlib import Path
 from yaml.nodes import Node
 
 from soundscape import library
-from soundscape.errors import Problem
 from soundscape.config.yamlnodes import Report
+from soundscape.errors import Problem
 
 _GLOB_CHARS = "*?["
 

@@ -9,7 +9,6 @@ from soundscape.report.svg import timeline_svg
 from soundscape.report.tables import Table, facts, tables, totals
 
 
-
 def _html_table(table: Table, numeric: int = 0) -> str:
     if not table.rows:
         return f"<p>{escape(table.empty)}</p>"

@@ -14,17 +14,16 @@ and a warning, as it would for a corrupt file.
 
 from __future__ import annotations
 
-import math
 import struct
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 
 from soundscape.engine.commands import Action, Command
 from soundscape.engine.state import Status
 from soundscape.session import open_session
+from soundscape.testing.audio import write_tone
 
 HERE = Path(__file__).parent
 RATE = 22050
@@ -52,13 +51,7 @@ phases:
 
 
 def tone(path: Path, hz: float, seconds: float, declared_s: float | None = None) -> None:
-    frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * i / RATE)))
-                      for i in range(int(seconds * RATE)))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(frames)
+    write_tone(path, hz, seconds, amplitude=0.25, rate=RATE, channels=1)
     if declared_s is not None:  # a header that promises more audio than the file holds
         data = bytearray(path.read_bytes())
         size = int(declared_s * RATE) * 2

@@ -11,9 +11,8 @@ import subprocess
 
 import pytest
 
-from soundscape.testing.audio import pulse_env
-
 from soundscape.engine.outputs import pulse_socket_open
+from soundscape.testing.audio import pulse_env
 
 
 def _unavailable(reason: str) -> None:

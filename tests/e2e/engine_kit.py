@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import os
 import time
-import wave
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from soundscape.testing.audio import RATE, Recorder, null_sink, rms_dbfs_windows, tone_amplitudes
 from soundscape.engine.clock import RealClock
 from soundscape.engine.commands import Action, Command
 from soundscape.engine.engine import Engine
 from soundscape.engine.outputs import open_output
 from soundscape.engine.settings import RoomSettings
 from soundscape.playlist.model import Phase, Playlist, Track
+from soundscape.testing.audio import RATE, Recorder, null_sink, rms_dbfs_windows, tone_amplitudes
 
 TONE = 0.5  # amplitude of the test tones (fraction of full scale)
 WINDOW_S = 0.05  # holds whole cycles of every multiple of 20 Hz
@@ -42,26 +41,6 @@ def phase(name: str, duration_s: float, tracks: list[Path], **kw) -> Phase:
 
 def playlist(tmp_path: Path, *phases: Phase) -> Playlist:
     return Playlist(tmp_path / "e2e.yaml", "End to end", tuple(phases))
-
-
-def write_noise(path: Path, duration_s: float, rms: float = 0.1, seed: int = 7) -> Path:
-    """A stereo WAV of white noise (an ambience bed).
-
-    Unlike a tone, two overlapping copies at an offset are uncorrelated, so an equal-power loop
-    crossfade keeps the power (two copies of a tone could cancel and fake a gap)."""
-    n = int(round(duration_s * RATE))
-    signal = np.clip(np.random.default_rng(seed).normal(0.0, rms, n), -0.99, 0.99)
-    edge = int(0.005 * RATE)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(edge) / edge)
-    signal[:edge] *= ramp
-    signal[n - edge:] *= ramp[::-1]
-    pcm = np.round(signal * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(np.repeat(pcm[:, None], 2, axis=1).tobytes())
-    return Path(path)
 
 
 def private_sink():
@@ -141,9 +120,9 @@ def live_session(pl: Playlist, durations: dict, room: RoomSettings, log_dir: Pat
             result, _ = engine.submit(Command(Action.START, by="e2e", source="test"))
             after = time.monotonic()
             assert result.ok, f"start refused: {result.reason}"
-            # The engine's own record of the start (private: no public field says when, to the
-            # ms; snapshot().session_elapsed_s is rounded to 10 ms and stamped at an unknown time).
-            run.t0 = engine._t0
+            # The engine's own record of the start, to the clock's precision (the state's
+            # session_elapsed_s is rounded to 10 ms and stamped at an unknown time).
+            run.t0 = engine.clock_origin
             assert before <= run.t0 <= after, "the session start is not where the submit was"
             yield run
     finally:

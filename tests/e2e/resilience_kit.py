@@ -18,6 +18,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+
 from soundscape.testing.audio import CHANNELS, RATE, tone_amplitudes
 
 SEGMENT_S = 1.0

@@ -12,14 +12,26 @@ import os
 import numpy as np
 import pytest
 
-from soundscape.testing.audio import RATE, longest_quiet_s, write_tone
-from engine_kit import (HOP_S, TONE, WINDOW_S, crossover_rec_s, dropouts, live_session,
-                        longest_quiet_sliding_s, onset_rec_s,
-                        phase, playlist, private_sink, settings, write_noise)
 from soundscape.engine.commands import Action
 from soundscape.engine.sessionlog import read_log
-from soundscape.schedule.handover import handover_s
 from soundscape.playlist.model import Ambience
+from soundscape.schedule.handover import handover_s
+from soundscape.testing.audio import RATE, longest_quiet_s, write_noise, write_tone
+
+from engine_kit import (
+    HOP_S,
+    TONE,
+    WINDOW_S,
+    crossover_rec_s,
+    dropouts,
+    live_session,
+    longest_quiet_sliding_s,
+    onset_rec_s,
+    phase,
+    playlist,
+    private_sink,
+    settings,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from soundscape.engine.clock import RealClock
+from soundscape.engine.commands import Action, Command
+from soundscape.engine.engine import Engine
+from soundscape.engine.outputs import open_output
+from soundscape.engine.sessionlog import read_log
+from soundscape.engine.settings import RoomSettings
+from soundscape.playlist.model import Phase, Playlist, Track
 from soundscape.testing.audio import RATE, Recorder, rms_dbfs_windows, tone_amplitudes, write_tone
+
 from engine_kit import (
     TONE,
     WINDOW_S,
@@ -37,14 +46,6 @@ from resilience_kit import (
     write_position_track,
     write_truncated_wav,
 )
-
-from soundscape.engine.clock import RealClock
-from soundscape.engine.commands import Action, Command
-from soundscape.engine.engine import Engine
-from soundscape.engine.outputs import open_output
-from soundscape.engine.sessionlog import read_log
-from soundscape.engine.settings import RoomSettings
-from soundscape.playlist.model import Phase, Playlist, Track
 
 pytestmark = pytest.mark.e2e
 

@@ -15,9 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from soundscape.testing.audio import Recorder, first_window_where, longest_quiet_s, tone_amplitudes, write_tone
 from soundscape.engine.deck import DeckStatus
 from soundscape.engine.outputs import open_output
+from soundscape.testing.audio import (
+    Recorder,
+    first_window_where,
+    longest_quiet_s,
+    tone_amplitudes,
+    write_tone,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from soundscape.testing import FakeClock
 from soundscape.engine.commands import Action, Command
 from soundscape.engine.engine import Engine
-from soundscape.testing import FakeOutput
 from soundscape.engine.settings import RoomSettings
 from soundscape.playlist.model import Phase, Playlist, Track
+from soundscape.testing import FakeClock, FakeOutput
 
 MUSIC = Path("/music")
 

@@ -1,11 +1,12 @@
 """Facilitator controls in every state: what they do, and the reasons they are refused."""
 
 import pytest
-from engine_rig import phase, playlist
 
 from soundscape.engine.commands import Action
 from soundscape.engine.settings import RoomSettings
 from soundscape.engine.state import Status
+
+from engine_rig import phase, playlist
 
 DURS = {"a.wav": 200, "b.wav": 200, "c.wav": 200, "d.wav": 200}
 

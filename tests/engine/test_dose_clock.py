@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from engine_rig import phase, playlist
-
 from soundscape.playlist.model import Medicine
+
+from engine_rig import phase, playlist
 
 DURS = {"a.wav": 200, "b.wav": 200, "c.wav": 200, "d.wav": 200}
 

@@ -2,10 +2,10 @@
 
 import math
 
-from engine_rig import MUSIC, phase, playlist
-
 from soundscape.engine.settings import RoomSettings
 from soundscape.engine.state import Status
+
+from engine_rig import MUSIC, phase, playlist
 
 
 def test_a_missing_file_is_skipped_within_a_second_and_the_music_goes_on(rig_factory):

@@ -6,10 +6,10 @@ Each test drives a state combination that once cut the music or left the room si
 import dataclasses
 import math
 
-from engine_rig import MUSIC, phase, playlist
-
 from soundscape.engine.settings import RoomSettings
 from soundscape.playlist.model import Ambience, Medicine
+
+from engine_rig import MUSIC, phase, playlist
 
 
 def room_db(r) -> float:

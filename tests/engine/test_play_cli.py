@@ -47,17 +47,13 @@ def test_play_without_a_terminal_runs_the_session_to_its_end(tmp_path, monkeypat
     """Real time, the `none` output: a 6-second arc with a dose phase ends by itself, exit 0."""
     import io
     import math
-    import struct
-    import wave
 
     from soundscape.cli.main import main
+    from soundscape.testing.audio import write_tone
 
     for name in ("a", "b"):
-        with wave.open(str(tmp_path / f"{name}.wav"), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(8000)
-            w.writeframes(b"".join(struct.pack("<h", int(3000 * math.sin(i / 3))) for i in range(8000 * 4)))
+        write_tone(tmp_path / f"{name}.wav", 8000 / (6 * math.pi), 4.0, amplitude=0.09, rate=8000,
+                   channels=1)
     (tmp_path / "p.yaml").write_text(
         "title: Short\ndefaults: {crossfade: 1s}\n"
         "medicine: {route: im, dose_phase: arrival}\n"

@@ -3,13 +3,12 @@
 import json
 import time
 
-from engine_rig import MUSIC, phase, playlist
-
 from soundscape.engine import checkpoint
-from soundscape.testing import FakeClock
 from soundscape.engine.engine import Engine
-from soundscape.testing import FakeOutput
 from soundscape.engine.state import Status
+from soundscape.testing import FakeClock, FakeOutput
+
+from engine_rig import MUSIC, phase, playlist
 
 DURS = {"a.wav": 200, "b.wav": 200, "c.wav": 200, "d.wav": 200}
 
@@ -117,7 +116,6 @@ def test_the_engine_thread_recovers_from_a_failure_of_its_loop(rig_factory, tmp_
     r.run(50)
     engine._save_checkpoint(force=True)
     engine._recover(RuntimeError("boom"))
-    state = engine.snapshot()
     r.run(1)
     assert engine.snapshot().phase.name == "onset"
     assert [d.path.name for d in r.output.playing()][-1] == "a.wav"

@@ -1,8 +1,8 @@
 """Phase and track timing rules, in simulated time on the fake output."""
 
-from engine_rig import MUSIC, phase, playlist, track
-
 from soundscape.engine.state import Status
+
+from engine_rig import MUSIC, phase, playlist, track
 
 
 def test_tracks_crossfade_ahead_of_their_end_so_there_is_no_gap(rig_factory):

@@ -1,15 +1,14 @@
-"""Fixtures for playlist tests: a private probe cache, tiny WAV files made with ``wave``, and a
+"""Fixtures for playlist tests: a private probe cache, tiny WAV files (the testing kit's), and a
 working folder so playlists are named as a user types them (``t.yaml``)."""
 
 from __future__ import annotations
 
-import math
-import struct
 import textwrap
-import wave
 from pathlib import Path
 
 import pytest
+
+from soundscape.testing.audio import write_tone
 
 
 @pytest.fixture(autouse=True)
@@ -21,16 +20,7 @@ def private_cache(tmp_path_factory, monkeypatch):
 
 
 def _write_wav(path: Path, seconds: float = 0.3, freq_hz: float = 440.0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rate = 8000
-    frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * freq_hz * i / rate)))
-                      for i in range(int(seconds * rate)))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(frames)
-    return path
+    return write_tone(path, freq_hz, seconds, amplitude=0.25, rate=8000, channels=1)
 
 
 @pytest.fixture

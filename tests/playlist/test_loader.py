@@ -16,6 +16,7 @@ from soundscape.playlist.model import Ambience, Phase, Track, Where
 def parser(request, monkeypatch):
     """Every test runs with libyaml (fast path) and without it: same problems, same positions."""
     import yaml
+
     from soundscape.config import yamlnodes
     if request.param == "pure-python":
         monkeypatch.setattr(yamlnodes, "_FAST_LOADER", yaml.SafeLoader)

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 import yaml
 
-from soundscape.playlist import check_file
 from soundscape.config import values
+from soundscape.playlist import check_file
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "playlists").rglob("*.yaml"))

@@ -3,7 +3,12 @@
 import pytest
 
 from soundscape.config.values import (
-    format_duration, parse_choice, parse_duration, parse_gain, parse_level)
+    format_duration,
+    parse_choice,
+    parse_duration,
+    parse_gain,
+    parse_level,
+)
 
 
 @pytest.mark.parametrize("text, seconds", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from soundscape.web import create_app
+
 from webkit import FUZZ_CASES, TOKEN, FakeEngine, FakePreflight
 
 

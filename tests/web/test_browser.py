@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from soundscape.web import create_app
+
 from webkit import TOKEN, FakePreflight, ServerThread, real_engine
 
 pytestmark = pytest.mark.browser

@@ -103,6 +103,7 @@ def test_stream_ends_when_the_client_goes_away_under_waitress():
     import socket
 
     from soundscape.web import create_app
+
     from webkit import TOKEN, ServerThread
 
     engine = FakeEngine()
@@ -128,6 +129,7 @@ def test_many_open_pages_leave_room_for_commands():
 
     from soundscape.cli.serve import THREADS
     from soundscape.web import create_app
+
     from webkit import TOKEN, ServerThread
 
     engine = FakeEngine()

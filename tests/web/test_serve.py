@@ -17,9 +17,9 @@ import pytest
 
 import soundscape.session
 from soundscape.cli import serve
+from soundscape.cli.main import main
 from soundscape.engine import checkpoint
 from soundscape.room import Room
-from soundscape.cli.main import main
 
 from webkit import FakeEngine, ServerThread
 
@@ -185,7 +185,6 @@ def test_serve_command_end_to_end_over_the_demo(tmp_path):
 def test_serve_gives_the_page_preflight_its_output_device_and_room(monkeypatch, tmp_path):
     """Pre-flight from the page must open what the session was told to use, not the defaults."""
     import soundscape.web
-
     from soundscape.errors import SoundscapeError
 
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -11,7 +11,7 @@ from waitress import create_server
 
 from soundscape.engine.api import EngineTimeout
 from soundscape.engine.commands import Action, Command, CommandResult
-from soundscape.engine.state import Status, PhaseInfo, PhaseSlot, State, TrackInfo
+from soundscape.engine.state import PhaseInfo, PhaseSlot, State, Status, TrackInfo
 
 TOKEN = "test-token-0123456789"
 FUZZ_CASES: Counter = Counter()  # examples run per fuzz test, printed at the end of the run
@@ -170,10 +170,9 @@ def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None, medici
     Arrival (which waits for it) and a booster extends Journey.
     """
     from soundscape.engine.clock import RealClock
-    from soundscape.testing import FakeClock
     from soundscape.engine.engine import Engine
-    from soundscape.testing import FakeOutput
     from soundscape.playlist.model import Medicine, Phase, Playlist, Track
+    from soundscape.testing import FakeClock, FakeOutput
 
     music = Path("/music")
     tracks = {"harbour-light.ogg": ("Harbour Light", 300.0), "low-tide.ogg": ("Low Tide", 420.0),
