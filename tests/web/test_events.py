@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 from soundscape.web.events import state_stream
@@ -45,57 +44,76 @@ def test_stream_headers_and_first_event(client, engine):
     assert json.loads(event["data"]) == json.loads(json.dumps(engine.snapshot().to_json()))
 
 
-def test_stream_sends_each_change_and_pings_when_idle_then_ends(client, engine):
-    def change_soon():
-        time.sleep(0.12)
-        engine.set_state(status="playing")
-        time.sleep(0.08)
-        engine.set_state(hushed=True)
-    threading.Thread(target=change_soon).start()
-    started = time.monotonic()
-    response = client.get("/api/events")  # lifetime 0.5 s in the test app: the body completes
-    blocks = parse_events(response.get_data(as_text=True))
-    took = time.monotonic() - started
+class ScriptedEngine(FakeEngine):
+    """The engine double on simulated time: waiting advances the clock, and the state changes at
+    scripted moments, exactly as the engine thread would publish them."""
+
+    def __init__(self, changes=()):
+        super().__init__()
+        self.now_s = 0.0
+        self.changes = sorted(changes, key=lambda c: c[0])  # (at_s, {field: value})
+
+    def wait_for_change(self, after_revision, timeout_s):
+        self.wait_calls += 1
+        if self.snapshot().revision > after_revision:
+            return self.snapshot()
+        if self.changes and self.changes[0][0] <= self.now_s + timeout_s:
+            at_s, fields = self.changes.pop(0)
+            self.now_s = max(self.now_s, at_s)
+            return self.set_state(**fields)
+        self.now_s += timeout_s
+        return self.snapshot()
+
+
+def scripted_stream(engine, heartbeat_s, lifetime_s, sleep=None):
+    def no_sleep(seconds):
+        engine.now_s += seconds
+    return state_stream(engine, heartbeat_s=heartbeat_s, lifetime_s=lifetime_s, retry_ms=2000,
+                        now=lambda: engine.now_s, sleep=sleep or no_sleep)
+
+
+def test_stream_sends_each_change_and_pings_when_idle_then_ends():
+    engine = ScriptedEngine([(12.0, {"status": "playing"}), (20.0, {"hushed": True})])
+    blocks = parse_events("".join(scripted_stream(engine, heartbeat_s=15.0, lifetime_s=60.0)))
     states = [json.loads(b["data"]) for b in blocks if b.get("event") == "state"]
     assert [(s["revision"], s["status"], s["hushed"]) for s in states] == [
         (1, "ready", False), (2, "playing", False), (3, "playing", True)]
-    assert {"comment": "ping"} in blocks  # heartbeat 0.05 s in the test app
-    assert 0.45 <= took < 2.0
+    # idle after the last change at 20 s: a heartbeat every 15 s, until the 60 s life ends
+    assert [b for b in blocks if "comment" in b] == [{"comment": "ping"}] * 2
+    assert engine.now_s == 60.0
 
 
-def test_stream_generator_closes_cleanly_on_disconnect():
-    engine = FakeEngine()
-    stream = state_stream(engine, heartbeat_s=10.0, lifetime_s=60.0, retry_ms=2000)
+def test_a_closed_stream_ends_and_waits_no_more():
+    engine = ScriptedEngine()
+    stream = scripted_stream(engine, heartbeat_s=10.0, lifetime_s=60.0)
     assert next(stream).startswith("retry:")
     assert next(stream).startswith("id: 1\nevent: state\n")
     stream.close()  # what the server does when a write to a gone client fails
-    assert stream.gi_frame is None
+    calls = engine.wait_calls
+    assert list(stream) == []
+    assert engine.wait_calls == calls
 
 
 def test_heartbeat_timing_uses_the_clock():
-    engine = FakeEngine()
-    clock = [0.0]
-
-    def wait_for_change(after_revision, timeout_s):
-        clock[0] += timeout_s  # nothing changes: the whole timeout passes
-        return engine.snapshot()
-    engine.wait_for_change = wait_for_change
-    stream = state_stream(engine, heartbeat_s=15.0, lifetime_s=40.0, retry_ms=2000,
-                          now=lambda: clock[0])
-    out = list(stream)
+    engine = ScriptedEngine()
+    out = list(scripted_stream(engine, heartbeat_s=15.0, lifetime_s=40.0))
     assert out[2:] == [": ping\n\n", ": ping\n\n"]  # at 15 s and 30 s, then the 40 s life ends
-    assert clock[0] == 40.0
+    assert engine.now_s == 40.0
 
 
 def test_engine_that_returns_early_does_not_spin():
     engine = FakeEngine()
-    engine.shutdown()  # wait_for_change now returns at once
-    slept = []
-    stream = state_stream(engine, heartbeat_s=10.0, lifetime_s=0.3, retry_ms=2000,
-                          sleep=lambda s: (slept.append(s), time.sleep(s)))
+    engine.shutdown()  # wait_for_change now returns at once, whatever the timeout
+    clock, slept = [0.0], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock[0] += seconds
+    stream = state_stream(engine, heartbeat_s=10.0, lifetime_s=3.0, retry_ms=2000,
+                          now=lambda: clock[0], sleep=sleep)
     list(stream)
-    assert engine.wait_calls <= 5
-    assert slept and all(s <= 0.2 for s in slept)
+    assert slept and all(s <= 0.2 for s in slept)  # it paused between asks...
+    assert engine.wait_calls <= 3.0 / 0.2 + 2  # ...so it asked at most five times a second
 
 
 def test_stream_ends_when_the_client_goes_away_under_waitress():
@@ -146,13 +164,12 @@ def test_many_open_pages_leave_room_for_commands():
                 while b"event: state" not in stream[1]:
                     stream[1] += stream[0].recv(4096)
                 stream[1] = b""
-            started = time.monotonic()
             request = urllib.request.Request(
                 f"{server.url}/api/commands", data=b'{"action": "start"}', method="POST",
                 headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+            # a starved pool would leave the command waiting: the 5 s timeout fails the test
             with urllib.request.urlopen(request, timeout=5) as response:
                 assert response.status == 200
-            assert time.monotonic() - started < 1.0
             for sock, received in streams:
                 while b'"status":"playing"' not in received:
                     received += sock.recv(4096)

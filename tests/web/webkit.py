@@ -162,12 +162,14 @@ class ServerThread:
         self._thread.join(10)
 
 
-def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None, medicine: bool = False):
+def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None, medicine: bool = False,
+                output_class=None):
     """A real Engine with its thread running over the fake output (no audio device).
 
     On the real clock time passes as in a session (for the browser); on a fake clock nothing moves
     unless a test says so (for exact API assertions). With ``medicine`` the dose is given in
-    Arrival (which waits for it) and a booster extends Journey.
+    Arrival (which waits for it) and a booster extends Journey. ``output_class`` replaces the
+    FakeOutput (a subclass that misbehaves).
     """
     from soundscape.engine.clock import RealClock
     from soundscape.engine.engine import Engine
@@ -185,7 +187,8 @@ def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None, medici
     ), medicine=Medicine("im", "Arrival", "Journey") if medicine else None)
     durations = {music / name: length for name, (_, length) in tracks.items()}
     clock = FakeClock() if fake_clock else RealClock()
-    engine = Engine(playlist, FakeOutput(clock, durations), clock=clock, durations=durations,
+    engine = Engine(playlist, (output_class or FakeOutput)(clock, durations), clock=clock,
+                    durations=durations,
                     seed=1, log_dir=log_dir)
     engine.start_thread()
     return engine
