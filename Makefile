@@ -21,15 +21,18 @@ TEST_TIMEOUT_S ?= 900
 # What running needs; pulseaudio itself only when no sound server is running (see `run`).
 RUN_PKGS := vlc-bin vlc-plugin-base pulseaudio-utils
 # Chromium drives the browser tests (Playwright uses the system's; it downloads none). Ubuntu
-# calls it chromium-browser.
-TEST_PKGS := vlc-bin vlc-plugin-base pulseaudio pulseaudio-utils 'chromium|chromium-browser'
+# calls it chromium-browser. Playwright's own driver (a Node.js binary in its wheel) needs
+# libatomic1, which a minimal Debian lacks.
+TEST_PKGS := vlc-bin vlc-plugin-base pulseaudio pulseaudio-utils 'chromium|chromium-browser' \
+	libatomic1
 
-.PHONY: help run test check bench demo-music setup setup-test system system-test pulse \
-	pulse-stop clean distclean
+.PHONY: help run test fresh-test check bench demo-music setup setup-test system system-test \
+	pulse pulse-stop clean distclean
 
 help:
 	@echo "make run        set up, then start the demo session (control page, demo playlist)"
 	@echo "make test       set up with test dependencies, start PulseAudio, run all tests"
+	@echo "make fresh-test make test inside a freshly bootstrapped Debian 12 (root, ~15 min)"
 	@echo "make check      check every shipped playlist"
 	@echo "make bench      run the benchmarks"
 	@echo "make demo-music create the built-in demo music if needed"
@@ -62,13 +65,11 @@ check: setup
 	$(VENV)/bin/soundscape check playlists/
 
 bench: setup-test pulse
-	@if [ -f bench/__main__.py ]; then \
-		XDG_RUNTIME_DIR=$(PULSE_DIR) $(VENV)/bin/python -m bench; \
-	elif [ -f bench/run.py ]; then \
-		XDG_RUNTIME_DIR=$(PULSE_DIR) $(VENV)/bin/python bench/run.py; \
-	else \
-		echo "make bench: no benchmarks yet (bench/__main__.py or bench/run.py)" >&2; exit 1; \
-	fi
+	XDG_RUNTIME_DIR=$(PULSE_DIR) $(VENV)/bin/python -m bench
+
+# The whole set-up and suite on a minimal Debian bootstrapped for the purpose (scripts/fresh-test.sh).
+fresh-test:
+	@bash scripts/fresh-test.sh
 
 demo-music: setup
 	@$(VENV)/bin/soundscape demo-music >/dev/null

@@ -7,15 +7,18 @@ set -euo pipefail
 
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
 candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+# first TEST "a|b": the first of the choices for which TEST holds (prints nothing if none does).
+first() {
+    local pkg choices
+    IFS='|' read -r -a choices <<<"$2"
+    for pkg in "${choices[@]}"; do
+        if "$1" "$pkg"; then echo "$pkg"; return; fi
+    done
+}
 
 missing=()
 for want in "$@"; do
-    IFS='|' read -r -a choices <<<"$want"
-    have=""
-    for pkg in "${choices[@]}"; do
-        if installed "$pkg"; then have="$pkg"; break; fi
-    done
-    [ -n "$have" ] || missing+=("$want")
+    [ -n "$(first installed "$want")" ] || missing+=("$want")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -39,12 +42,8 @@ lock_wait=(-o DPkg::Lock::Timeout=300)
 "${sudo[@]}" apt-get "${lock_wait[@]}" update
 packages=()
 for want in "${missing[@]}"; do
-    IFS='|' read -r -a choices <<<"$want"
-    pick=""
-    for pkg in "${choices[@]}"; do
-        if candidate "$pkg"; then pick="$pkg"; break; fi
-    done
-    packages+=("${pick:-${choices[0]}}")  # none installable: let apt-get say why
+    pick="$(first candidate "$want")"
+    packages+=("${pick:-${want%%|*}}")  # none installable: let apt-get say why
 done
 echo "Installing system packages: ${packages[*]}"
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${lock_wait[@]}" install -y --no-remove "${packages[@]}"
