@@ -9,17 +9,8 @@ import time
 from pathlib import Path
 
 from bench import analysis
-from bench.kit import (
-    SOUNDSCAPE,
-    Recorder,
-    Section,
-    bench_sink,
-    fmt,
-    isolated_env,
-    log,
-    one_phase_playlist,
-    write_tone,
-)
+from bench.kit import (SOUNDSCAPE, Recorder, Section, bench_sink, fmt, isolated_env, log,
+                       one_phase_playlist, write_tone)
 
 THRESHOLD_DBFS = -50.0
 WINDOW_S = 0.01

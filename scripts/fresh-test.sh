@@ -43,6 +43,14 @@ mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 mkdir -p "$root/dev/shm" && mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# This machine's network trust goes along (a network that inspects TLS has its own CA): the
+# host's extra CA certificates, and pip told to use the system's bundle, as the host's pip is.
+tls=()
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    chroot "$root" update-ca-certificates >/dev/null
+    tls=(PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt)
+fi
 # The security and updates suites, as a Debian install has them.
 cat >"$root/etc/apt/sources.list" <<SOURCES
 deb $mirror $suite main
@@ -55,7 +63,7 @@ echo "fresh-test: $(git -C "$root/root/soundscape" log -1 --format='%h %s')"
 echo "fresh-test: running .ci/run in the fresh system"
 set +e
 chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    TERM=dumb LANG=C.UTF-8 bash -c 'cd /root/soundscape && bash .ci/run'
+    TERM=dumb LANG=C.UTF-8 "${tls[@]}" bash -c 'cd /root/soundscape && bash .ci/run'
 rc=$?
 set -e
 echo "fresh-test: .ci/run exited $rc after $(( $(date +%s) - started )) s in all"

@@ -18,16 +18,8 @@ from yaml.nodes import Node
 from soundscape import paths
 from soundscape.config import values
 from soundscape.config.readers import ValueReader
-from soundscape.config.yamlnodes import (
-    NULL_TAG,
-    Report,
-    is_bare,
-    mapping,
-    read_bounded,
-    read_nodes,
-    scalar,
-    text,
-)
+from soundscape.config.yamlnodes import (NULL_TAG, Report, is_bare, mapping, read_bounded,
+                                         read_nodes, scalar, text)
 from soundscape.engine.settings import OUTPUT_KINDS, RoomSettings
 from soundscape.errors import PlaylistError, Problem
 

@@ -15,14 +15,8 @@ from hypothesis import strategies as st
 from soundscape.cli.main import main
 from soundscape.engine.deck import DeckEvent, DeckStatus
 from soundscape.engine.libvlc.deck import vlc_volume
-from soundscape.engine.outputs import (
-    Device,
-    NullOutput,
-    alsa_cards,
-    open_output,
-    pulse_answers,
-    pulse_socket_paths,
-)
+from soundscape.engine.outputs import (Device, NullOutput, alsa_cards, open_output, pulse_answers,
+                                       pulse_socket_paths)
 from soundscape.errors import SoundscapeError
 from soundscape.testing import FakeClock
 from soundscape.testing.audio import write_silence

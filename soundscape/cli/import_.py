@@ -8,13 +8,8 @@ import sys
 from pathlib import Path
 
 from soundscape.errors import PlaylistError, SoundscapeError
-from soundscape.playlist.m3u import (
-    insert_into,
-    new_playlist_text,
-    phase_duration_min,
-    read_m3u,
-    write_checked,
-)
+from soundscape.playlist.m3u import (insert_into, new_playlist_text, phase_duration_min, read_m3u,
+                                     write_checked)
 
 COMMAND = "import"
 HELP = "import an M3U/M3U8 playlist as a phase, into a new or an existing playlist YAML"

@@ -15,6 +15,7 @@ from soundscape.engine.fades import TICK_S, Envelope
 from soundscape.schedule.handover import END_MARGIN_S
 
 STALL_S = 1.2  # a deck that has not moved in its file after this long is taken as failed
+# (libVLC "plays" random bytes in silence for seconds: docs/libvlc.md, errors and threads)
 EARLY_END_S = 2.0  # a track that ends this much before its length has failed (corrupt file)
 SETTLED_S = 3.0  # a voice that has played this long ends a run of failures
 

@@ -14,30 +14,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from soundscape.config import values
 from soundscape.config.readers import ValueReader
-from soundscape.config.yamlnodes import (
-    NULL_TAG,
-    STR_TAG,
-    Report,
-    mapping,
-    read_bounded,
-    read_nodes,
-    text,
-)
+from soundscape.config.yamlnodes import (NULL_TAG, STR_TAG, Report, mapping, read_bounded,
+                                         read_nodes, text)
 from soundscape.errors import PlaylistError, Problem
 from soundscape.playlist.medicine import read_medicine
-from soundscape.playlist.model import (
-    AT_END,
-    DEFAULT_AMBIENCE_LEVEL_PCT,
-    DEFAULT_CROSSFADE_S,
-    DEFAULT_LEVEL_PCT,
-    ORDERS,
-    WHEN_SHORT,
-    Ambience,
-    Phase,
-    Playlist,
-    Track,
-    Where,
-)
+from soundscape.playlist.model import (AT_END, DEFAULT_AMBIENCE_LEVEL_PCT, DEFAULT_CROSSFADE_S,
+                                       DEFAULT_LEVEL_PCT, ORDERS, WHEN_SHORT, Ambience, Phase,
+                                       Playlist, Track, Where)
 from soundscape.playlist.tracks import Files
 
 TOP_KEYS = ("title", "phases", "description", "music_dir", "defaults", "ambience", "medicine")

@@ -5,17 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from soundscape.report.summary import (
-    Session,
-    action_label,
-    clock,
-    difference,
-    event_summary,
-    num,
-    text,
-    wall_date,
-    wall_time,
-)
+from soundscape.report.summary import (Session, action_label, clock, difference, event_summary, num,
+                                       text, wall_date, wall_time)
 
 
 @dataclass

@@ -24,6 +24,9 @@ RATE = 44100
 CHANNELS = 2
 SILENCE_DBFS = -120.0  # what an all-zero window measures as, instead of -inf
 EDGE_S = 0.005  # raised-cosine edges on test tones so they start and stop without a click
+# Timing margins of the e2e tests, from measured jitter (see docs/libvlc.md, "Test margins"):
+AUDIBLE_WITHIN_S = 0.15  # a deck action (play, pause, a gain) is heard on the sink within this
+ALIGNMENT_S = 0.05  # recording time vs monotonic time: a window keeps this far from an action
 
 
 def pulse_env(**extra: str) -> dict[str, str]:

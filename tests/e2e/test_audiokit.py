@@ -7,15 +7,8 @@ import wave
 import numpy as np
 import pytest
 
-from soundscape.testing.audio import (
-    RATE,
-    SILENCE_DBFS,
-    first_window_where,
-    longest_quiet_s,
-    rms_dbfs_windows,
-    tone_amplitudes,
-    write_tone,
-)
+from soundscape.testing.audio import (RATE, SILENCE_DBFS, first_window_where, longest_quiet_s,
+                                      rms_dbfs_windows, tone_amplitudes, write_tone)
 
 
 def sine(freq_hz: float, duration_s: float, amplitude: float, phase: float = 0.3) -> np.ndarray:

@@ -18,20 +18,9 @@ from soundscape.playlist.model import Ambience
 from soundscape.schedule.handover import handover_s
 from soundscape.testing.audio import RATE, longest_quiet_s, write_noise, write_tone
 
-from engine_kit import (
-    HOP_S,
-    TONE,
-    WINDOW_S,
-    crossover_rec_s,
-    dropouts,
-    live_session,
-    longest_quiet_sliding_s,
-    onset_rec_s,
-    phase,
-    playlist,
-    private_sink,
-    settings,
-)
+from engine_kit import (HOP_S, TONE, WINDOW_S, crossover_rec_s, dropouts, live_session,
+                        longest_quiet_sliding_s, onset_rec_s, phase, playlist, private_sink,
+                        settings)
 
 pytestmark = pytest.mark.e2e
 
@@ -137,7 +126,7 @@ def test_no_gap_between_tracks(sink, tmp_path, record_property, xf):
           f"(first heard {run.session_of(onset):.3f} s); digital silence (session s, ms) {holes}; "
           f"tracks started at {starts} s")
     record_property("longest_gap_ms", round(quiet_s * 1000))
-    first_heard_s = run.session_of(onset)
+    record_property("first_heard_s", round(first_heard_s := run.session_of(onset), 4))
     assert first_heard_s < 0.3, f"the first track was heard {first_heard_s:.2f} s after start"
     assert quiet_s == 0.0, (f"{quiet_s * 1000:.0f} ms below {QUIET_DBFS:g} dBFS between tracks "
                             f"(crossfade {xf:g} s); digital silence (session s, ms): {holes}")

@@ -13,13 +13,8 @@ import pytest
 from soundscape.cli.main import main
 from soundscape.demo import ensure_demo_music
 from soundscape.preflight import run_preflight, summary
-from soundscape.testing.audio import (
-    Recorder,
-    null_sink,
-    rms_dbfs_windows,
-    tone_amplitudes,
-    write_tone,
-)
+from soundscape.testing.audio import (Recorder, null_sink, rms_dbfs_windows, tone_amplitudes,
+                                      write_tone)
 
 pytestmark = pytest.mark.e2e
 

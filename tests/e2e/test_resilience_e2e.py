@@ -28,24 +28,10 @@ from soundscape.engine.settings import RoomSettings
 from soundscape.playlist.model import Phase, Playlist, Track
 from soundscape.testing.audio import RATE, Recorder, rms_dbfs_windows, tone_amplitudes, write_tone
 
-from engine_kit import (
-    TONE,
-    WINDOW_S,
-    live_session,
-    longest_quiet_sliding_s,
-    onset_rec_s,
-    private_sink,
-    settings,
-)
-from resilience_kit import (
-    PositionReader,
-    PrivatePulse,
-    segment_freqs,
-    tone_dbfs,
-    worst_rise,
-    write_position_track,
-    write_truncated_wav,
-)
+from engine_kit import (TONE, WINDOW_S, live_session, longest_quiet_sliding_s, onset_rec_s,
+                        private_sink, settings)
+from resilience_kit import (PositionReader, PrivatePulse, segment_freqs, tone_dbfs, worst_rise,
+                            write_position_track, write_truncated_wav)
 
 pytestmark = pytest.mark.e2e
 

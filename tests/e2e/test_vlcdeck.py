@@ -17,19 +17,15 @@ import pytest
 
 from soundscape.engine.deck import DeckStatus
 from soundscape.engine.outputs import open_output
-from soundscape.testing.audio import (
-    Recorder,
-    first_window_where,
-    longest_quiet_s,
-    tone_amplitudes,
-    write_tone,
-)
+from soundscape.testing.audio import (ALIGNMENT_S, AUDIBLE_WITHIN_S, Recorder, first_window_where,
+                                      longest_quiet_s, tone_amplitudes, write_tone)
 
 pytestmark = pytest.mark.e2e
 
 TONE = 0.5  # amplitude of the test tones
 HOP_S = 0.01  # 50 ms windows every 10 ms (441 frames): whole cycles, timing to ~10 ms
 TOLERANCE = 0.02  # of full scale
+POSITION_WITHIN_S = 0.1  # the deck's position against the clock (measured: see the test)
 
 
 @pytest.fixture
@@ -91,7 +87,7 @@ def test_gain_is_cubic_corrected_and_changes_are_heard_at_once(room, tones, reco
     assert latency_s < 0.1
 
 
-def test_pause_silences_within_100_ms_and_play_resumes(room, tones):
+def test_pause_silences_within_100_ms_and_play_resumes(room, tones, record_property):
     output, events = room
     deck = output.make_deck("music", events.put)
     deck.load(tones(440), 0.0, 1.0)
@@ -102,18 +98,28 @@ def test_pause_silences_within_100_ms_and_play_resumes(room, tones):
         deck.pause()
         deck.pause()  # idempotent: must not resume
         paused_position = deck.position_s()
-        time.sleep(0.5)
+        time.sleep(0.8)
         assert deck.status() == DeckStatus.PAUSED
         assert deck.position_s() == paused_position
         t_resume = time.monotonic()
         deck.play()
-        time.sleep(0.4)
+        time.sleep(0.6)
+        t_end = time.monotonic()
     amps = amplitudes(rec, 440)[440]
     latency_s = heard_at(amps, rec, t_pause - 0.05, lambda v: v < 0.5 * TONE) - t_pause
-    print(f"pause heard after {latency_s * 1000:.0f} ms")
+    silent_s = heard_at(amps, rec, t_pause - 0.05, lambda v: v < 0.005) - t_pause
+    back_s = heard_at(amps, rec, t_resume - 0.05, lambda v: v > TONE - TOLERANCE) - t_resume
+    print(f"pause heard after {latency_s * 1000:.0f} ms, silent after {silent_s * 1000:.0f} ms; "
+          f"back at full level {back_s * 1000:.0f} ms after play()")
+    record_property("pause_heard_s", round(latency_s, 4))
+    record_property("pause_silent_s", round(silent_s, 4))
+    record_property("resume_full_s", round(back_s, 4))
     assert latency_s < 0.1
-    assert level_at(amps, rec, t_pause + 0.1, t_resume).max() < 0.005
-    assert level_at(amps, rec, t_resume + 0.15, t_resume + 0.35).min() > TONE - TOLERANCE
+    # The silence is judged between the pause and the resume, and the resumed tone after it;
+    # no window starts before the action's change can be heard (AUDIBLE_WITHIN_S) or reaches the
+    # next action (ALIGNMENT_S): both from measured jitter, soundscape/testing/audio.py.
+    assert level_at(amps, rec, t_pause + AUDIBLE_WITHIN_S, t_resume - ALIGNMENT_S).max() < 0.005
+    assert level_at(amps, rec, t_resume + AUDIBLE_WITHIN_S, t_end).min() > TONE - TOLERANCE
     assert 0.5 < paused_position < 0.75
 
 
@@ -150,7 +156,7 @@ def test_a_fresh_load_starts_at_its_own_gain_from_the_first_sample(room, tones):
     assert abs(np.median(onset) - 0.125 * TONE) < TOLERANCE
 
 
-def test_start_offset_plays_from_there_without_the_beginning(room, tmp_path):
+def test_start_offset_plays_from_there_without_the_beginning(room, tmp_path, record_property):
     path = tmp_path / "two-parts.wav"
     first = write_tone(tmp_path / "a.wav", 440, 1.0)
     second = write_tone(tmp_path / "b.wav", 660, 2.0)
@@ -169,14 +175,20 @@ def test_start_offset_plays_from_there_without_the_beginning(room, tmp_path):
         deck.play()
         time.sleep(0.7)
         position_s = deck.position_s()
+        elapsed_s = time.monotonic() - t0
+        time.sleep(0.1)
     amps = amplitudes(rec, 440, 660)
-    assert level_at(amps[440], rec, t0, t0 + 0.65).max() < 0.02
-    assert level_at(amps[660], rec, t0 + 0.15, t0 + 0.65).min() > TONE - TOLERANCE
-    assert position_s == pytest.approx(2.2, abs=0.1)
+    onset_s = heard_at(amps[660], rec, t0 - 0.05, lambda v: v > TONE / 2) - t0
+    record_property("start_heard_s", round(onset_s, 4))
+    record_property("position_ahead_s", round(position_s - 1.5 - elapsed_s, 4))
+    assert level_at(amps[440], rec, t0 - ALIGNMENT_S, t0 + 0.75).max() < 0.02
+    assert level_at(amps[660], rec, t0 + AUDIBLE_WITHIN_S, t0 + 0.75).min() > TONE - TOLERANCE
+    # libVLC's position leads the clock started at play() slightly (docs/libvlc.md)
+    assert position_s - 1.5 - elapsed_s == pytest.approx(0.0, abs=POSITION_WITHIN_S)
     assert deck.duration_s() == pytest.approx(3.0, abs=0.01)
 
 
-def test_position_follows_playback_smoothly(room, tones):
+def test_position_follows_playback_smoothly(room, tones, record_property):
     output, events = room
     deck = output.make_deck("music", events.put)
     deck.load(tones(440, 3.0), 0.0, 0.0)
@@ -190,8 +202,12 @@ def test_position_follows_playback_smoothly(room, tones):
     assert all(b >= a for a, b in zip(positions, positions[1:])), "position went backwards"
     late = [(t, p) for t, p in samples if t > 0.5]
     worst_s = max(abs(p - t) for t, p in late)
-    assert worst_s < 0.1, f"position off the clock by {worst_s:.3f} s"
-    assert max(b - a for a, b in zip(positions, positions[1:])) < 0.1  # no 250 ms steps
+    largest_step_s = max(b - a for a, b in zip(positions, positions[1:]))
+    record_property("position_off_clock_s", round(worst_s, 4))
+    record_property("position_largest_step_s", round(largest_step_s, 4))
+    assert worst_s < POSITION_WITHIN_S, f"position off the clock by {worst_s:.3f} s"
+    # no 250 ms steps: libVLC reports its time every ~250 ms, the deck extrapolates in between
+    assert largest_step_s < POSITION_WITHIN_S
 
 
 def test_a_short_file_ends_with_an_ended_event(room, tones):
@@ -204,20 +220,20 @@ def test_a_short_file_ends_with_an_ended_event(room, tones):
     assert deck.status() == DeckStatus.ENDED
 
 
-def test_a_missing_file_fails_with_an_error_event_within_1_s(room, tmp_path):
+def test_a_missing_file_fails_with_an_error_event_within_1_s(room, tmp_path, record_property):
     output, events = room
     deck = output.make_deck("music", events.put)
     missing = tmp_path / "missing.mp3"
     generation = deck.load(missing, 0.0, 1.0)
     t0 = time.monotonic()
     deck.play()
-    event = events.get(timeout=1.0)
-    assert time.monotonic() - t0 < 1.0
+    event = events.get(timeout=1.0)  # the limit: the engine skips a track that fails within 1 s
+    record_property("missing_reported_s", round(time.monotonic() - t0, 4))
     assert event == type(event)("music", "error", generation, f"file not found: {missing}")
     assert deck.status() == DeckStatus.FAILED
 
 
-def test_a_corrupt_file_fails_quickly(room, tmp_path):
+def test_a_corrupt_file_fails_quickly(room, tmp_path, record_property):
     output, events = room
     deck = output.make_deck("music", events.put)
     corrupt = tmp_path / "corrupt.mp3"
@@ -226,6 +242,7 @@ def test_a_corrupt_file_fails_quickly(room, tmp_path):
     t0 = time.monotonic()
     deck.play()
     event = events.get(timeout=2.0)  # typically 20-150 ms; slower on a loaded machine
+    record_property("corrupt_reported_s", round(time.monotonic() - t0, 4))
     print(f"corrupt file reported after {(time.monotonic() - t0) * 1000:.0f} ms: {event}")
     assert event.generation == generation
     assert deck.status() in (DeckStatus.ENDED, DeckStatus.FAILED)

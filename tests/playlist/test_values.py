@@ -2,13 +2,8 @@
 
 import pytest
 
-from soundscape.config.values import (
-    format_duration,
-    parse_choice,
-    parse_duration,
-    parse_gain,
-    parse_level,
-)
+from soundscape.config.values import (format_duration, parse_choice, parse_duration, parse_gain,
+                                      parse_level)
 
 
 @pytest.mark.parametrize("text, seconds", [

@@ -1,8 +1,9 @@
 """The libVLC deck: plays one file at a time on a fresh MediaPlayer, with cubic-corrected gain.
 
-Facts it relies on (docs/libvlc.md): VLC volume is cubic, volume set before ``play()`` on a fresh player applies
-from the first sample, a stopped player cannot be given a volume again, and libVLC must never be
-called from its own event callbacks (they run on libVLC threads and it is not reentrant).
+Facts it relies on (docs/libvlc.md): VLC volume is cubic, volume set before ``play()`` on a fresh
+player applies from the first sample, a stopped player cannot be given a volume again, the time is
+reported only every ~250 ms, and libVLC must never be called from its own event callbacks (they run
+on libVLC threads and it is not reentrant).
 """
 
 from __future__ import annotations

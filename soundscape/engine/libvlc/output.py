@@ -15,8 +15,9 @@ from soundscape.engine.deck import Notify
 from soundscape.engine.libvlc.deck import VlcDeck
 from soundscape.errors import SoundscapeError
 
-# How long after a volume change it is heard (measured with the e2e kit on a null sink):
-# pulse applies volume at the server stream; alsa applies it in software before the read-ahead.
+# How long after a volume change it is heard (measured with the e2e kit on a null sink,
+# docs/libvlc.md): pulse applies volume at the server stream; alsa in software before the
+# read-ahead.
 LATENCY_S = {"pulse": 0.03, "alsa": 0.35}
 
 
