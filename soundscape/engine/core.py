@@ -331,8 +331,7 @@ class SessionCore:
     def checkpoint(self, s: float) -> dict:
         """Everything needed to carry on after a crash (see checkpoint.py and restore)."""
         return {"status": self.status, "session_s": round(s, 3), **self.timeline.checkpoint(),
-                "track": self.music.checkpoint(s), "held": self.held,
-                "hushed": self.levels.hushed, "level_override": self.levels.override_pct,
+                **self.levels.checkpoint(), "track": self.music.checkpoint(s), "held": self.held,
                 "dosed_at": self.dosed_at, "boosters": self.boosters, "warnings": self.warnings}
 
     def restore(self, data: dict, s: float) -> None:
@@ -345,25 +344,14 @@ class SessionCore:
         self.status = Status.PLAYING if data.get("status") == Status.PLAYING else Status.PAUSED
         track = data.get("track")
         resume_current = track is not None and track.get("phase_index") == int(data["index"])
-        t = self.timeline
-        t.restore(data, replay_current=resume_current)
+        self.timeline.restore(data, replay_current=resume_current)
         self.held = bool(data.get("held"))
-        self.levels.hushed = bool(data.get("hushed"))
-        self.levels.override_pct = data.get("level_override")
         self.dosed_at = data.get("dosed_at")
         self.boosters = list(data.get("boosters", []))
         self.warnings = list(data.get("warnings", []))[-MAX_WARNINGS:]
-        self.levels.silence_master(s)
-        self.levels.beds_rise(s)
-        slot = None
-        if resume_current and t.peek(t.index) is not None:
-            if str(t.peek(t.index).track.path) == track["path"]:
-                slot = t.next_slot(t.index)
-        if self.status is Status.PAUSED:
-            self.levels.frozen = True
-            if slot is not None:
-                self.music.pending = (slot, float(track["position_s"]))
-            return
+        paused = self.status is Status.PAUSED
+        self.levels.restore(data, s, paused)
         self.retarget(s)
+        slot = self.timeline.take(self.timeline.index, track["path"]) if resume_current else None
         if slot is not None:
-            self.music.start(s, slot, 0.0, float(track["position_s"]))
+            self.music.resume_track(s, slot, float(track["position_s"]), paused)

@@ -9,15 +9,14 @@ fake clock (``execute`` and ``run_for``). ``Engine`` implements ``EngineAPI`` (a
 
 from __future__ import annotations
 
-import queue
 import random
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from soundscape.engine import checkpoint, snapshot
 from soundscape.engine.api import EngineTimeout
+from soundscape.engine.inbox import Inbox, Pending
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.commands import Action, Command, CommandResult
 from soundscape.engine.core import SessionCore
@@ -29,23 +28,7 @@ from soundscape.playlist.model import Playlist
 from soundscape.schedule.plan import make_plan
 
 HEALTH_EVERY_S = 1.0  # the output is asked whether it still answers this often
-REFRESH_EVERY_S = 1.0  # a new snapshot at least this often while playing (positions move)
-LEVEL_REFRESH_S = 0.25  # while the level slews, new snapshots at most this often
-CHECKPOINT_EVERY_S = 1.0
 RECOVER_RETRY_S = 1.0  # a failed rebuild of the core is tried again after this
-
-
-@dataclass
-class _Pending:
-    """A submitted command on its way to the engine thread."""
-
-    command: Command
-    done: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    taken: bool = False  # the engine thread has begun carrying it out
-    withdrawn: bool = False  # the caller gave up waiting before that: it is never carried out
-    result: CommandResult | None = None
-    state: State | None = None
 
 
 class Engine:
@@ -58,7 +41,7 @@ class Engine:
         self.output = output
         self.playlist = playlist
         self.settings = settings or RoomSettings()
-        self.checkpoint_path = checkpoint_path
+        self._checkpoints = checkpoint.Checkpointer(checkpoint_path)
         self.resumed = resume is not None
         if resume is not None:
             seed = int(resume["seed"])
@@ -75,19 +58,12 @@ class Engine:
         self._log = SessionLog(self.log_path, append=resume is not None)
         self.core = self._new_core()
         self._t0 = self.clock.now()
-        self._queue: queue.Queue = queue.Queue()
-        self._cond = threading.Condition()
+        self._inbox = Inbox()
         self._thread: threading.Thread | None = None
         self._running = False
         self._stopped = False
         self._output_ok = True
         self._next_health = 0.0
-        self._last_publish = -1e9
-        self._signature = None
-        self._level_shown = None
-        self._next_checkpoint = 0.0
-        self._last_checkpoint: dict | None = None
-        self._checkpoint_warned = False
         if resume is not None:
             self._resume_from(resume)
         else:
@@ -98,7 +74,10 @@ class Engine:
             self.core.warn(message)
         if self._log.write_error:
             self.core.warn(self._log.write_error)
-        self._state = self._build_state(1)
+        s = self.session_s()
+        self._published = snapshot.Publisher(
+            self._build_state(1), (snapshot.signature(self.core, s), self._output_ok),
+            self.clock.now())
 
     def _new_core(self) -> SessionCore:
         return SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
@@ -108,6 +87,14 @@ class Engine:
     @property
     def playlist_path(self) -> Path:
         return self.playlist.path
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return self._checkpoints.path
+
+    @checkpoint_path.setter
+    def checkpoint_path(self, path: Path | None) -> None:
+        self._checkpoints.path = path
 
     @property
     def clock_origin(self) -> float:
@@ -128,22 +115,8 @@ class Engine:
 
     def _save_checkpoint(self, force: bool = False) -> None:
         """At least once a second while a session runs; cleared when it ends."""
-        now = self.clock.now()
-        if not force and now < self._next_checkpoint:
-            return
-        self._next_checkpoint = now + CHECKPOINT_EVERY_S
-        status = self.core.status
-        if status in (Status.PLAYING, Status.PAUSED):
-            self._last_checkpoint = self._checkpoint_data()
-            if self.checkpoint_path is not None:
-                try:
-                    checkpoint.write(self.checkpoint_path, self._last_checkpoint)
-                except OSError as exc:
-                    if not self._checkpoint_warned:
-                        self._checkpoint_warned = True
-                        self.core.warn(f"cannot save the checkpoint: {exc.strerror}")
-        elif status is Status.ENDED and self.checkpoint_path is not None:
-            checkpoint.clear(self.checkpoint_path)
+        self._checkpoints.save(self.clock.now(), self.core.status, self._checkpoint_data,
+                               self.core.warn, force)
 
     def _resume_from(self, data: dict) -> None:
         """Carry on an interrupted session: the downtime counts on the session clock."""
@@ -164,7 +137,7 @@ class Engine:
 
     def _recover(self, error: BaseException) -> None:
         """The engine thread's loop failed outright: rebuild the core from the last checkpoint."""
-        self._restart_core(self._last_checkpoint)
+        self._restart_core(self._checkpoints.last)
         self._write("engine_restart", error=f"{type(error).__name__}: {error}")
         self.core.warn(f"the engine restarted after an internal error ({type(error).__name__})")
 
@@ -193,7 +166,7 @@ class Engine:
 
     def _on_deck_event(self, event: DeckEvent) -> None:
         """Called from libVLC's threads: only enqueue (never call into libVLC from here)."""
-        self._queue.put(event)
+        self._inbox.put(event)
 
     # ------------------------------------------------------------------ the engine's own work
 
@@ -247,29 +220,19 @@ class Engine:
         return self.core.snapshot(self.session_s(), revision, self._info())
 
     def _publish(self, force: bool = False) -> None:
-        now, s = self.clock.now(), self.session_s()
-        signature = (snapshot.signature(self.core, s), self._output_ok)
-        level = self.core.levels.level_now(s)
-        due = (now - self._last_publish >= REFRESH_EVERY_S
-               and self.core.status not in (Status.READY, Status.ENDED))
-        level_moved = level != self._level_shown and now - self._last_publish >= LEVEL_REFRESH_S
-        if not (force or signature != self._signature or due or level_moved):
-            return
-        self._signature, self._level_shown, self._last_publish = signature, level, now
-        with self._cond:
-            self._state = self._build_state(self._state.revision + 1)
-            self._cond.notify_all()
+        s = self.session_s()
+        self._published.offer(
+            self.clock.now(), (snapshot.signature(self.core, s), self._output_ok),
+            self.core.levels.level_now(s), self.core.status not in (Status.READY, Status.ENDED),
+            self._build_state, force)
 
     # ------------------------------------------------------------------ reader API (any thread)
 
     def snapshot(self) -> State:
-        with self._cond:
-            return self._state
+        return self._published.latest()
 
     def wait_for_change(self, after_revision: int, timeout_s: float) -> State:
-        with self._cond:
-            self._cond.wait_for(lambda: self._state.revision > after_revision, timeout=timeout_s)
-            return self._state
+        return self._published.wait_for_change(after_revision, timeout_s)
 
     def log_entries(self) -> list[dict]:
         return self._log.snapshot()
@@ -281,17 +244,7 @@ class Engine:
         if self._thread is None:
             result = self._execute(command)
             return result, self.snapshot()
-        pending = _Pending(command)
-        self._queue.put(pending)
-        if pending.done.wait(timeout_s):
-            return pending.result, pending.state
-        with pending.lock:
-            if not pending.taken:
-                pending.withdrawn = True
-                raise EngineTimeout("the player did not answer in time and nothing was done; "
-                                    "try again")
-        raise EngineTimeout("the player is slow to carry out the command; look at the state "
-                            "before trying again")
+        return self._inbox.send(command, timeout_s)
 
     # ------------------------------------------------------------------ simulated time (tests)
 
@@ -313,22 +266,12 @@ class Engine:
             self.clock.advance(min(wait, end - now))
 
     def _drain(self) -> None:
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
+        while (item := self._inbox.get(0)) is not None:
             self._handle_item(item)
 
     def _handle_item(self, item) -> None:
-        if isinstance(item, _Pending):
-            with item.lock:
-                if item.withdrawn:
-                    return
-                item.taken = True
-            item.result = self._execute(item.command)
-            item.state = self.snapshot()
-            item.done.set()
+        if isinstance(item, Pending):
+            item.carry_out(lambda command: (self._execute(command), self.snapshot()))
         # a DeckEvent needs nothing more: the tick that follows reads the deck's status
 
     # ------------------------------------------------------------------ the thread
@@ -356,11 +299,10 @@ class Engine:
         wait = 0.0
         while self._running:
             try:
-                item = self._queue.get(timeout=max(0.0, wait))
-                self._handle_item(item)
-                self._drain()
-            except queue.Empty:
-                pass
+                item = self._inbox.get(max(0.001, wait))
+                if item is not None:
+                    self._handle_item(item)
+                    self._drain()
             except Exception as exc:  # noqa: BLE001 - a failing command must not stop the music
                 self.core.warn(f"internal error: {type(exc).__name__}: {exc}")
             wait = self._tick()
@@ -381,7 +323,7 @@ class Engine:
         self._running = False
         self._stopped = True
         if self._thread is not None:
-            self._queue.put(None)
+            self._inbox.put(None)
             self._thread.join(timeout_s)
             self._thread = None
         self.core.release_decks()

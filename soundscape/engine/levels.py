@@ -62,6 +62,18 @@ class Levels:
     def silence_master(self, s: float) -> None:
         self.master = steady(SILENT_DB, s)
 
+    def checkpoint(self) -> dict:
+        return {"hushed": self.hushed, "level_override": self.override_pct}
+
+    def restore(self, data: dict, s: float, paused: bool) -> None:
+        """After a crash: hush and a facilitator's level as they were, the music and the beds
+        from silence (the beds rising; the music once playing, frozen while paused)."""
+        self.hushed = bool(data.get("hushed"))
+        self.override_pct = data.get("level_override")
+        self.silence_master(s)
+        self.beds_rise(s)
+        self.frozen = paused
+
     # -- the ambience -----------------------------------------------------------------------
 
     def beds_rise(self, s: float) -> None:

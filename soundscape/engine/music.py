@@ -166,6 +166,14 @@ class Music(VoiceGroup):
                 voice.shift(dt)
                 voice.deck.play()
 
+    def resume_track(self, s: float, slot: Slot, position_s: float, paused: bool) -> None:
+        """After a crash: the track that was playing, from where it was heard last (or, paused,
+        when play resumes)."""
+        if paused:
+            self.pending = (slot, position_s)
+        else:
+            self.start(s, slot, 0.0, position_s)
+
     # -- the rules of each tick --------------------------------------------------------------
 
     def rules(self, s: float, now: Situation, fault_fade_in_s: float) -> NextPhase | End | None:

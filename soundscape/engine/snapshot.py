@@ -1,20 +1,24 @@
-"""The core seen from outside: an immutable ``State`` for readers, and when a new one is worth
-publishing.
+"""The core seen from outside: an immutable ``State`` for readers, and publishing it.
 
-Readers (the page, the terminal) only ever see what ``build`` makes; the engine publishes a new
-state when ``signature`` changes (something a facilitator would see), and otherwise at a steady
-pace while positions and levels move.
+Readers (the page, the terminal) only ever see what ``build`` makes. The engine thread offers a
+state after every tick; ``Publisher`` takes it when ``signature`` changed (something a facilitator
+would see), and otherwise at a steady pace while positions and levels move, and wakes whoever
+waits for it.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from soundscape.engine.state import NextTrack, PhaseInfo, PhaseSlot, State, Status, TrackInfo
 
 if TYPE_CHECKING:  # the core imports this module; only its type is needed here
     from soundscape.engine.core import SessionCore
+
+REFRESH_EVERY_S = 1.0  # a new state at least this often while playing (positions move)
+LEVEL_REFRESH_S = 0.25  # while the level slews, new states at most this often
 
 
 @dataclass(frozen=True)
@@ -81,3 +85,35 @@ def signature(core: SessionCore, s: float) -> tuple:
             cur.path if cur else None, tuple(core.warnings), core.levels.override_pct,
             tuple(core.timeline.ends), core.levels.frozen, core.levels.master.moving(s),
             core.awaiting_dose, core.dosed_at, len(core.boosters))
+
+
+class Publisher:
+    """The latest State, safe to read from any thread, and waiting for the next one."""
+
+    def __init__(self, first: State, signature: tuple, now_s: float):
+        self._cond = threading.Condition()
+        self._state = first
+        self._signature = signature  # of the first state: an unchanged session is not republished
+        self._level_shown = first.level
+        self._last_s = now_s  # clock time of the last publication
+
+    def offer(self, now_s: float, signature: tuple, level: float, playing: bool,
+              build: Callable[[int], State], force: bool = False) -> None:
+        """Publish ``build(next revision)`` if it is due; ``now_s`` is the engine's clock."""
+        due = playing and now_s - self._last_s >= REFRESH_EVERY_S
+        level_moved = level != self._level_shown and now_s - self._last_s >= LEVEL_REFRESH_S
+        if not (force or signature != self._signature or due or level_moved):
+            return
+        self._signature, self._level_shown, self._last_s = signature, level, now_s
+        with self._cond:
+            self._state = build(self._state.revision + 1)
+            self._cond.notify_all()
+
+    def latest(self) -> State:
+        with self._cond:
+            return self._state
+
+    def wait_for_change(self, after_revision: int, timeout_s: float) -> State:
+        with self._cond:
+            self._cond.wait_for(lambda: self._state.revision > after_revision, timeout=timeout_s)
+            return self._state

@@ -101,6 +101,13 @@ class Timeline:
         self._taken[index] += 1
         return slot
 
+    def take(self, index: int, path: str) -> Slot | None:
+        """Phase ``index``'s next slot if it plays ``path`` (the track a checkpoint names)."""
+        upcoming = self.peek(index)
+        if upcoming is None or str(upcoming.track.path) != path:
+            return None
+        return self.next_slot(index)
+
     def taken(self, index: int) -> int:
         return self._taken[index]
 
