@@ -80,6 +80,40 @@ def refusal(core: SessionCore, cmd: Command) -> str:
 
 # ------------------------------------------------------------------------- what each one does
 
+def _start(core: SessionCore, cmd: Command, s: float) -> None:
+    core.status = Status.PLAYING
+    core.levels.beds_rise(s)
+    core.enter_phase(0, s, crossfade_s=0.0)
+
+
+def _pause(core: SessionCore, cmd: Command, s: float) -> None:
+    """The music fades out over the pause fade, then its decks stand still; the bed goes on."""
+    core.status = Status.PAUSED
+    core.levels.fade_master(s, s + core.settings.pause_fade_s)
+    core.music.pause_decks_at = s + core.settings.pause_fade_s + core.output.latency_s
+
+
+def _resume(core: SessionCore, cmd: Command, s: float) -> None:
+    core.status = Status.PLAYING
+    core.levels.frozen = False
+    core.music.resume(s)
+    core.levels.hold_master(s)
+    if core.timeline.index in core.phase_faded:
+        # the phase's fade-out had begun: the music stays faded until the next phase
+        core.levels.frozen = True
+        return
+    core.retarget(s)
+
+
+def _unlock_phase_fade(core: SessionCore, s: float) -> None:
+    """Undo a phase fade-out that extend, hold or a booster made premature."""
+    if core.timeline.index in core.phase_faded and core.status is Status.PLAYING \
+            and not core.ending:
+        core.phase_faded.discard(core.timeline.index)
+        core.levels.frozen = False
+        core.retarget(s)
+
+
 def _skip(core: SessionCore, cmd: Command, s: float) -> None:
     core.music.skip(s, min(core.phase.crossfade_s, core.settings.skip_crossfade_s),
                     core.settings.fault_fade_in_s)
@@ -99,13 +133,13 @@ def _extend(core: SessionCore, cmd: Command, s: float) -> None:
     core.timeline.extend(cmd.params.get("minutes", core.settings.extend_default_min) * 60.0)
     if s < core.timeline.end_s():
         core.finishing = False  # the phase goes on: its tracks keep coming
-    core.unlock_phase_fade(s)
+    _unlock_phase_fade(core, s)
 
 
 def _hold(core: SessionCore, cmd: Command, s: float) -> None:
     core.held = True
     core.finishing = False
-    core.unlock_phase_fade(s)
+    _unlock_phase_fade(core, s)
 
 
 def _release(core: SessionCore, cmd: Command, s: float) -> None:
@@ -165,13 +199,13 @@ def _booster(core: SessionCore, cmd: Command, s: float) -> None:
                               medicine.booster_extend_s)
     core.log("booster", phase=core.playlist.phases[core.booster_index].name,
              extend_s=medicine.booster_extend_s, actual_s=round(s, 3), by=cmd.by)
-    core.unlock_phase_fade(s)
+    _unlock_phase_fade(core, s)
 
 
 ACTIONS: dict[Action, Callable[[SessionCore, Command, float], None]] = {
-    Action.START: lambda core, cmd, s: core.start(s),
-    Action.PAUSE: lambda core, cmd, s: core.pause(s),
-    Action.RESUME: lambda core, cmd, s: core.resume(s),
+    Action.START: _start,
+    Action.PAUSE: _pause,
+    Action.RESUME: _resume,
     Action.SKIP: _skip,
     Action.NEXT_PHASE: _next_phase,
     Action.EXTEND: _extend,

@@ -120,36 +120,6 @@ class SessionCore:
         """A facilitator's command: refused with the reason, or done (controls.py)."""
         return controls.handle(self, cmd, s)
 
-    def start(self, s: float) -> None:
-        self.status = Status.PLAYING
-        self.levels.beds_rise(s)
-        self.enter_phase(0, s, crossfade_s=0.0)
-
-    def pause(self, s: float) -> None:
-        """The music fades out over the pause fade, then its decks stand still."""
-        self.status = Status.PAUSED
-        self.levels.fade_master(s, s + self.settings.pause_fade_s)
-        self.music.pause_decks_at = s + self.settings.pause_fade_s + self.output.latency_s
-
-    def resume(self, s: float) -> None:
-        self.status = Status.PLAYING
-        self.levels.frozen = False
-        self.music.resume(s)
-        self.levels.hold_master(s)
-        if self.timeline.index in self.phase_faded:
-            # the phase's fade-out had begun: the music stays faded until the next phase
-            self.levels.frozen = True
-            return
-        self.retarget(s)
-
-    def unlock_phase_fade(self, s: float) -> None:
-        """Undo a phase fade-out that extend, hold or a booster made premature."""
-        if self.timeline.index in self.phase_faded and self.status is Status.PLAYING \
-                and not self.ending:
-            self.phase_faded.discard(self.timeline.index)
-            self.levels.frozen = False
-            self.retarget(s)
-
     # ----------------------------------------------------------------- phases and the end
 
     def enter_phase(self, index: int, s: float, crossfade_s: float,
