@@ -19,6 +19,11 @@ bash "$here/apt-ensure.sh" debootstrap
 root="$(mktemp -d /var/tmp/soundscape-fresh.XXXXXX)"
 cleanup() {
     local rc=$?
+    # Whatever the suite left running inside (its PulseAudio server, a player) goes too.
+    for proc in /proc/[0-9]*; do
+        [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && kill "${proc#/proc/}" 2>/dev/null
+    done
+    sleep 1
     for mount in dev/pts dev/shm dev sys proc; do
         mountpoint -q "$root/$mount" && umount -l "$root/$mount"
     done

@@ -23,6 +23,10 @@ from soundscape.schedule.sequence import Slot, play_length_s
 
 FAILED_RETRY_S = 30.0  # after every track of a phase failed in a row, try again this much later
 MAX_LATE_S = 0.04  # a start this late is placed at its scheduled time (see start)
+# A deck started part-way into its file fades in over at least this: starting mid-waveform would
+# click, and under load libVLC plays a few ms of the file's beginning before the seek lands
+# (docs/libvlc.md).
+SEEK_FADE_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class Music(VoiceGroup):
         """
         track, index = slot.track, self.timeline.index
         into_s = 0.0 if position_s is None else max(0.0, position_s - track.start_s)
+        if track.start_s + into_s > 0:
+            fade_in_s = max(fade_in_s, SEEK_FADE_S)
         t_zero = s - into_s
         if due_s is not None and 0.0 <= s - due_s <= MAX_LATE_S:
             t_zero = due_s

@@ -26,7 +26,9 @@ SEGMENT_S = 1.0
 # continuous, so there is no click, and the 50 ms level stays within 0.03 dB across an edge. A
 # crossfaded edge between two tones 40 Hz apart beats, and moved the level by up to 0.7 dB.
 SEGMENT_EDGE_S = 0.0
-HEARD = 5e-5  # a tone amplitude this high is sound (the null sink is exact zeros otherwise)
+# A tone amplitude this high (-70 dBFS) is sound: a resume starts at -60 dB of a -6 dBFS tone;
+# the few ms of a file's beginning libVLC may play before a seek lands stay below it.
+HEARD = 3e-4
 
 
 def segment_freqs(count: int = 20, base_hz: float = 400.0, step_hz: float = 40.0) -> list[float]:
