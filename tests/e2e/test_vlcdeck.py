@@ -182,7 +182,12 @@ def test_start_offset_plays_from_there_without_the_beginning(room, tmp_path, rec
     onset_s = heard_at(amps[660], rec, t0 - 0.05, lambda v: v > TONE / 2) - t0
     record_property("start_heard_s", round(onset_s, 4))
     record_property("position_ahead_s", round(position_s - 1.5 - elapsed_s, 4))
-    assert level_at(amps[440], rec, t0 - ALIGNMENT_S, t0 + 0.75).max() < 0.02
+    # Under load libVLC may play a few ms of the file's beginning before the seek lands (measured
+    # 1-4 ms; docs/libvlc.md): the engine fades such a start in. A 50 ms window holding 6 ms of
+    # the 440 Hz beginning reads 0.06 of full scale; more would be a real failure to seek.
+    leak = level_at(amps[440], rec, t0 - ALIGNMENT_S, t0 + 0.75).max()
+    record_property("seek_leak_amplitude", round(float(leak), 4))
+    assert leak < TONE * 0.006 / 0.05
     assert level_at(amps[660], rec, t0 + AUDIBLE_WITHIN_S, t0 + 0.75).min() > TONE - TOLERANCE
     # libVLC's position leads the clock started at play() slightly (docs/libvlc.md)
     assert position_s - 1.5 - elapsed_s == pytest.approx(0.0, abs=POSITION_WITHIN_S)
