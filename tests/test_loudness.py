@@ -198,8 +198,8 @@ def test_reasons_for_files_that_cannot_be_measured(tmp_path):
     found = loudness_cache.measure([tmp_path / n for n in
                               ("song.m4a", "junk.wav", "silence.wav", "blip.wav", "gone.wav")])
     reasons = {path.name: m.error for path, m in found.items()}
-    assert reasons["song.m4a"] == "format not supported by libsndfile"
-    assert reasons["junk.wav"] == "libsndfile cannot read it (Format not recognised.)"
+    assert reasons["song.m4a"] == "not audio (FFmpeg: Invalid data found when processing input)"
+    assert reasons["junk.wav"] == "not audio (FFmpeg: Invalid data found when processing input)"
     assert reasons["silence.wav"] == "silent (every 400 ms block is below -70 LUFS)"
     assert reasons["blip.wav"] == "shorter than one 400 ms measuring block"
     assert reasons["gone.wav"] == "cannot read it (No such file or directory)"
@@ -211,7 +211,7 @@ def test_reasons_for_files_that_cannot_be_measured(tmp_path):
 def _refuse_to_decode(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("decoded although cached")
-    monkeypatch.setattr(loudness_measure, "decode_blocks", refuse)
+    monkeypatch.setattr(loudness_measure, "open_decoding", refuse)
 
 
 def test_second_run_reads_the_cache_beside_the_tracks(tmp_path, monkeypatch):
@@ -271,10 +271,10 @@ def library(tmp_path, monkeypatch):
 def test_analyze_prints_aligned_lines_and_lists_what_it_cannot_measure(library, capsys):
     assert main(["analyze", "music"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        " -33.0 LUFS  -33.0 dBTP  music/quiet.wav",
-        " -13.0 LUFS  -13.0 dBTP  music/deeper/loud.flac",
+        " -33.0 LUFS  -33.0 dBTP     0:03  music/quiet.wav",
+        " -13.0 LUFS  -13.0 dBTP     0:03  music/deeper/loud.flac",
         "cannot measure 1 file:",
-        "  music/song.m4a: format not supported by libsndfile",
+        "  music/song.m4a: not audio (FFmpeg: Invalid data found when processing input)",
     ]
 
 
@@ -283,9 +283,12 @@ def test_analyze_json(library, capsys):
     records = json.loads(capsys.readouterr().out)
     assert records == [
         {"path": "music/quiet.wav", "lufs": records[0]["lufs"],
-         "true_peak_dbtp": records[0]["true_peak_dbtp"], "error": None},
+         "true_peak_dbtp": records[0]["true_peak_dbtp"], "error": None, "duration_s": 3.0,
+         "cue_in_s": 0.0, "cue_out_s": 3.0, "fade_s": 0.0, "quiet": [], "stopped": None},
         {"path": "music/song.m4a", "lufs": None, "true_peak_dbtp": None,
-         "error": "format not supported by libsndfile"},
+         "error": "not audio (FFmpeg: Invalid data found when processing input)",
+         "duration_s": None, "cue_in_s": None, "cue_out_s": None, "fade_s": 0.0, "quiet": [],
+         "stopped": None},
     ]
     assert abs(records[0]["lufs"] - (-33.0)) <= 0.1
     assert abs(records[0]["true_peak_dbtp"] - (-33.0)) <= 0.05
@@ -303,7 +306,7 @@ def test_analyze_fails_on_a_missing_path_but_measures_the_rest(library, capsys):
     assert main(["analyze", "nowhere", "music/quiet.wav"]) == 1
     captured = capsys.readouterr()
     assert captured.err.splitlines() == ["error: no such file or folder: nowhere"]
-    assert captured.out.splitlines() == [" -33.0 LUFS  -33.0 dBTP  music/quiet.wav"]
+    assert captured.out.splitlines() == [" -33.0 LUFS  -33.0 dBTP     0:03  music/quiet.wav"]
 
 
 # -- jumps in the plan -------------------------------------------------------------------------

@@ -10,15 +10,19 @@ from pathlib import Path
 
 from soundscape import loudness
 from soundscape.library import is_audio_name
+from soundscape.loudness.cache import to_entry
+from soundscape.timefmt import clock
 
 COMMAND = "analyze"
-HELP = "measure loudness (LUFS) and true peak (dBTP) of audio files, or of all tracks below folders"
+HELP = ("decode audio files (or every track below folders): true length, loudness (LUFS), "
+        "true peak (dBTP) and where the sound starts and ends")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="audio files or music folders")
     parser.add_argument("--json", action="store_true",
-                        help="print a JSON list of {path, lufs, true_peak_dbtp, error}")
+                        help="print a JSON list of {path, lufs, true_peak_dbtp, error, duration_s, "
+                             "cue_in_s, cue_out_s, fade_s, quiet, stopped}")
 
 
 def audio_files(paths: list[str]) -> tuple[list[Path], list[str]]:
@@ -41,7 +45,18 @@ def audio_files(paths: list[str]) -> tuple[list[Path], list[str]]:
 
 
 def _line(path: Path, found: loudness.Measurement) -> str:
-    return f"{found.lufs:6.1f} LUFS  {found.true_peak_dbtp:5.1f} dBTP  {path}"
+    line = (f"{found.lufs:6.1f} LUFS  {found.true_peak_dbtp:5.1f} dBTP  "
+            f"{clock(found.duration_s or 0):>7}  {path}")
+    notes = []
+    if found.cue_in_s:
+        notes.append(f"music from {clock(found.cue_in_s, tenths=True)}")
+    if found.cue_out_s is not None and found.duration_s and found.cue_out_s < found.duration_s:
+        notes.append(f"music to {clock(found.cue_out_s, tenths=True)}")
+    if found.fade_s:
+        notes.append(f"fades out over {found.fade_s:.1f} s")
+    if found.stopped:
+        notes.append(found.stopped)
+    return line + (f"  ({'; '.join(notes)})" if notes else "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
     results = loudness.measure(files, on_result=None if args.json else show)
     failed = {path: found.error for path, found in results.items() if found.error is not None}
     if args.json:
-        print(json.dumps([{"path": str(path), "lufs": found.lufs,
-                           "true_peak_dbtp": found.true_peak_dbtp, "error": found.error}
+        print(json.dumps([{"path": str(path), **{k: v for k, v in to_entry(0, 0, found).items()
+                                                 if k not in ("size", "mtime_ns")}}
                           for path, found in results.items()], indent=2, ensure_ascii=False))
     elif failed:
         print(f"cannot measure {len(failed)} file{'s' if len(failed) != 1 else ''}:")

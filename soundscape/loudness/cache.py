@@ -22,7 +22,8 @@ from soundscape.loudness.meter import Measurement, measure_file
 CACHE_NAME = ".soundscape-loudness.json"
 _CACHE_VERSION = 1
 # Changes whenever the measurement changes, so old numbers are measured again rather than trusted.
-METHOD = "bs1770-4 k-weighting; mono as dual mono; true peak 4x polyphase"
+METHOD = ("pyav decode; bs1770-4 k-weighting; mono as dual mono; true peak 4x polyphase; "
+          "cues -34/-42/-10 LU v1")
 
 
 def fallback_dir() -> Path:
@@ -53,12 +54,34 @@ def _valid(entry: object, size: int, mtime_ns: int) -> dict | None:
         return None
     if entry.get("size") != size or entry.get("mtime_ns") != mtime_ns:
         return None
-    for key in ("lufs", "true_peak_dbtp"):
+    for key in ("lufs", "true_peak_dbtp", "duration_s", "cue_in_s", "cue_out_s", "fade_s"):
         if entry.get(key) is not None and not isinstance(entry.get(key), (int, float)):
             return None
-    if entry.get("error") is not None and not isinstance(entry.get("error"), str):
+    for key in ("error", "stopped"):
+        if entry.get(key) is not None and not isinstance(entry.get(key), str):
+            return None
+    quiet = entry.get("quiet", [])
+    if not isinstance(quiet, list) or not all(
+            isinstance(q, list) and len(q) == 2 and all(isinstance(x, (int, float)) for x in q)
+            for q in quiet):
         return None
     return entry
+
+
+def to_entry(size: int, mtime_ns: int, found: Measurement) -> dict:
+    """A measurement as the cache keeps it."""
+    return {"size": size, "mtime_ns": mtime_ns, "lufs": found.lufs,
+            "true_peak_dbtp": found.true_peak_dbtp, "error": found.error,
+            "duration_s": found.duration_s, "cue_in_s": found.cue_in_s,
+            "cue_out_s": found.cue_out_s, "fade_s": found.fade_s,
+            "quiet": [list(q) for q in found.quiet], "stopped": found.stopped}
+
+
+def from_entry(entry: dict) -> Measurement:
+    return Measurement(entry.get("lufs"), entry.get("true_peak_dbtp"), entry.get("error"),
+                       entry.get("duration_s"), entry.get("cue_in_s"), entry.get("cue_out_s"),
+                       entry.get("fade_s") or 0.0,
+                       tuple(tuple(q) for q in entry.get("quiet", [])), entry.get("stopped"))
 
 
 class FolderCache:
@@ -80,9 +103,8 @@ class FolderCache:
                 return found
         return None
 
-    def put(self, name: str, size: int, mtime_ns: int, lufs, true_peak_dbtp, error) -> None:
-        self._new[name] = {"size": size, "mtime_ns": mtime_ns, "lufs": lufs,
-                           "true_peak_dbtp": true_peak_dbtp, "error": error}
+    def put(self, name: str, size: int, mtime_ns: int, found: Measurement) -> None:
+        self._new[name] = to_entry(size, mtime_ns, found)
 
     def save(self) -> Path | None:
         """Write new entries beside the tracks, else to the fallback; returns where (None: nowhere).
@@ -140,11 +162,11 @@ def _lookup(path: Path, caches: dict[str, FolderCache], decode: bool) -> Measure
     cache = caches[folder]
     entry = cache.get(name, st.st_size, st.st_mtime_ns)
     if entry is not None:
-        return Measurement(entry.get("lufs"), entry.get("true_peak_dbtp"), entry.get("error"))
+        return from_entry(entry)
     if not decode:
         return None
     found = measure_file(absolute)
-    cache.put(name, st.st_size, st.st_mtime_ns, found.lufs, found.true_peak_dbtp, found.error)
+    cache.put(name, st.st_size, st.st_mtime_ns, found)
     return found
 
 
