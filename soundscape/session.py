@@ -12,13 +12,15 @@ from pathlib import Path
 from soundscape import library, loudness
 from soundscape.engine import checkpoint
 from soundscape.engine.clock import Clock, RealClock
-from soundscape.engine.engine import Engine
+from soundscape.engine.engine import AnalysisDone, Engine, Learned
 from soundscape.engine.outputs import NullOutput, open_output
 from soundscape.engine.sessionlog import default_log_dir
 from soundscape.engine.settings import RoomSettings
 from soundscape.errors import SoundscapeError
+from soundscape.loudness.analyser import Analyser
 from soundscape.playlist import load_playlist
 from soundscape.room import Room
+from soundscape.schedule.sequence import phase_sequence
 
 
 def find_resumable(playlist_path, checkpoint_path: Path | None) -> dict | None:
@@ -34,12 +36,15 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
                  settings: RoomSettings | None = None, clock: Clock | None = None,
                  start_thread: bool = True, resume: str = "no",
                  checkpoint_path: Path | None = None, ask=None,
-                 loudness_target: float | None = None, room: Room | None = None) -> Engine:
+                 loudness_target: float | None = None, room: Room | None = None,
+                 analyse: bool = True) -> Engine:
     """An engine for the playlist, its thread running: ready to start, or resumed.
 
     ``resume``: ``auto`` carries on an unfinished session of this playlist found in the checkpoint,
     ``ask`` asks first (``ask(text) -> bool``; without one it resumes), ``no`` starts afresh.
     Arguments left as None take the room config's values (``room``), then the defaults.
+    ``analyse``: files not analysed yet are decoded in the background (the analyser process);
+    Start waits for the first tracks' analysis.
     """
     room = room or Room()
     output = output or room.output or "auto"
@@ -53,12 +58,19 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
                               f"not {resume!r}")
     playlist = load_playlist(playlist_path)
     clock = clock or RealClock()
-    durations = library.durations(playlist.files())
-    # Normalisation uses what `soundscape analyze` measured; nothing is decoded at start.
-    gains_db = {} if loudness_target is None else {
-        path: gain for path, gain in loudness.gains_for(
-            playlist.track_files(), loudness_target,
-            measure_missing=False).items() if gain}
+    files = playlist.files()
+    tracks = set(playlist.track_files())
+    # What earlier analyses found (the cache); the header's length stands in until a file has
+    # been decoded. Nothing is decoded here: the analyser does it in the background.
+    durations = library.durations(files)
+    known = {path: m for path, m in loudness.cached(files).items() if m is not None}
+    for path, found in known.items():
+        facts = learned(path, found, loudness_target, path in tracks)
+        if facts.duration_s is not None:
+            durations[path] = facts.duration_s
+    gains_db = {path: g for path, m in known.items()
+                if (g := learned(path, m, loudness_target, path in tracks).gain_db)}
+    cues = {path: m.cues for path, m in known.items() if m.cues is not None}
     warnings: list[str] = []
     try:
         out = open_output(output, device, clock=clock)
@@ -76,7 +88,58 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
     engine = Engine(playlist, out, clock=clock, durations=durations, seed=seed,
                     settings=settings, log_dir=log_dir or default_log_dir(),
                     warnings=tuple(warnings), checkpoint_path=checkpoint_path, resume=found,
-                    gains_db=gains_db)
+                    gains_db=gains_db, cues=cues)
+    if analyse:
+        _analyse_in_background(engine, [p for p in files if p not in known], loudness_target,
+                               tracks)
     if start_thread:
         engine.start_thread()
     return engine
+
+
+FIRST_TRACKS = 2  # Start waits for the analysis of this many tracks (and the first phase's bed)
+
+
+def learned(path: Path, found: loudness.Measurement, target_lufs: float | None,
+            is_track: bool) -> Learned:
+    """What the engine takes from one file's analysis: its length, gain and cue points."""
+    gain = None
+    if is_track and target_lufs is not None and found.lufs is not None \
+            and found.true_peak_dbtp is not None:
+        gain = loudness.normalisation_gain_db(found.lufs, found.true_peak_dbtp, target_lufs)
+    return Learned(path, found.duration_s, gain, found.cues)
+
+
+def needed_order(engine: Engine, files: list[Path]) -> tuple[list[Path], set[Path]]:
+    """``files`` in the order the session needs them (the plan's), and those Start waits for."""
+    order: list[Path] = []
+    for phase, planned in zip(engine.playlist.phases, engine.plan.phases):
+        if phase.ambience is not None:
+            order.append(phase.ambience.path)
+        order.extend(t.path for t in planned.tracks)
+        order.extend(t.path for t in phase.tracks)
+    wanted = set(files)
+    ordered = [p for p in dict.fromkeys(order) if p in wanted]
+    ordered += [p for p in files if p not in set(ordered)]
+    first_phase = engine.playlist.phases[0] if engine.playlist.phases else None
+    first: list[Path] = []
+    if first_phase is not None:
+        seq = [slot.track.path for slot in phase_sequence(first_phase, engine.seed, 0)]
+        first = list(dict.fromkeys(seq))[:FIRST_TRACKS]
+        if first_phase.ambience is not None:
+            first.append(first_phase.ambience.path)
+    return ordered, {p for p in first if p in wanted}
+
+
+def _analyse_in_background(engine: Engine, missing: list[Path], target_lufs: float | None,
+                           tracks: set[Path]) -> None:
+    """Hand the files not analysed yet to the analyser; Start waits for the first ones."""
+    if not missing:
+        return
+    order, first = needed_order(engine, missing)
+    engine.expect_analysis(order, first)
+    analyser = Analyser(
+        order, lambda path, found: engine.learn(learned(path, found, target_lufs, path in tracks)),
+        lambda: engine.learn(AnalysisDone()))
+    engine.attach(analyser.close)
+    analyser.start()

@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from soundscape import library
+from soundscape.loudness.known import known
 from soundscape.errors import Problem, SoundscapeError
 from soundscape.playlist import check_file
 from soundscape.playlist.model import Playlist
@@ -65,7 +65,8 @@ def find_playlists(paths: list[str]) -> list[str]:
 
 def plan_warnings(playlist: Playlist, shown: str) -> list[Problem]:
     """The planner's warnings (short phases, long tracks, loudness jumps), located as typed."""
-    plan = make_plan(playlist, library.durations(playlist.track_files()), seed=0)
+    facts = known(playlist.track_files())  # the cache only: check never decodes
+    plan = make_plan(playlist, facts.durations, seed=0, cues=facts.cues)
     return [dataclasses.replace(p, path=shown) for p in playlist_warnings(playlist, plan)]
 
 

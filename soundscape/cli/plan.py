@@ -6,7 +6,9 @@ import argparse
 import dataclasses
 import json
 
-from soundscape import library
+import sys
+
+from soundscape.loudness.known import known
 from soundscape.playlist import load_playlist
 from soundscape.schedule.plan import make_plan
 from soundscape.schedule.problems import playlist_warnings
@@ -21,6 +23,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed for shuffled phases; `play --seed` with the same seed agrees")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+
+def _cue_marks(track) -> str:
+    """Where cue points moved a track: its leading silence skipped, its silent tail not played."""
+    marks = []
+    if track.cued_in:
+        marks.append(f"from {clock(track.from_s, tenths=True)}")
+    if track.cued_out:
+        marks.append(f"to {clock(track.from_s + track.duration_s, tenths=True)}")
+    if track.own_fade_s:
+        marks.append(f"fades out by itself over {track.own_fade_s:.1f} s")
+    return f" [{'; '.join(marks)}]" if marks else ""
 
 
 def render(playlist, plan) -> str:
@@ -39,6 +53,7 @@ def render(playlist, plan) -> str:
                      f"  level {phase.level_pct:g}%" + (f"  ({', '.join(extra)})" if extra else ""))
         for track in planned.tracks:
             marks = (" [repeat]" if track.repeat else "") + (" [cut at phase end]" if track.cut else "")
+            marks += _cue_marks(track)
             lines.append(f"  +{clock(track.start_s):>7}  {clock(track.duration_s):>7}  "
                          f"{track.title}{marks}")
         if planned.silence_s > 0.5:
@@ -55,10 +70,24 @@ def render(playlist, plan) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _progress(files):
+    """Shows on the terminal how far the analysis of files not analysed before has come."""
+    total, seen = len(files), []
+
+    def show(path, found) -> None:
+        seen.append(path)
+        if sys.stderr.isatty():
+            print(f"\ranalysing {len(seen)}/{total} {path.name[:40]:<40}", end="",
+                  file=sys.stderr, flush=True)
+            if len(seen) == total:
+                print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+    return show
+
+
 def run(args: argparse.Namespace) -> int:
     playlist = load_playlist(args.playlist)
-    durations = library.durations(playlist.files())
-    plan = make_plan(playlist, durations, args.seed)
+    facts = known(playlist.files(), analyse=True, on_result=_progress(playlist.files()))
+    plan = make_plan(playlist, facts.durations, args.seed, facts.cues)
     if args.json:
         print(json.dumps(plan.to_json(), indent=2))
         return 0

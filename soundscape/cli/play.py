@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         state = engine.snapshot()
         if not state.resumed:
+            _wait_for_first_tracks(engine, stopping)
             _send(engine, Command(Action.START, by="terminal", source="terminal"))
         print(f"{state.title}: session log {state.extras.get('log') or '(none)'}", file=sys.stderr)
         if interactive:
@@ -120,6 +121,22 @@ def run(args: argparse.Namespace) -> int:
         if sys.stdout.isatty():
             print()
     return 0
+
+
+def _wait_for_first_tracks(engine: EngineAPI, stopping: list) -> None:
+    """Start waits for the first tracks' analysis (seconds); the rest goes on in the background."""
+    state = engine.snapshot()
+    shown = None
+    while state.analysis and state.analysis["first_pending"] and not stopping:
+        line = (f"analysing the first tracks: {', '.join(state.analysis['first_pending'])} "
+                f"({state.analysis['done']} of {state.analysis['total']} files done)")
+        if line != shown:
+            print(line, file=sys.stderr, flush=True)
+            shown = line
+        state = engine.wait_for_change(state.revision, 0.5)
+    if state.analysis and state.analysis["done"] < state.analysis["total"]:
+        print(f"analysing the other {state.analysis['total'] - state.analysis['done']} files "
+              "in the background, ahead of their turn", file=sys.stderr, flush=True)
 
 
 def _ask(question: str) -> bool:

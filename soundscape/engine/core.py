@@ -43,7 +43,8 @@ class SessionCore:
 
     def __init__(self, playlist: Playlist, output: Output, durations: dict, *, seed: int,
                  settings: RoomSettings, log: Callable[..., None], notify: Notify,
-                 gains_db: dict | None = None, plan: Plan | None = None):
+                 gains_db: dict | None = None, plan: Plan | None = None,
+                 cues: dict | None = None):
         self.playlist = playlist
         self.output = output
         self.settings = settings
@@ -64,11 +65,12 @@ class SessionCore:
         self.dosed_at: float | None = None
         self.boosters: list[float] = []
         self._deck_count = 0
-        durations = {Path(k): v for k, v in durations.items()}
+        # The engine's own dicts (keys are Paths): what analysis learns later shows here at once.
         self.timeline = Timeline(playlist, seed, plan)
         self.levels = Levels(settings)
         self.music = Music(self.timeline, self.levels, self._new_deck, durations,
-                           {Path(k): v for k, v in (gains_db or {}).items()}, self.warn, self.log)
+                           {} if gains_db is None else gains_db, self.warn, self.log,
+                           {} if cues is None else cues)
         self.beds = Beds(self.levels, self._new_deck, durations, self.warn,
                          settings.ambience_loop_overlap_s)
 
@@ -290,6 +292,7 @@ class SessionCore:
         due = [self.timeline.end_s() - self.phase.fade_out_s, self.timeline.end_s(), self.end_at,
                self.music.pause_decks_at, *self.music.due, *self.beds.due]
         due += [v.natural_end for v in voices]
+        due += [v.env.out_t0 for v in voices if v.env.leaving]  # a fade-out set to begin later
         waits = [t - s for t in due if t is not None and t > s]
         return max(0.001, min([1.0] + waits))
 

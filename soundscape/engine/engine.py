@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from soundscape.engine import checkpoint, snapshot
@@ -31,12 +32,28 @@ HEALTH_EVERY_S = 1.0  # the output is asked whether it still answers this often
 RECOVER_RETRY_S = 1.0  # a failed rebuild of the core is tried again after this
 
 
+@dataclass(frozen=True)
+class Learned:
+    """What the background analysis found of one file, for the engine thread to take in."""
+
+    path: Path
+    duration_s: float | None
+    gain_db: float | None  # loudness normalisation (None: none, e.g. an ambience bed)
+    cues: object | None  # loudness.cues.Cues
+
+
+@dataclass(frozen=True)
+class AnalysisDone:
+    """The background analysis has reported every file it was given."""
+
+
 class Engine:
     def __init__(self, playlist: Playlist, output: Output, *, clock: Clock | None = None,
                  durations: dict | None = None, seed: int | None = None,
                  settings: RoomSettings | None = None, log_dir: Path | None = None,
                  warnings: tuple[str, ...] = (), checkpoint_path: Path | None = None,
-                 resume: dict | None = None, gains_db: dict | None = None):
+                 resume: dict | None = None, gains_db: dict | None = None,
+                 cues: dict | None = None):
         self.clock = clock or RealClock()
         self.output = output
         self.playlist = playlist
@@ -46,9 +63,17 @@ class Engine:
         if resume is not None:
             seed = int(resume["seed"])
         self.seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
-        self.durations = dict(durations or {})
-        self.gains_db = dict(gains_db or {})  # loudness normalisation per file
-        self.plan = make_plan(playlist, self.durations, self.seed)
+        # What is known of each file (keys are Paths), updated on the engine thread as the
+        # background analysis reports (``learn``): length, loudness gain, cue points.
+        self.durations = {Path(k): v for k, v in (durations or {}).items()}
+        self.gains_db = {Path(k): v for k, v in (gains_db or {}).items()}
+        self.cues = {Path(k): v for k, v in (cues or {}).items()}
+        self.plan = make_plan(playlist, self.durations, self.seed, self.cues)
+        self.analysis: dict | None = None  # set by expect_analysis: done, total, first_pending
+        self._awaited: list[Path] = []  # files analysis will report
+        self._first: set[Path] = set()  # of them, those Start waits for
+        self._reported: set[Path] = set()  # of them, those analysed
+        self._closers: list = []  # what shutdown stops too (the analyser)
         if resume is not None:
             self.session_id = resume["session_id"]
             self.log_path = Path(resume["log_path"]) if resume.get("log_path") else None
@@ -82,7 +107,7 @@ class Engine:
     def _new_core(self) -> SessionCore:
         return SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
                            settings=self.settings, log=self._write, notify=self._on_deck_event,
-                           gains_db=self.gains_db, plan=self.plan)
+                           gains_db=self.gains_db, plan=self.plan, cues=self.cues)
 
     @property
     def playlist_path(self) -> Path:
@@ -171,6 +196,11 @@ class Engine:
     # ------------------------------------------------------------------ the engine's own work
 
     def _execute(self, command: Command) -> CommandResult:
+        if (command.action is Action.START and self.core.status is Status.READY
+                and not self.first_analysed()):
+            pending = self.analysis["first_pending"]
+            return CommandResult(False, f"the first tracks are still being analysed "
+                                        f"({', '.join(pending)}); Start in a few seconds")
         if command.action is Action.START and self.core.status is Status.READY:
             self._t0 = self.clock.now()
         s = self.session_s()
@@ -214,7 +244,58 @@ class Engine:
 
     def _info(self) -> snapshot.SessionInfo:
         return snapshot.SessionInfo(self.session_id, self.seed, getattr(self.output, "name", ""),
-                                    self._output_ok, str(self.log_path or ""), self.resumed)
+                                    self._output_ok, str(self.log_path or ""), self.resumed,
+                                    None if self.analysis is None else dict(self.analysis))
+
+    # ------------------------------------------------------------------ background analysis
+
+    def expect_analysis(self, paths, first) -> None:
+        """Files being analysed in the background; Start waits for those in ``first`` (the tracks
+        heard in the first minutes). Call before the thread starts."""
+        self._awaited = [Path(p) for p in paths]
+        self._first = {Path(p) for p in first}
+        self._update_analysis(set())
+
+    def attach(self, close) -> None:
+        """Something that lives as long as the engine: ``close()`` is called at shutdown."""
+        self._closers.append(close)
+
+    def learn(self, found: Learned | AnalysisDone) -> None:
+        """Hand over what analysis found (any thread): taken in by the engine thread."""
+        if self._thread is None:
+            self._take_in(found)
+        else:
+            self._inbox.put(found)
+
+    def _take_in(self, found: Learned | AnalysisDone) -> None:
+        if isinstance(found, AnalysisDone):
+            self._update_analysis(set(self._awaited))
+            return
+        if found.duration_s is not None:
+            self.durations[found.path] = found.duration_s
+        if found.gain_db is not None:
+            self.gains_db[found.path] = found.gain_db
+        if found.cues is not None:
+            self.cues[found.path] = found.cues
+        # The plan (planned-vs-actual in the log, the timeline's track starts) follows what is
+        # known now; the tracks already playing keep the window they started with.
+        self.plan = make_plan(self.playlist, self.durations, self.seed, self.cues)
+        self.core.timeline.plan = self.plan
+        done = {p for p in self._awaited if p == found.path}
+        self._update_analysis(done)
+
+    def _update_analysis(self, done: set[Path]) -> None:
+        if not self._awaited:
+            self.analysis = None
+            return
+        self._reported |= done
+        pending_first = sorted(str(p.name) for p in self._first - self._reported)
+        self.analysis = {"done": len(self._reported & set(self._awaited)),
+                         "total": len(set(self._awaited)), "first_pending": pending_first}
+
+    def first_analysed(self) -> bool:
+        """True once every file Start waits for has been analysed."""
+        return not (self.analysis or {}).get("first_pending")
 
     def _build_state(self, revision: int) -> State:
         return self.core.snapshot(self.session_s(), revision, self._info())
@@ -272,6 +353,9 @@ class Engine:
     def _handle_item(self, item) -> None:
         if isinstance(item, Pending):
             item.carry_out(lambda command: (self._execute(command), self.snapshot()))
+        elif isinstance(item, (Learned, AnalysisDone)):
+            self._take_in(item)
+            self._publish(force=True)
         # a DeckEvent needs nothing more: the tick that follows reads the deck's status
 
     # ------------------------------------------------------------------ the thread
@@ -320,6 +404,11 @@ class Engine:
             while (self.snapshot().status is not Status.ENDED and self.clock.now() < deadline
                    and self._thread):
                 self.wait_for_change(self.snapshot().revision, 0.5)
+        for close in self._closers:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - stopping a helper must not stop the shutdown
+                pass
         self._running = False
         self._stopped = True
         if self._thread is not None:

@@ -19,7 +19,7 @@ from soundscape.engine.timeline import Timeline
 from soundscape.engine.voices import Kind, Voice, VoiceGroup
 from soundscape.playlist.model import Phase, Track
 from soundscape.schedule.handover import END_MARGIN_S, handover_floor_s, handover_s
-from soundscape.schedule.sequence import Slot, play_length_s
+from soundscape.schedule.sequence import Slot, Window, track_window
 
 FAILED_RETRY_S = 30.0  # after every track of a phase failed in a row, try again this much later
 MAX_LATE_S = 0.04  # a start this late is placed at its scheduled time (see start)
@@ -57,13 +57,15 @@ class Situation:
 class Music(VoiceGroup):
     def __init__(self, timeline: Timeline, levels: Levels, new_deck: Callable[[str], Deck],
                  durations: dict[Path, float | None], gains_db: dict[Path, float],
-                 warn: Callable[[str], None], log: Callable[..., None]):
+                 warn: Callable[[str], None], log: Callable[..., None],
+                 cues: dict | None = None):
         super().__init__()
         self.timeline = timeline
         self.levels = levels
         self._new_deck = new_deck
         self._durations = durations
         self._gains_db = gains_db  # loudness normalisation per file
+        self._cues = {} if cues is None else cues  # cue points per analysed file
         self._warn = warn
         self._log = log
         self.failures_in_row = 0  # tracks that failed one after another
@@ -81,8 +83,13 @@ class Music(VoiceGroup):
     def sounding(self) -> bool:
         return any(not v.released for v in self.voices)
 
+    def window(self, track: Track) -> Window | None:
+        """Where the track starts and stops in its file (trims and cue points applied)."""
+        return track_window(track, self._durations.get(track.path), self._cues.get(track.path))
+
     def length_s(self, track: Track) -> float | None:
-        return play_length_s(track, self._durations.get(track.path))
+        window = self.window(track)
+        return None if window is None else window.length_s
 
     # -- starting and stopping tracks --------------------------------------------------------
 
@@ -95,21 +102,25 @@ class Music(VoiceGroup):
         track to track (the fades and the 50 ms lead of a cut absorb it).
         """
         track, index = slot.track, self.timeline.index
-        into_s = 0.0 if position_s is None else max(0.0, position_s - track.start_s)
-        if track.start_s + into_s > 0:
+        window = self.window(track)
+        from_s = track.start_s if window is None else window.start_s
+        into_s = 0.0 if position_s is None else max(0.0, position_s - from_s)
+        if from_s + into_s > 0:
             fade_in_s = max(fade_in_s, SEEK_FADE_S)
         t_zero = s - into_s
         if due_s is not None and 0.0 <= s - due_s <= MAX_LATE_S:
             t_zero = due_s
         voice = Voice(self._new_deck("music"), Kind.MUSIC, track.path, track.title, index, t_zero,
-                      self.length_s(track),
+                      None if window is None else window.length_s,
                       Envelope(s, s + fade_in_s) if fade_in_s > 0 else Envelope(),
                       gain_db_to_gain(track.gain_db + self._gains_db.get(track.path, 0.0)),
-                      track.start_s, self.timeline.taken(index) - 1, slot.repeat)
-        voice.started_s, voice.start_position_s = s, track.start_s + into_s
+                      from_s, self.timeline.taken(index) - 1, slot.repeat)
+        voice.started_s, voice.start_position_s = s, from_s + into_s
+        if window is not None:
+            voice.own_fade_s, voice.trimmed_end = window.fade_s, window.trimmed_end
         self.voices.append(voice)
         try:
-            voice.deck.load(track.path, track.start_s + into_s, self.levels.gain(voice, s))
+            voice.deck.load(track.path, from_s + into_s, self.levels.gain(voice, s))
             voice.deck.play()
         except Exception as exc:  # noqa: BLE001 - a deck that cannot load is a failed track
             voice.failed = True
@@ -238,8 +249,12 @@ class Music(VoiceGroup):
         self.due.append(cur.natural_end - lead)
         if s >= cur.natural_end - lead:
             duration = cur.fade_left_s(s) if fade else 0.0
-            if fade:  # a cut (no crossfade) lets the outgoing track play to its end
+            if fade and cur.own_fade_s >= duration:
+                cur.end_window()  # it fades out by itself over the crossfade: not faded again
+            elif fade:
                 cur.fade_out(s, duration)
+            else:  # a cut lets the outgoing track play to its end (its window's end)
+                cur.end_window()
             self._log("track_end", path=str(cur.path), reason="crossfade" if fade else "cut")
             self.start(s, self.timeline.next_slot(index), duration, due_s=cur.natural_end - lead)
         return None

@@ -31,6 +31,7 @@ class SessionInfo:
     output_ok: bool  # the output answered at the last health check
     log_path: str  # the session log ("" when none is written)
     resumed: bool  # the session was carried on after an interruption
+    analysis: dict | None = None  # the background analysis: done, total, first_pending
 
 
 def target_pct(core: SessionCore) -> float:
@@ -61,7 +62,7 @@ def build(core: SessionCore, s: float, revision: int, info: SessionInfo) -> Stat
         next_track=next_track, level=core.levels.level_now(s), level_target=target_pct(core),
         hushed=core.levels.hushed, session_elapsed_s=round(s, 2), warnings=tuple(core.warnings),
         output=info.output, ending=bool(core.ending), medicine=_medicine(core),
-        resumed=info.resumed,
+        resumed=info.resumed, analysis=info.analysis,
         extras={"seed": info.seed, "output_ok": info.output_ok,
                 "ceiling": core.settings.ceiling_pct, "log": info.log_path},
     )

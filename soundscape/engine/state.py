@@ -64,6 +64,7 @@ class State:
     ending: bool = False  # a fade_out or stop is under way
     resumed: bool = False  # this session was resumed after an interruption
     medicine: dict | None = None  # route, dose_phase, awaiting_dose, dosed_at_s, boosters_s, ...
+    analysis: dict | None = None  # files analysed so far: done, total, first_pending (None: none)
     extras: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:

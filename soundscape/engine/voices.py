@@ -18,6 +18,7 @@ STALL_S = 1.2  # a deck that has not moved in its file after this long is taken 
 # (libVLC "plays" random bytes in silence for seconds: docs/libvlc.md, errors and threads)
 EARLY_END_S = 2.0  # a track that ends this much before its length has failed (corrupt file)
 SETTLED_S = 3.0  # a voice that has played this long ends a run of failures
+WINDOW_END_FADE_S = 0.1  # a voice stopping inside its file fades over this (no click)
 
 
 class Kind(StrEnum):
@@ -43,6 +44,8 @@ class Voice:
     failed: bool = False
     started_s: float = 0.0  # session time the deck was told to play (moves with pauses)
     start_position_s: float = 0.0  # the file position it was loaded at
+    own_fade_s: float = 0.0  # the file fades out by itself over this long before natural_end
+    trimmed_end: bool = False  # natural_end comes before the file's end (a trim or a cue point)
 
     @property
     def natural_end(self) -> float | None:
@@ -110,6 +113,14 @@ class Voice:
         """Fade out from ``s`` (at least one tick); an earlier fade-out already under way stays."""
         if not self.released:
             self.env = self.env.with_fade_out(s, max(duration_s, TICK_S))
+
+    def end_window(self) -> None:
+        """Let the voice play to its natural end; one whose file goes on past it (a trim, a silent
+        tail) is faded over the last WINDOW_END_FADE_S, so nothing after its end is heard (a file
+        that ends there needs nothing: libVLC stops it)."""
+        if self.natural_end is not None and self.trimmed_end:
+            fade = min(WINDOW_END_FADE_S, self.length_s or 0.0)
+            self.fade_out(self.natural_end - fade, fade)
 
     def fade_left_s(self, s: float) -> float:
         """A fade-out from ``s`` that ends where libVLC still hears volume changes."""

@@ -23,7 +23,7 @@ CACHE_NAME = ".soundscape-loudness.json"
 _CACHE_VERSION = 1
 # Changes whenever the measurement changes, so old numbers are measured again rather than trusted.
 METHOD = ("pyav decode; bs1770-4 k-weighting; mono as dual mono; true peak 4x polyphase; "
-          "cues -34/-42/-10 LU v1")
+          "cues -34/-42/-6 LU v1")
 
 
 def fallback_dir() -> Path:

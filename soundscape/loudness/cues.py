@@ -30,7 +30,7 @@ import numpy as np
 PART_S = 0.1  # the energies come in 100 ms parts
 CUE_IN_LU = -34.0
 CUE_OUT_LU = -42.0
-FADE_LU = -10.0  # below this (over a second) a track is fading out or ending quietly
+FADE_LU = -6.0  # below this (over a second) a track is fading out or ending quietly
 FADE_WINDOW_PARTS = 10  # one second
 PREROLL_S = 0.2  # start this much before the first loud part: never clip an onset
 POSTROLL_S = 0.1

@@ -7,12 +7,13 @@ clinician reads in ``soundscape plan`` is what the room will hear.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from soundscape.playlist.model import Phase, Playlist
 from soundscape.schedule.handover import END_MARGIN_S, handover_floor_s, handover_s
-from soundscape.schedule.sequence import phase_sequence, play_length_s
+from soundscape.schedule.sequence import phase_sequence, track_window
 
 MAX_TRACKS_PER_PHASE = 10_000  # a guard against zero-length tracks looping forever
 
@@ -25,6 +26,10 @@ class PlannedTrack:
     duration_s: float  # how long it is heard (after trims, crossfade tail included, cut applied)
     repeat: bool = False  # a second or later pass through the phase's list
     cut: bool = False  # ended early by the phase's end (at_end: fade)
+    from_s: float = 0.0  # where in its file it starts (a trim, or its audible start)
+    cued_in: bool = False  # its leading silence is skipped (starts at its audible start)
+    cued_out: bool = False  # its silent tail is not played (ends at its audible end)
+    own_fade_s: float = 0.0  # it fades out by itself over this long at its end
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class Plan:
     seed: int
     phases: tuple[PlannedPhase, ...] = field(default_factory=tuple)
     file_durations: dict = field(default_factory=dict, compare=False, repr=False)
+    file_cues: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def total_s(self) -> float:
@@ -71,6 +77,10 @@ class Plan:
                             "duration_s": round(t.duration_s, 3),
                             "repeat": t.repeat,
                             "cut": t.cut,
+                            "from_s": round(t.from_s, 3),
+                            "cued_in": t.cued_in,
+                            "cued_out": t.cued_out,
+                            "own_fade_s": round(t.own_fade_s, 3),
                         }
                         for t in p.tracks
                     ],
@@ -89,7 +99,8 @@ def phase_ends_s(phases: tuple[Phase, ...] | list[Phase]) -> list[float]:
     return ends
 
 
-def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, durations, seed: int):
+def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, durations, seed: int,
+                cues: dict):
     """Lay out one phase's tracks from start_s; returns (tracks, music_end_s, unknown, overrun_s).
 
     music_end_s is when the next phase begins: the planned end, or earlier when the tracks run out
@@ -104,7 +115,9 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
         if n >= MAX_TRACKS_PER_PHASE or t >= end_s:
             exhausted = False
             break
-        length = play_length_s(slot.track, durations.get(slot.track.path))
+        window = track_window(slot.track, durations.get(slot.track.path),
+                              cues.get(slot.track.path))
+        length = None if window is None else window.length_s
         if length is None:
             unknown.append(slot.track.path)
             return tracks, end_s, tuple(unknown), 0.0
@@ -118,7 +131,9 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
             if t >= end_s:
                 exhausted = False
                 break
-        tracks.append(PlannedTrack(slot.track.path, slot.track.title, t, length, slot.repeat))
+        tracks.append(PlannedTrack(slot.track.path, slot.track.title, t, length, slot.repeat,
+                                   False, window.start_s, window.cued_in, window.cued_out,
+                                   window.fade_s))
         previous_len = length
         t += length
     if not tracks:
@@ -131,19 +146,23 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
         return tracks, (last_end - lead if exhausted else end_s), tuple(unknown), 0.0
     if phase.at_end == "finish":
         return tracks, max(end_s, last_end - lead), tuple(unknown), last_end - end_s
-    tracks[-1] = PlannedTrack(last.path, last.title, last.start_s, end_s - last.start_s, last.repeat, True)
+    tracks[-1] = dataclasses.replace(last, duration_s=end_s - last.start_s, cut=True,
+                                     own_fade_s=0.0)
     return tracks, end_s, tuple(unknown), 0.0
 
 
-def make_plan(playlist: Playlist, durations: dict, seed: int = 0) -> Plan:
-    """Plan the whole session. ``durations`` maps each file to its length in seconds (or None)."""
+def make_plan(playlist: Playlist, durations: dict, seed: int = 0, cues: dict | None = None) -> Plan:
+    """Plan the whole session. ``durations`` maps each file to its length in seconds (or None),
+    ``cues`` each analysed file to its cue points (loudness.cues.Cues)."""
+    cues = dict(cues or {})
     ends = phase_ends_s(playlist.phases)
     planned: list[PlannedPhase] = []
     start_s = 0.0
     last_index = len(playlist.phases) - 1
     for index, phase in enumerate(playlist.phases):
         end_s = max(ends[index], start_s)
-        tracks, music_end_s, unknown, overrun_s = _fill_phase(phase, index, start_s, end_s, durations, seed)
+        tracks, music_end_s, unknown, overrun_s = _fill_phase(phase, index, start_s, end_s, durations, seed,
+                                                               cues)
         silence_s = 0.0
         if unknown:
             silence_s = 0.0
@@ -161,4 +180,4 @@ def make_plan(playlist: Playlist, durations: dict, seed: int = 0) -> Plan:
             silence_s, unknown, overrun_s,
         ))
         start_s = boundary_s
-    return Plan(playlist.title, seed, tuple(planned), dict(durations))
+    return Plan(playlist.title, seed, tuple(planned), dict(durations), cues)

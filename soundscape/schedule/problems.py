@@ -42,7 +42,8 @@ def plan_problems(playlist: Playlist, plan: Plan) -> list[Problem]:
             if track.path in seen:
                 continue
             seen.add(track.path)
-            length = play_length_s(track, plan.file_durations.get(track.path))
+            length = play_length_s(track, plan.file_durations.get(track.path),
+                                   plan.file_cues.get(track.path))
             if length is not None and length > phase.duration_s + 0.5:
                 problems.append(Problem(
                     path, track.where.line or where.line, track.where.col or where.col,
