@@ -1,8 +1,9 @@
 """Pre-flight: before anyone doses, prove that every file plays and the room hears the output.
 
 ``soundscape check`` proves a playlist is well written; pre-flight proves this machine can play
-it now: every track and bed opens and decodes in libVLC with the length mutagen planned with, the
-output device is there, and a soft chime goes out through it at a level people can barely hear.
+it now: every track and bed decodes whole (its analysis: true length, cue points, loudness) and
+opens and plays in libVLC, the output device is there, and a soft chime goes out through it at a
+level people can barely hear.
 A failure here costs a minute before the session instead of a silence in the middle of it.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from soundscape import library
+from soundscape.loudness import TARGET_LUFS, measure, normalisation_gain_db
 from soundscape.config.values import format_duration
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.deck import DeckEvent, DeckStatus, Output
@@ -27,7 +29,7 @@ DEFAULT_CHIME_LEVEL_PCT = 25.0
 CHIME_NAME = "chime.wav"
 CHIME_GRACE_S = 3.0  # beyond the chime's length, how long it may take to finish
 POLL_S = 0.05
-MIN_TOLERANCE_S = 1.0  # mutagen and libVLC may disagree by this much (or 2%) on a good file
+MIN_TOLERANCE_S = 1.0  # a header and the decoded length may disagree this much (or 2%)
 
 
 @dataclass(frozen=True)
@@ -99,33 +101,94 @@ def _shown(path: Path, base: Path | None) -> str:
     return str(path)
 
 
-def file_checks(files: list[Path], base: Path | None, probe: Callable) -> list[Check]:
-    """One check per file: libVLC opens and decodes it, with the length mutagen reads."""
-    expected = library.durations(files)
+def file_checks(files: list[Path], base: Path | None, probe: Callable,
+                playlist=None, target_lufs: float | None = None,
+                analysed: dict | None = None) -> list[Check]:
+    """One check per file, from its analysis (decoded whole) and libVLC's probe of it.
+
+    What a line passes, the session plays: the decoded length (the header's when it differs),
+    the cue points that move, the loudness and the gain it will get. A file fails when nothing in
+    it decodes, libVLC cannot open or decode it, it decodes short of what its header promises
+    (truncated), or it holds nothing to hear.
+    """
+    headers = library.probe(files)
+    found = analysed if analysed is not None else measure(files)
     probed = probe(files)
+    beds = set() if playlist is None else set(playlist.files()) - set(playlist.track_files())
     checks = []
     for path in files:
-        name, seen = _shown(path, base), probed[path]
-        planned_s = expected.get(path)
-        if not seen.opened:
-            checks.append(Check(name, False, f"cannot open: {seen.problem}"))
+        name, seen, m = _shown(path, base), probed[path], found.get(path)
+        header = headers.get(path)
+        header_s = header.duration_s if header is not None else None
+        if m is not None and m.duration_s is None and m.error:
+            checks.append(Check(name, False, f"cannot decode: {m.error}"))
+        elif not seen.opened:
+            checks.append(Check(name, False, f"cannot open in libVLC: {seen.problem}"))
         elif not seen.decoded:
-            checks.append(Check(name, False, f"cannot decode: {seen.problem}"))
-        elif seen.duration_s is None:
-            checks.append(Check(name, False, "libVLC finds no length in it"
-                                + (f" (mutagen reads {clock(planned_s)})"
-                                   if planned_s else "")))
-        elif planned_s is None:
-            checks.append(Check(name, True, f"libVLC {clock(seen.duration_s)} "
-                                            "(mutagen cannot tell its length)"))
-        elif abs(planned_s - seen.duration_s) > max(MIN_TOLERANCE_S, 0.02 * planned_s):
-            checks.append(Check(name, False, f"{clock(planned_s, True)}, but libVLC reads "
-                                             f"{clock(seen.duration_s, True)}: the file may "
-                                             "be truncated or damaged"))
+            checks.append(Check(name, False, f"cannot decode in libVLC: {seen.problem}"))
+        elif m is None or m.duration_s is None:
+            checks.append(Check(name, False, "cannot be analysed"))
+        elif m.error and m.error.startswith("silent"):
+            checks.append(Check(name, False, f"{clock(m.duration_s)} of silence: "
+                                             "nothing in it to hear"))
+        elif m.error:  # decoded, but too little of it to play
+            checks.append(Check(name, False, f"cannot play: {m.error}"))
+        elif (truncated := _truncated(m, header_s, header)) is not None:
+            checks.append(Check(name, False, truncated))
         else:
-            checks.append(Check(name, True, f"{clock(planned_s)} "
-                                            f"(libVLC {clock(seen.duration_s)})"))
+            checks.append(Check(name, True, _played(m, header_s, path in beds,
+                                                    target_lufs if playlist else None)))
     return checks
+
+
+def _truncated(m, header_s: float | None, header) -> str | None:
+    """Why the file looks cut short, or None: it decodes as long as its header says."""
+    short = (header_s is not None and not header.estimated
+             and header_s - m.duration_s > max(MIN_TOLERANCE_S, 0.02 * header_s))
+    if m.stopped and (short or header_s is None):
+        return (f"decodes only {clock(m.duration_s, True)}"
+                + (f" of the {clock(header_s, True)} its header says" if header_s else "")
+                + f" ({m.stopped}): truncated or damaged")
+    if short:
+        return (f"plays {clock(m.duration_s, True)}, but its header says "
+                f"{clock(header_s, True)}: truncated or damaged")
+    return None
+
+
+def _played(m, header_s: float | None, bed: bool, target_lufs: float | None) -> str:
+    """What the room will hear of a file that passes: length, cue points, loudness, gain."""
+    parts = [clock(m.duration_s)]
+    if header_s is not None and abs(header_s - m.duration_s) > max(MIN_TOLERANCE_S,
+                                                                    0.02 * m.duration_s):
+        parts[0] += f" (its header says {clock(header_s, True)}; the decoded length is used)"
+    cues = []
+    if not bed and m.cue_in_s:
+        cues.append(f"music from {clock(m.cue_in_s, True)}")
+    if not bed and m.cue_out_s is not None and m.cue_out_s < m.duration_s:
+        cues.append(f"music to {clock(m.cue_out_s, True)} (the silent "
+                    f"{m.duration_s - m.cue_out_s:.1f} s after it not played)")
+    if not bed and m.fade_s:
+        cues.append(f"fades out by itself over {m.fade_s:.1f} s")
+    for start_s, end_s in m.quiet:
+        cues.append(f"silent for {end_s - start_s:.0f} s from {clock(start_s, True)} (the "
+                    "room's dead-air guard moves on to the next track after 2 s of it)")
+    loud = f"{m.lufs:.1f} LUFS"
+    if target_lufs is None:  # a refused playlist: which files are beds is not known
+        pass
+    elif bed:
+        loud += " (a bed: at its own loudness)"
+    elif target_lufs is not None and m.true_peak_dbtp is not None:
+        loud += f", played at {normalisation_gain_db(m.lufs, m.true_peak_dbtp, target_lufs):+.1f} dB"
+    return "; ".join([", ".join(parts + cues)] + [loud])
+
+
+def _load(path):
+    from soundscape.playlist import load_playlist
+
+    try:
+        return load_playlist(path)
+    except SoundscapeError:
+        return None
 
 
 # -- the output and the chime -------------------------------------------------------------------
@@ -183,6 +246,7 @@ def run_preflight(playlist_path: str | os.PathLike, output: str | None = None,
                   device: str | None = None, room: Room | None = None,
                   chime_level: float | None = None, *,
                   on_check: Callable[[Check], None] | None = None,
+                  on_analysed: Callable | None = None,
                   probe: Callable | None = None, opener: Callable | None = None,
                   chime: Path | None = None, clock: Clock | None = None,
                   wait: Callable[[float], None] = time.sleep) -> list[Check]:
@@ -190,7 +254,9 @@ def run_preflight(playlist_path: str | os.PathLike, output: str | None = None,
 
     ``output``/``device`` default to the room's, then ``auto`` and the default device; the chime
     level to ``chime_level``, else the room's hush level, else 25%, never above the ceiling.
-    ``on_check`` sees each check as soon as it is made (the CLI prints them as they come).
+    ``on_check`` sees each check as soon as it is made (the CLI prints them as they come);
+    ``on_analysed(path, measurement)`` each file's analysis (files not analysed before are
+    decoded first: seconds each).
     The keyword-only arguments replace libVLC, the output and time in tests.
     """
     room = room or Room()
@@ -205,10 +271,13 @@ def run_preflight(playlist_path: str | os.PathLike, output: str | None = None,
     files, base, loaded = playlist_checks(playlist_path)
     add(loaded)
     if files:
+        playlist = _load(playlist_path) if loaded and loaded[0].ok else None
+        target = room.loudness_target_lufs or TARGET_LUFS
         try:
+            analysed = measure(files, on_result=on_analysed)  # files not analysed yet: now
             if probe is None:
                 from soundscape.engine.libvlc.probe import probe_files as probe
-            add(file_checks(files, base, probe))
+            add(file_checks(files, base, probe, playlist, target, analysed))
         except (SoundscapeError, ImportError, OSError) as exc:  # no libVLC: nothing can play
             add([Check("libVLC", False, f"cannot check the files: {exc}")])
     if opener is None:

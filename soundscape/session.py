@@ -7,6 +7,7 @@ warning in the state, and the session clock goes on.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from soundscape import library, loudness
@@ -71,6 +72,8 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
     gains_db = {path: g for path, m in known.items()
                 if (g := learned(path, m, loudness_target, path in tracks).gain_db)}
     cues = {path: m.cues for path, m in known.items() if m.cues is not None}
+    undecodable = {path: facts.error for path, m in known.items()
+                   if (facts := learned(path, m, None, False)).error is not None}
     warnings: list[str] = []
     try:
         out = open_output(output, device, clock=clock)
@@ -88,7 +91,7 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
     engine = Engine(playlist, out, clock=clock, durations=durations, seed=seed,
                     settings=settings, log_dir=log_dir or default_log_dir(),
                     warnings=tuple(warnings), checkpoint_path=checkpoint_path, resume=found,
-                    gains_db=gains_db, cues=cues)
+                    gains_db=gains_db, cues=cues, undecodable=undecodable)
     if analyse:
         _analyse_in_background(engine, [p for p in files if p not in known], loudness_target,
                                tracks)
@@ -107,7 +110,14 @@ def learned(path: Path, found: loudness.Measurement, target_lufs: float | None,
     if is_track and target_lufs is not None and found.lufs is not None \
             and found.true_peak_dbtp is not None:
         gain = loudness.normalisation_gain_db(found.lufs, found.true_peak_dbtp, target_lufs)
-    return Learned(path, found.duration_s, gain, found.cues)
+    error = found.error if found.duration_s is None and _undecodable(found.error) else None
+    return Learned(path, found.duration_s, gain, found.cues, error)
+
+
+def _undecodable(error: str | None) -> bool:
+    """An analysis error that means the file holds nothing to play (not one it could not read:
+    a missing file may be back by its turn, and libVLC reports that at once anyway)."""
+    return error is not None and not error.startswith("cannot read it")
 
 
 def needed_order(engine: Engine, files: list[Path]) -> tuple[list[Path], set[Path]]:
@@ -124,7 +134,9 @@ def needed_order(engine: Engine, files: list[Path]) -> tuple[list[Path], set[Pat
     first_phase = engine.playlist.phases[0] if engine.playlist.phases else None
     first: list[Path] = []
     if first_phase is not None:
-        seq = [slot.track.path for slot in phase_sequence(first_phase, engine.seed, 0)]
+        slots = itertools.islice(phase_sequence(first_phase, engine.seed, 0),
+                                 len(first_phase.tracks))  # repeating phases never end
+        seq = [slot.track.path for slot in slots]
         first = list(dict.fromkeys(seq))[:FIRST_TRACKS]
         if first_phase.ambience is not None:
             first.append(first_phase.ambience.path)

@@ -201,7 +201,7 @@ def test_reasons_for_files_that_cannot_be_measured(tmp_path):
     assert reasons["song.m4a"] == "not audio (FFmpeg: Invalid data found when processing input)"
     assert reasons["junk.wav"] == "not audio (FFmpeg: Invalid data found when processing input)"
     assert reasons["silence.wav"] == "silent (every 400 ms block is below -70 LUFS)"
-    assert reasons["blip.wav"] == "shorter than one 400 ms measuring block"
+    assert reasons["blip.wav"] == "only 0.30 s of audio in it"
     assert reasons["gone.wav"] == "cannot read it (No such file or directory)"
     assert all(m.lufs is None and m.true_peak_dbtp is None for m in found.values())
 

@@ -90,9 +90,9 @@ def test_everything_passes_and_each_file_is_listed(room_dir):
     rig = Rig(room_dir)
     assert rig.run() == [
         "PASS  playlist  t.yaml: 'Test arc', 1 phase, 5m, 3 files",
-        "PASS  bed.wav  0:04 (libVLC 0:04)",
-        "PASS  a.wav  0:03 (libVLC 0:03)",
-        "PASS  sub/b.wav  0:02 (libVLC 0:02)",
+        "PASS  bed.wav  0:04; -12.5 LUFS (a bed: at its own loudness)",
+        "PASS  a.wav  0:03; -12.5 LUFS, played at -10.5 dB",
+        "PASS  sub/b.wav  0:02; -12.5 LUFS, played at -10.5 dB",
         "PASS  output  fake, its default device",
         "PASS  chime  played chime.wav (0.5s) at 25% on fake",
         "PASS  all 6 checks passed",
@@ -112,7 +112,7 @@ def test_missing_and_not_audio_files_are_named(room_dir):
     assert rig.run() == [
         "FAIL  a.wav  cannot decode: its contents are not audio (t.yaml:6:14)",
         "FAIL  sub/b.wav  cannot open: file not found (t.yaml:6:21)",
-        "PASS  bed.wav  0:04 (libVLC 0:04)",  # the good files of a refused playlist are tried
+        "PASS  bed.wav  0:04; -12.5 LUFS",  # the good files of a refused playlist are tried
         "PASS  output  fake, its default device",
         "PASS  chime  played chime.wav (0.5s) at 25% on fake",
         "FAIL  2 of 5 checks failed: a.wav, sub/b.wav",
@@ -127,19 +127,43 @@ def test_files_libvlc_cannot_open_or_decode(room_dir):
     })
     lines = Rig(room_dir, libvlc).run()
     assert lines[1:3] == [
-        "FAIL  bed.wav  cannot decode: it ends at once: libVLC finds no audio to decode",
-        "FAIL  a.wav  cannot open: libVLC cannot open or parse it",
+        "FAIL  bed.wav  cannot decode in libVLC: it ends at once: libVLC finds no audio to decode",
+        "FAIL  a.wav  cannot open in libVLC: libVLC cannot open or parse it",
     ]
     assert lines[-1] == "FAIL  2 of 6 checks failed: bed.wav, a.wav"
 
 
-def test_duration_mismatch_fails_small_differences_pass(room_dir):
-    lines = Rig(room_dir, FakeLibVlc({**GOOD, "a.wav": 1.0, "b.wav": 2.9, "bed.wav": None})).run()
-    assert lines[1:4] == [
-        "FAIL  bed.wav  libVLC finds no length in it (mutagen reads 0:04)",
-        "FAIL  a.wav  0:03, but libVLC reads 0:01: the file may be truncated or damaged",
-        "PASS  sub/b.wav  0:02 (libVLC 0:03)",  # 0.9 s apart: within the 1 s tolerance
-    ]
+def test_the_decoded_length_and_cue_points_are_told_and_truncation_fails(room_dir):
+    """What a line passes, the session plays: the true length (and a lying header's), the cue
+    points that move and the gain; a file cut short of what its header promises fails."""
+    from soundscape.testing.music import FORMATS, Shape, encode
+
+    encode(room_dir / "a.wav", Shape(lead_s=2.0, music_s=6.0, fade_s=4.0, tail_s=3.0),
+           FORMATS["wav-mono-22k"])
+    whole = encode(room_dir / "whole.mp3", Shape(music_s=20.0), FORMATS["mp3-vbr"])
+    (room_dir / "sub" / "b.wav").unlink()
+    encode(room_dir / "sub" / "lying.mp3", Shape(lead_s=1.0, music_s=20.0),
+           FORMATS["mp3-vbr-noxing"])
+    data = whole.read_bytes()
+    (room_dir / "sub" / "b.mp3").write_bytes(data[:len(data) * 2 // 5])
+    (room_dir / "t.yaml").write_text(PLAYLIST.replace("[a.wav, sub/b.wav]",
+                                                      "[a.wav, sub/b.mp3, sub/lying.mp3]"))
+    lines = Rig(room_dir, FakeLibVlc({})).run()
+    # the last 1.2 s of its 4 s fade to -60 dB are below the cue-out threshold (-42 LU)
+    assert lines[2].startswith("PASS  a.wav  0:11, music from 0:01.8, music to 0:07 (the "
+                               "silent 4.0 s after it not played), fades out by itself over ")
+    assert lines[3].startswith("FAIL  sub/b.mp3  plays 0:08") and lines[3].endswith(
+        ", but its header says 0:20: truncated or damaged")
+    assert lines[4].startswith("PASS  sub/lying.mp3  0:21 (its header says ")
+    assert "; the decoded length is used), music from 0:00." in lines[4]
+    assert lines[-1] == "FAIL  1 of 7 checks failed: sub/b.mp3"
+
+
+def test_a_file_that_is_all_silence_fails(room_dir):
+    from soundscape.testing.audio import write_tone as tone
+
+    tone(room_dir / "a.wav", 440, 5.0, amplitude=0.0, rate=8000, channels=1)
+    assert Rig(room_dir).run()[2] == "FAIL  a.wav  0:05 of silence: nothing in it to hear"
 
 
 def test_missing_device_is_named_and_nothing_chimes(room_dir, monkeypatch):
@@ -194,7 +218,7 @@ def test_broken_or_missing_playlist(room_dir):
     (room_dir / "t.yaml").write_text(PLAYLIST.replace("5m", "5 mins"))
     assert Rig(room_dir).run()[:2] == [
         "FAIL  playlist  t.yaml:5:15: duration must look like 15m, 90s or 1h30m, not '5 mins'",
-        "PASS  bed.wav  0:04 (libVLC 0:04)"]
+        "PASS  bed.wav  0:04; -12.5 LUFS"]
     assert Rig(room_dir).run("gone.yaml")[0] == "FAIL  playlist  no such file: gone.yaml"
 
 
@@ -235,9 +259,9 @@ def test_command_prints_each_check_and_the_summary(room_dir, monkeypatch, capsys
     assert main(["preflight", "t.yaml", "--output", "none"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "PASS  playlist  t.yaml: 'Test arc', 1 phase, 5m, 3 files",
-        "PASS  bed.wav  0:04 (libVLC 0:04)",
-        "PASS  a.wav  0:03 (libVLC 0:03)",
-        "PASS  sub/b.wav  0:02 (libVLC 0:02)",
+        "PASS  bed.wav  0:04; -12.5 LUFS (a bed: at its own loudness)",
+        "PASS  a.wav  0:03; -12.5 LUFS, played at -10.5 dB",
+        "PASS  sub/b.wav  0:02; -12.5 LUFS, played at -10.5 dB",
         "PASS  output  none: the silent output (nothing will be heard)",
         "PASS  chime  not played: the none output is silent",
         "PASS  all 6 checks passed",
@@ -246,7 +270,7 @@ def test_command_prints_each_check_and_the_summary(room_dir, monkeypatch, capsys
 
 def test_command_fails_with_status_1(room_dir, monkeypatch, capsys):
     monkeypatch.setattr("soundscape.engine.libvlc.probe.probe_files",
-                        FakeLibVlc({**GOOD, "a.wav": 1.0}))
+                        FakeLibVlc(GOOD, {"a.wav": Probed(False, None, False, "it is broken")}))
     room = room_dir / "room.yaml"
     room.write_text("output: none\n")
     assert main(["preflight", "t.yaml", "--room", str(room)]) == 1

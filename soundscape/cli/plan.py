@@ -6,8 +6,7 @@ import argparse
 import dataclasses
 import json
 
-import sys
-
+from soundscape.cli.progress import analysis_progress
 from soundscape.loudness.known import known
 from soundscape.playlist import load_playlist
 from soundscape.schedule.plan import make_plan
@@ -70,23 +69,9 @@ def render(playlist, plan) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _progress(files):
-    """Shows on the terminal how far the analysis of files not analysed before has come."""
-    total, seen = len(files), []
-
-    def show(path, found) -> None:
-        seen.append(path)
-        if sys.stderr.isatty():
-            print(f"\ranalysing {len(seen)}/{total} {path.name[:40]:<40}", end="",
-                  file=sys.stderr, flush=True)
-            if len(seen) == total:
-                print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
-    return show
-
-
 def run(args: argparse.Namespace) -> int:
     playlist = load_playlist(args.playlist)
-    facts = known(playlist.files(), analyse=True, on_result=_progress(playlist.files()))
+    facts = known(playlist.files(), analyse=True, on_result=analysis_progress(len(playlist.files())))
     plan = make_plan(playlist, facts.durations, args.seed, facts.cues)
     if args.json:
         print(json.dumps(plan.to_json(), indent=2))

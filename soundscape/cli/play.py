@@ -135,8 +135,9 @@ def _wait_for_first_tracks(engine: EngineAPI, stopping: list) -> None:
             shown = line
         state = engine.wait_for_change(state.revision, 0.5)
     if state.analysis and state.analysis["done"] < state.analysis["total"]:
-        print(f"analysing the other {state.analysis['total'] - state.analysis['done']} files "
-              "in the background, ahead of their turn", file=sys.stderr, flush=True)
+        left = state.analysis["total"] - state.analysis["done"]
+        print(f"analysing the other {left} file{'s' if left != 1 else ''} in the background, "
+              "ahead of their turn", file=sys.stderr, flush=True)
 
 
 def _ask(question: str) -> bool:

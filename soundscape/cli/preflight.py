@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from soundscape.cli.progress import analysis_progress
 from soundscape.config.values import parse_level, parse_number
 from soundscape.engine.settings import OUTPUT_KINDS
 from soundscape.errors import SoundscapeError
@@ -11,8 +12,8 @@ from soundscape.preflight import run_preflight, summary
 from soundscape.room import load_room
 
 COMMAND = "preflight"
-HELP = ("before a session: check every file opens and decodes in libVLC, the output device is "
-        "there, and play a soft chime through it")
+HELP = ("before a session: decode every file (true length, cue points, loudness), check it "
+        "plays in libVLC and the output device is there, and play a soft chime through it")
 
 
 def _level(text: str) -> float:
@@ -42,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     room = load_room(args.room)  # a room file with mistakes stops here, every problem listed
     checks = run_preflight(args.playlist, output=args.output, device=args.device, room=room,
                            chime_level=args.chime_level,
-                           on_check=lambda check: print(check, flush=True))
+                           on_check=lambda check: print(check, flush=True),
+                           on_analysed=analysis_progress())
     if not checks:
         raise SoundscapeError("pre-flight made no checks")
     print(summary(checks))

@@ -44,7 +44,7 @@ class SessionCore:
     def __init__(self, playlist: Playlist, output: Output, durations: dict, *, seed: int,
                  settings: RoomSettings, log: Callable[..., None], notify: Notify,
                  gains_db: dict | None = None, plan: Plan | None = None,
-                 cues: dict | None = None):
+                 cues: dict | None = None, undecodable: dict | None = None):
         self.playlist = playlist
         self.output = output
         self.settings = settings
@@ -70,7 +70,8 @@ class SessionCore:
         self.levels = Levels(settings)
         self.music = Music(self.timeline, self.levels, self._new_deck, durations,
                            {} if gains_db is None else gains_db, self.warn, self.log,
-                           {} if cues is None else cues)
+                           {} if cues is None else cues,
+                           {} if undecodable is None else undecodable)
         self.beds = Beds(self.levels, self._new_deck, durations, self.warn,
                          settings.ambience_loop_overlap_s)
 

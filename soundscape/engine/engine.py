@@ -40,6 +40,7 @@ class Learned:
     duration_s: float | None
     gain_db: float | None  # loudness normalisation (None: none, e.g. an ambience bed)
     cues: object | None  # loudness.cues.Cues
+    error: str | None = None  # why nothing in it can be played (it does not decode), if so
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Engine:
                  settings: RoomSettings | None = None, log_dir: Path | None = None,
                  warnings: tuple[str, ...] = (), checkpoint_path: Path | None = None,
                  resume: dict | None = None, gains_db: dict | None = None,
-                 cues: dict | None = None):
+                 cues: dict | None = None, undecodable: dict | None = None):
         self.clock = clock or RealClock()
         self.output = output
         self.playlist = playlist
@@ -68,6 +69,7 @@ class Engine:
         self.durations = {Path(k): v for k, v in (durations or {}).items()}
         self.gains_db = {Path(k): v for k, v in (gains_db or {}).items()}
         self.cues = {Path(k): v for k, v in (cues or {}).items()}
+        self.undecodable = {Path(k): v for k, v in (undecodable or {}).items()}
         self.plan = make_plan(playlist, self.durations, self.seed, self.cues)
         self.analysis: dict | None = None  # set by expect_analysis: done, total, first_pending
         self._awaited: list[Path] = []  # files analysis will report
@@ -107,7 +109,8 @@ class Engine:
     def _new_core(self) -> SessionCore:
         return SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
                            settings=self.settings, log=self._write, notify=self._on_deck_event,
-                           gains_db=self.gains_db, plan=self.plan, cues=self.cues)
+                           gains_db=self.gains_db, plan=self.plan, cues=self.cues,
+                           undecodable=self.undecodable)
 
     @property
     def playlist_path(self) -> Path:
@@ -255,6 +258,7 @@ class Engine:
         self._awaited = [Path(p) for p in paths]
         self._first = {Path(p) for p in first}
         self._update_analysis(set())
+        self._publish(force=True)
 
     def attach(self, close) -> None:
         """Something that lives as long as the engine: ``close()`` is called at shutdown."""
@@ -277,6 +281,10 @@ class Engine:
             self.gains_db[found.path] = found.gain_db
         if found.cues is not None:
             self.cues[found.path] = found.cues
+        if found.error is not None:
+            self.undecodable[found.path] = found.error
+        else:
+            self.undecodable.pop(found.path, None)
         # The plan (planned-vs-actual in the log, the timeline's track starts) follows what is
         # known now; the tracks already playing keep the window they started with.
         self.plan = make_plan(self.playlist, self.durations, self.seed, self.cues)

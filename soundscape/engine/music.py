@@ -58,7 +58,7 @@ class Music(VoiceGroup):
     def __init__(self, timeline: Timeline, levels: Levels, new_deck: Callable[[str], Deck],
                  durations: dict[Path, float | None], gains_db: dict[Path, float],
                  warn: Callable[[str], None], log: Callable[..., None],
-                 cues: dict | None = None):
+                 cues: dict | None = None, undecodable: dict | None = None):
         super().__init__()
         self.timeline = timeline
         self.levels = levels
@@ -66,6 +66,7 @@ class Music(VoiceGroup):
         self._durations = durations
         self._gains_db = gains_db  # loudness normalisation per file
         self._cues = {} if cues is None else cues  # cue points per analysed file
+        self._undecodable = {} if undecodable is None else undecodable  # path -> why
         self._warn = warn
         self._log = log
         self.failures_in_row = 0  # tracks that failed one after another
@@ -118,12 +119,25 @@ class Music(VoiceGroup):
         voice.started_s, voice.start_position_s = s, from_s + into_s
         if window is not None:
             voice.own_fade_s, voice.trimmed_end = window.fade_s, window.trimmed_end
+        voice.verified = track.path in self._cues
         self.voices.append(voice)
+        why = self._undecodable.get(track.path)
+        if why is not None and track.path.exists():
+            # The analysis found nothing to play in it: skipped before a second of music is lost.
+            voice.failed = True
+            self.failures_in_row += 1
+            self._warn(f"{track.path.name} cannot be played ({why}); skipped")
+            self._log("track_start", phase=self.timeline.playlist.phases[index].name,
+                      path=str(track.path), title=track.title, actual_s=round(s, 3),
+                      repeat=slot.repeat, undecodable=why)
+            self._log("track_end", path=str(track.path), reason="failed")
+            return voice
         try:
             voice.deck.load(track.path, from_s + into_s, self.levels.gain(voice, s))
             voice.deck.play()
         except Exception as exc:  # noqa: BLE001 - a deck that cannot load is a failed track
             voice.failed = True
+            self.failures_in_row += 1
             self._warn(f"{track.path.name} could not be played ({exc}); skipped")
         self._log("track_start", phase=self.timeline.playlist.phases[index].name,
                   path=str(track.path), title=track.title,

@@ -14,8 +14,15 @@ from soundscape.engine.deck import Deck, DeckStatus
 from soundscape.engine.fades import TICK_S, Envelope
 from soundscape.schedule.handover import END_MARGIN_S
 
-STALL_S = 1.2  # a deck that has not moved in its file after this long is taken as failed
-# (libVLC "plays" random bytes in silence for seconds: docs/libvlc.md, errors and threads)
+STALL_S = 1.5  # a deck that has not moved in its file after this long is taken as failed
+# (libVLC "plays" random bytes in silence for seconds: docs/libvlc.md, errors and threads).
+# libVLC reports an Ogg file's time (and its audio statistics) only about once a second, the
+# first report ~1.0 s after play (docs/libvlc.md): a deck counts as moving once it is reported
+# STALL_MOVED_S into its file.
+STALL_MOVED_S = 0.3
+# A file the analysis decoded whole is audio: only a deck stuck this long has failed (a hung
+# output, a file changed since), never a healthy file on a loaded machine.
+VERIFIED_STALL_S = 5.0
 EARLY_END_S = 2.0  # a track that ends this much before its length has failed (corrupt file)
 SETTLED_S = 3.0  # a voice that has played this long ends a run of failures
 WINDOW_END_FADE_S = 0.1  # a voice stopping inside its file fades over this (no click)
@@ -44,6 +51,7 @@ class Voice:
     failed: bool = False
     started_s: float = 0.0  # session time the deck was told to play (moves with pauses)
     start_position_s: float = 0.0  # the file position it was loaded at
+    verified: bool = False  # the analysis decoded the whole file: it is audio
     own_fade_s: float = 0.0  # the file fades out by itself over this long before natural_end
     trimmed_end: bool = False  # natural_end comes before the file's end (a trim or a cue point)
 
@@ -73,14 +81,19 @@ class Voice:
         if file_s is not None and file_s > 0:
             self.length_s = max(0.0, file_s - self.trim_start_s)
 
+    @property
+    def stall_s(self) -> float:
+        return VERIFIED_STALL_S if self.verified else STALL_S
+
     def stalled(self, s: float, deck_position_s: float | None) -> bool:
-        """Playing for STALL_S by the clock yet hardly moved in the file: it makes no sound.
+        """Playing for ``stall_s`` by the clock yet hardly moved in the file: it makes no sound.
 
         libVLC sometimes "plays" a file of random bytes for seconds while it searches it for audio;
         its reported time does not move (the deck extrapolates at most 0.5 s past a report).
         """
-        return (s - self.started_s >= STALL_S
-                and (deck_position_s is None or deck_position_s < self.start_position_s + 0.6))
+        return (s - self.started_s >= self.stall_s
+                and (deck_position_s is None
+                     or deck_position_s < self.start_position_s + STALL_MOVED_S))
 
     def verdict(self, s: float) -> str:
         """Why the deck has failed (words for the warning), or "" while it plays as it should."""
@@ -101,7 +114,7 @@ class Voice:
 
     def stall_check_due(self) -> float:
         """When a stall would first show (the engine looks again then)."""
-        return self.started_s + STALL_S
+        return self.started_s + self.stall_s
 
     def settled(self, s: float) -> bool:
         """True once the voice has played for a few seconds: a run of failures is over."""

@@ -16,7 +16,7 @@ from typing import Iterable
 from soundscape import paths
 from soundscape.jsonfile import read_json_versioned, write_json_atomic
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,9 @@ class Probe:
 
     is_audio: bool
     duration_s: float | None
+    # The length is the header's guess from one frame's bit rate (an MP3 with no Xing/Info/VBRI
+    # header), not a count of frames or samples: it can be off by minutes on a valid file.
+    estimated: bool = False
 
 
 def cache_path() -> Path:
@@ -42,9 +45,13 @@ def _read_file(path: Path) -> Probe:
         return Probe(False, None)
     if audio is None:
         return Probe(False, None)
-    length = getattr(getattr(audio, "info", None), "length", None)
+    info = getattr(audio, "info", None)
+    length = getattr(info, "length", None)
     duration = float(length) if isinstance(length, (int, float)) and length > 0 else None
-    return Probe(True, duration)
+    from mutagen.mp3 import BitrateMode, MPEGInfo
+
+    estimated = isinstance(info, MPEGInfo) and info.bitrate_mode == BitrateMode.UNKNOWN
+    return Probe(True, duration, estimated)
 
 
 def _load_cache(path: Path) -> dict:
@@ -68,7 +75,7 @@ def _cached(entry: object, size: int, mtime_ns: int) -> Probe | None:
     duration = entry.get("duration_s")
     if duration is not None and not isinstance(duration, (int, float)):
         return None
-    return Probe(bool(entry.get("is_audio")), duration)
+    return Probe(bool(entry.get("is_audio")), duration, bool(entry.get("estimated")))
 
 
 def probe(paths: Iterable[str | os.PathLike]) -> dict[Path, Probe]:
@@ -89,7 +96,8 @@ def probe(paths: Iterable[str | os.PathLike]) -> dict[Path, Probe]:
         if found is None:
             found = _read_file(Path(key))
             files[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                          "is_audio": found.is_audio, "duration_s": found.duration_s}
+                          "is_audio": found.is_audio, "duration_s": found.duration_s,
+                          "estimated": found.estimated}
             changed = True
         result[path] = found
     if changed:

@@ -203,6 +203,9 @@ def measure_file(path: str | os.PathLike, block_frames: int = BLOCK_FRAMES) -> M
         duration_s = round(decoding.decoded_s, 3)
         if decoding.frames == 0:
             raise MeasureError(f"nothing in it decodes ({decoding.stopped or 'no audio'})")
+        if duration_s < 0.4:
+            return Measurement(None, None, f"only {duration_s:.2f} s of audio in it",
+                               duration_s=duration_s, stopped=decoding.stopped)
         lufs = loudness.lufs()
     except (MeasureError, DecodeError) as exc:
         return Measurement(None, None, str(exc))

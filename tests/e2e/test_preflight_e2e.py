@@ -65,10 +65,10 @@ def test_good_playlist_passes_and_the_chime_is_heard_at_its_level(session, pulse
                                device=sink, chime_level=25.0)
     assert [str(c) for c in checks] + [summary(checks)] == [
         "PASS  playlist  t.yaml: 'Pre-flight', 1 phase, 10m, 4 files",
-        "PASS  bed.wav  0:03 (libVLC 0:03)",
-        "PASS  a.wav  0:02 (libVLC 0:02)",
-        "PASS  b.wav  0:02 (libVLC 0:02)",
-        "PASS  c.wav  0:02 (libVLC 0:02)",
+        "PASS  bed.wav  0:03; -6.9 LUFS (a bed: at its own loudness)",
+        "PASS  a.wav  0:02; -6.7 LUFS, played at -16.3 dB",
+        "PASS  b.wav  0:02; -6.5 LUFS, played at -16.4 dB",
+        "PASS  c.wav  0:02; -6.3 LUFS, played at -16.7 dB",
         f"PASS  output  pulse, device {sink}",
         "PASS  chime  played chime.wav (5s) at 25% on pulse",
         "PASS  all 7 checks passed",
@@ -94,10 +94,10 @@ def test_missing_corrupt_and_truncated_files_are_each_named(session, pulse, caps
     assert capsys.readouterr().out.splitlines() == [
         "FAIL  gone.mp3  cannot open: file not found (t.yaml:6:21)",
         "FAIL  corrupt.mp3  cannot decode: its contents are not audio (t.yaml:6:31)",
-        "PASS  bed.wav  0:03 (libVLC 0:03)",
-        "PASS  a.wav  0:02 (libVLC 0:02)",
-        "FAIL  cut.wav  0:02, but libVLC reads 0:00.5: the file may be truncated or damaged",
-        "FAIL  empty.wav  cannot decode: it ends at once: libVLC finds no audio to decode",
+        "PASS  bed.wav  0:03; -6.9 LUFS",  # a refused playlist: loudness only
+        "PASS  a.wav  0:02; -6.7 LUFS",
+        "FAIL  cut.wav  plays 0:00.5, but its header says 0:02: truncated or damaged",
+        "FAIL  empty.wav  cannot decode in libVLC: it ends at once: libVLC finds no audio to decode",
         "PASS  output  pulse, device room",
         "PASS  chime  played chime.wav (5s) at 25% on pulse",
         "FAIL  4 of 8 checks failed: gone.mp3, corrupt.mp3, cut.wav, empty.wav",

@@ -4,6 +4,7 @@ import math
 
 from soundscape.engine.settings import RoomSettings
 from soundscape.engine.state import Status
+from soundscape.engine.voices import STALL_S
 
 from engine_rig import MUSIC, phase, playlist
 
@@ -146,12 +147,12 @@ def test_a_file_of_unknown_length_that_ends_at_once_counts_as_failed(rig_factory
     assert "b.wav" in r.heard()
 
 
-def test_a_deck_that_plays_without_moving_is_skipped_after_a_second(rig_factory):
+def test_a_deck_that_plays_without_moving_is_skipped_within_1_5_s(rig_factory):
     r = rig_factory(playlist(phase("onset", 600, ["a.wav", "junk.mp3", "b.wav"], crossfade_s=1)),
                     {"a.wav": 30, "junk.mp3": 30, "b.wav": 300})
     r.output.stall = {MUSIC / "junk.mp3"}
     r.do("start")
     r.run(31)
     starts = dict((name, t) for t, name in r.starts())
-    assert 1.19 <= starts["b.wav"] - starts["junk.mp3"] <= 1.3
+    assert STALL_S - 0.01 <= starts["b.wav"] - starts["junk.mp3"] <= STALL_S + 0.1 <= 1.6
     assert r.state.warnings == ("junk.mp3 makes no progress (not audio?); skipped",)

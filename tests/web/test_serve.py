@@ -164,6 +164,13 @@ def test_serve_command_end_to_end_over_the_demo(tmp_path):
                 time.sleep(0.2)
         assert state is not None, process.stderr.read() if process.poll() is not None else "no answer"
         assert state["status"] == "ready" and state["title"] == "Demo session"
+        # Start waits for the first tracks' analysis (done in the background, a few seconds)
+        while (state.get("analysis") or {}).get("first_pending") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with urllib.request.urlopen(urllib.request.Request(f"{base}/api/state",
+                                                               headers=headers)) as response:
+                state = json.load(response)
+        assert not (state.get("analysis") or {}).get("first_pending"), state["analysis"]
         start = urllib.request.Request(f"{base}/api/commands", headers=headers, method="POST",
                                        data=b'{"action": "start", "by": "test"}')
         with urllib.request.urlopen(start, timeout=5) as response:
