@@ -24,7 +24,8 @@ from soundscape.engine.settings import OUTPUT_KINDS, RoomSettings
 from soundscape.errors import PlaylistError, Problem
 
 ROOM_KEYS = ("output", "device", "ceiling", "rise_rate", "fall_rate", "hush_level", "pause_fade",
-             "stop_fade", "fade_out", "extend", "port", "log_dir", "loudness_target")
+             "stop_fade", "fade_out", "extend", "port", "log_dir", "loudness_target",
+             "speaker_volume")
 RATE_PATTERN = r"^\d+(?:\.\d+)? ?dB/s$"
 LOUDNESS_PATTERN = r"^-\d+(?:\.\d+)? ?LUFS$"
 MIN_LOUDNESS_LUFS = -70.0
@@ -48,6 +49,7 @@ class Room:
     port: int | None = None
     log_dir: Path | None = None  # absolute: ~ expanded, relative to the room file's folder
     loudness_target_lufs: float | None = None
+    speaker_volume_pct: float | None = None  # soundscape owns the sink: its volume is kept here
 
     def settings(self) -> RoomSettings:
         """The engine's safety settings: this room's values over RoomSettings' defaults."""
@@ -56,6 +58,7 @@ class Room:
             "fall_db_per_s": self.fall_db_per_s, "hush_pct": self.hush_pct,
             "pause_fade_s": self.pause_fade_s, "stop_fade_s": self.stop_fade_s,
             "fade_out_default_s": self.fade_out_s, "extend_default_min": self.extend_min,
+            "speaker_volume_pct": self.speaker_volume_pct,
         }
         return RoomSettings(**{k: v for k, v in given.items() if v is not None})
 
@@ -116,6 +119,14 @@ class _RoomReader:
             return None
         return target
 
+    def speaker_volume(self, node: Node) -> float | None:
+        level = self.read.level(node, "speaker_volume")
+        if level is not None and level <= 0:
+            self.report.error(node, "speaker_volume must be above 0%: soundscape would keep "
+                                    "the speaker silent")
+            return None
+        return level
+
     def folder_path(self, node: Node, what: str) -> Path | None:
         written = text(node, what, self.report)
         if written is None:
@@ -139,6 +150,7 @@ class _RoomReader:
             "port": ("port", self.port),
             "log_dir": ("log_dir", lambda n: self.folder_path(n, "log_dir")),
             "loudness_target": ("loudness_target_lufs", self.loudness),
+            "speaker_volume": ("speaker_volume_pct", self.speaker_volume),
         }
         out = {}
         for key, (field, read_value) in readers.items():

@@ -91,12 +91,13 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
     engine = Engine(playlist, out, clock=clock, durations=durations, seed=seed,
                     settings=settings, log_dir=log_dir or default_log_dir(),
                     warnings=tuple(warnings), checkpoint_path=checkpoint_path, resume=found,
-                    gains_db=gains_db, cues=cues, undecodable=undecodable)
+                    gains_db=gains_db, cues=cues, undecodable=undecodable,
+                    lufs={p: m.lufs for p, m in known.items() if m.lufs is not None and p in tracks})
+    if start_thread:
+        engine.start_thread()  # first: what the analyser reports goes through its inbox
     if analyse:
         _analyse_in_background(engine, [p for p in files if p not in known], loudness_target,
                                tracks)
-    if start_thread:
-        engine.start_thread()
     return engine
 
 
@@ -111,7 +112,8 @@ def learned(path: Path, found: loudness.Measurement, target_lufs: float | None,
             and found.true_peak_dbtp is not None:
         gain = loudness.normalisation_gain_db(found.lufs, found.true_peak_dbtp, target_lufs)
     error = found.error if found.duration_s is None and _undecodable(found.error) else None
-    return Learned(path, found.duration_s, gain, found.cues, error)
+    return Learned(path, found.duration_s, gain, found.cues, error,
+                   found.lufs if is_track else None)
 
 
 def _undecodable(error: str | None) -> bool:

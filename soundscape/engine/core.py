@@ -17,7 +17,6 @@ medicine does not pause). The room level moves only along slew-limited ramps.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable
 
 from soundscape.engine import controls, snapshot

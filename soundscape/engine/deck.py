@@ -76,6 +76,10 @@ class Output(Protocol):
 
     def make_deck(self, name: str, notify: Notify) -> Deck: ...
 
+    def meter(self, settings):
+        """What the room hears (an object whose ``take()`` gives a pulsemeter.Reading), or None
+        when this output cannot be listened to."""
+
     def healthy(self) -> bool:
         """False when the output device has gone away (checked by the engine now and then)."""
 

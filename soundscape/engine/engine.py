@@ -25,6 +25,7 @@ from soundscape.engine.deck import DeckEvent, Output
 from soundscape.engine.sessionlog import SessionLog, session_id_for
 from soundscape.engine.settings import RoomSettings
 from soundscape.engine.state import State, Status
+from soundscape.engine.watch import DEAD_AIR_S, LISTEN_EVERY_S, Watch, listen
 from soundscape.playlist.model import Playlist
 from soundscape.schedule.plan import make_plan
 
@@ -41,6 +42,7 @@ class Learned:
     gain_db: float | None  # loudness normalisation (None: none, e.g. an ambience bed)
     cues: object | None  # loudness.cues.Cues
     error: str | None = None  # why nothing in it can be played (it does not decode), if so
+    lufs: float | None = None  # its integrated loudness (what the dead-air guard expects)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ class Engine:
                  settings: RoomSettings | None = None, log_dir: Path | None = None,
                  warnings: tuple[str, ...] = (), checkpoint_path: Path | None = None,
                  resume: dict | None = None, gains_db: dict | None = None,
-                 cues: dict | None = None, undecodable: dict | None = None):
+                 cues: dict | None = None, undecodable: dict | None = None,
+                 lufs: dict | None = None):
         self.clock = clock or RealClock()
         self.output = output
         self.playlist = playlist
@@ -70,12 +73,18 @@ class Engine:
         self.gains_db = {Path(k): v for k, v in (gains_db or {}).items()}
         self.cues = {Path(k): v for k, v in (cues or {}).items()}
         self.undecodable = {Path(k): v for k, v in (undecodable or {}).items()}
-        self.plan = make_plan(playlist, self.durations, self.seed, self.cues)
+        self.plan = make_plan(playlist, self.durations, self.seed, self.cues,
+                              set(self.undecodable))
         self.analysis: dict | None = None  # set by expect_analysis: done, total, first_pending
         self._awaited: list[Path] = []  # files analysis will report
         self._first: set[Path] = set()  # of them, those Start waits for
         self._reported: set[Path] = set()  # of them, those analysed
         self._closers: list = []  # what shutdown stops too (the analyser)
+        self.lufs = {Path(k): v for k, v in (lufs or {}).items()}  # each analysed track's loudness
+        self.watch = Watch()
+        self._meter = None
+        self._meter_tried = False
+        self._next_listen = 0.0
         if resume is not None:
             self.session_id = resume["session_id"]
             self.log_path = Path(resume["log_path"]) if resume.get("log_path") else None
@@ -103,14 +112,17 @@ class Engine:
             self.core.warn(self._log.write_error)
         s = self.session_s()
         self._published = snapshot.Publisher(
-            self._build_state(1), (snapshot.signature(self.core, s), self._output_ok),
+            self._build_state(1), (snapshot.signature(self.core, s), self._output_ok,
+                                   self.watch.step()),
             self.clock.now())
 
     def _new_core(self) -> SessionCore:
-        return SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
+        core = SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
                            settings=self.settings, log=self._write, notify=self._on_deck_event,
                            gains_db=self.gains_db, plan=self.plan, cues=self.cues,
                            undecodable=self.undecodable)
+        core.lufs = self.lufs
+        return core
 
     @property
     def playlist_path(self) -> Path:
@@ -202,8 +214,11 @@ class Engine:
         if (command.action is Action.START and self.core.status is Status.READY
                 and not self.first_analysed()):
             pending = self.analysis["first_pending"]
-            return CommandResult(False, f"the first tracks are still being analysed "
-                                        f"({', '.join(pending)}); Start in a few seconds")
+            result = CommandResult(False, f"the first tracks are still being analysed "
+                                          f"({', '.join(pending)}); Start in a few seconds")
+            self._write("command", action=command.action.value, params=command.params,
+                        by=command.by, source=command.source, ok=False, reason=result.reason)
+            return result
         if command.action is Action.START and self.core.status is Status.READY:
             self._t0 = self.clock.now()
         s = self.session_s()
@@ -224,12 +239,43 @@ class Engine:
         try:
             self.core.tick(s)
             now = self.clock.now()
+            if now >= self._next_listen:
+                self._next_listen = now + LISTEN_EVERY_S
+                self._listen(s)
             if now >= self._next_health:
                 self._next_health = now + HEALTH_EVERY_S
                 self._check_output()
         except Exception as exc:  # noqa: BLE001 - logged, and the next tick tries again
             self.core.warn(f"internal error in the engine: {type(exc).__name__}: {exc}")
-        return self.core.next_wake_s(self.session_s())
+        wake = self.core.next_wake_s(self.session_s())
+        if self._meter is not None:  # the room is listened to a few times a second
+            wake = min(wake, max(0.001, self._next_listen - self.clock.now()))
+        return wake
+
+    def _listen(self, s: float) -> None:
+        """Read the room's meter; the dead-air guard acts on a silence (engine/watch.py)."""
+        if self._meter is None and not self._meter_tried:
+            self._meter_tried = True
+            try:
+                self._meter = self.output.meter(self.settings)
+            except Exception as exc:  # noqa: BLE001 - no meter: the room is not listened to
+                self._write("meter_unavailable", error=f"{type(exc).__name__}: {exc}")
+        if self._meter is None:
+            return
+        try:
+            reading = self._meter.take()
+        except Exception:  # noqa: BLE001
+            reading = None
+        if listen(self.core, self.watch, reading, s) == "dead_air":
+            cur = self.core.music.current()
+            title = cur.title if cur is not None else "the music"
+            self._write("dead_air", path=str(cur.path) if cur else None, silent_s=DEAD_AIR_S,
+                        position_s=round(cur.position_s(s), 2) if cur else None)
+            result = self.core.handle(Command(Action.SKIP, by="dead-air guard",
+                                              source="engine"), s)
+            self.core.warn(f"DEAD AIR: the room heard nothing for {DEAD_AIR_S:.0f} s during "
+                           f"{title}; " + ("the next track fades in" if result.ok else
+                                           f"nothing else to play ({result.reason})"))
 
     def _check_output(self) -> None:
         try:
@@ -248,7 +294,8 @@ class Engine:
     def _info(self) -> snapshot.SessionInfo:
         return snapshot.SessionInfo(self.session_id, self.seed, getattr(self.output, "name", ""),
                                     self._output_ok, str(self.log_path or ""), self.resumed,
-                                    None if self.analysis is None else dict(self.analysis))
+                                    None if self.analysis is None else dict(self.analysis),
+                                    self.watch.room())
 
     # ------------------------------------------------------------------ background analysis
 
@@ -265,9 +312,11 @@ class Engine:
         self._closers.append(close)
 
     def learn(self, found: Learned | AnalysisDone) -> None:
-        """Hand over what analysis found (any thread): taken in by the engine thread."""
+        """Hand over what analysis found: taken in by the engine thread (or at once, on the
+        caller's thread, by an engine without one: tests and tools)."""
         if self._thread is None:
             self._take_in(found)
+            self._publish(force=True)
         else:
             self._inbox.put(found)
 
@@ -281,13 +330,16 @@ class Engine:
             self.gains_db[found.path] = found.gain_db
         if found.cues is not None:
             self.cues[found.path] = found.cues
+        if found.lufs is not None:
+            self.lufs[found.path] = found.lufs
         if found.error is not None:
             self.undecodable[found.path] = found.error
         else:
             self.undecodable.pop(found.path, None)
         # The plan (planned-vs-actual in the log, the timeline's track starts) follows what is
         # known now; the tracks already playing keep the window they started with.
-        self.plan = make_plan(self.playlist, self.durations, self.seed, self.cues)
+        self.plan = make_plan(self.playlist, self.durations, self.seed, self.cues,
+                              set(self.undecodable))
         self.core.timeline.plan = self.plan
         done = {p for p in self._awaited if p == found.path}
         self._update_analysis(done)
@@ -311,7 +363,8 @@ class Engine:
     def _publish(self, force: bool = False) -> None:
         s = self.session_s()
         self._published.offer(
-            self.clock.now(), (snapshot.signature(self.core, s), self._output_ok),
+            self.clock.now(), (snapshot.signature(self.core, s), self._output_ok,
+                               self.watch.step()),
             self.core.levels.level_now(s), self.core.status not in (Status.READY, Status.ENDED),
             self._build_state, force)
 
@@ -412,6 +465,8 @@ class Engine:
             while (self.snapshot().status is not Status.ENDED and self.clock.now() < deadline
                    and self._thread):
                 self.wait_for_change(self.snapshot().revision, 0.5)
+        if self._meter is not None:
+            self._closers.append(self._meter.close)
         for close in self._closers:
             try:
                 close()

@@ -158,7 +158,12 @@ class Music(VoiceGroup):
         """A new phase begins: every track fades out over the crossfade, ending within its file."""
         for voice in self.voices:  # each fade ends before its file does (END_MARGIN_S)
             left = crossfade_s if voice.natural_end is None else voice.fade_left_s(s)
-            voice.fade_out(s, min(crossfade_s, left))
+            duration = min(crossfade_s, left)
+            if (voice.own_fade_s >= duration and voice.natural_end is not None
+                    and voice.natural_end - s <= duration + END_MARGIN_S + MAX_LATE_S):
+                voice.end_window()  # a track playing out in its own fade is not faded again
+            else:
+                voice.fade_out(s, duration)
         for voice in self.voices:
             if voice.phase_index != new_index and not voice.released:
                 self._log("track_end", path=str(voice.path), reason="phase ended")
@@ -227,9 +232,7 @@ class Music(VoiceGroup):
         if cur is not None and cur.failed:
             cur.release()
             cur = None
-        upcoming = self.timeline.peek(index)
-        if upcoming is None and now.waiting and phase.tracks:
-            upcoming = self.timeline.recycle(index)  # held past its tracks: they play again
+        upcoming = self._playable_upcoming(index, now, phase)
         distinct = len({t.path for t in phase.tracks})
         if cur is None and distinct and self.failures_in_row >= distinct:
             # every track of the phase failed in a row: try again later, not on every tick
@@ -271,6 +274,18 @@ class Music(VoiceGroup):
                 cur.end_window()
             self._log("track_end", path=str(cur.path), reason="crossfade" if fade else "cut")
             self.start(s, self.timeline.next_slot(index), duration, due_s=cur.natural_end - lead)
+        return None
+
+    def _playable_upcoming(self, index: int, now: Situation, phase: Phase):
+        """The next slot worth playing: tracks whose window holds nothing (a start trim past
+        their audible end) are passed over, as the planner passes over them."""
+        for _ in range(len(phase.tracks) + 1):
+            upcoming = self.timeline.peek(index)
+            if upcoming is None and now.waiting and phase.tracks:
+                upcoming = self.timeline.recycle(index)  # held past its tracks: they play again
+            if upcoming is None or self.length_s(upcoming.track) != 0:
+                return upcoming
+            self.timeline.next_slot(index)
         return None
 
     def _phase_played_out(self, s: float, cur: Voice, now: Situation) -> NextPhase | End | None:

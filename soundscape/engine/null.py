@@ -115,6 +115,10 @@ class NullOutput:
     def make_deck(self, name: str, notify: Notify) -> NullDeck:
         return NullDeck(name, notify, self._clock)
 
+    def meter(self, settings):
+        """Nothing is heard, so nothing is listened to."""
+        return None
+
     def healthy(self) -> bool:
         return True
 

@@ -7,6 +7,10 @@ sink changed, so nothing is spawned while nothing changes. Only pulseaudio-utils
 are used (parec, pactl), so no binding to libpulse is needed and a missing tool or server leaves
 every reading None rather than raising.
 
+Peaks are those of the 8 kHz stream the server resamples for us: within 0.01 dB of a steady tone's,
+but up to ~0.6 dB high for a moment after a stream starts (measured: the monitor shows the new
+stream beginning with a step, not with its fade-in, and the resampler rings on the step).
+
 When soundscape owns the sink (``own_volume_pct``), a volume found changed is put back: lowered at
 once, raised no faster than the rise limit, and a mute lifted only after the volume is brought down
 to the silent floor first, so nobody in the room is ever hit by a jump in level.

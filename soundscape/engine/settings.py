@@ -13,6 +13,9 @@ OUTPUT_KINDS = ("auto", "pulse", "alsa", "none")
 class RoomSettings:
     ceiling_pct: float = 90.0  # no level, from a playlist or a control, goes above this
     rise_db_per_s: float = 6.0  # the fastest the room level may rise
+    # The room config says soundscape owns the sink (PulseAudio): its volume is kept at this and
+    # put back (at the rise limit) when someone changes it. None: the sink is only watched.
+    speaker_volume_pct: float | None = None
     fall_db_per_s: float = 15.0  # level drops may be faster than rises
     hush_pct: float = 25.0  # the talk level `hush` ducks the music to
     hush_fall_s: float = 2.0  # how quickly `hush` ducks

@@ -32,6 +32,7 @@ class SessionInfo:
     log_path: str  # the session log ("" when none is written)
     resumed: bool  # the session was carried on after an interruption
     analysis: dict | None = None  # the background analysis: done, total, first_pending
+    room: dict | None = None  # what the room hears (engine/watch.py), None: not listened to
 
 
 def target_pct(core: SessionCore) -> float:
@@ -62,7 +63,7 @@ def build(core: SessionCore, s: float, revision: int, info: SessionInfo) -> Stat
         next_track=next_track, level=core.levels.level_now(s), level_target=target_pct(core),
         hushed=core.levels.hushed, session_elapsed_s=round(s, 2), warnings=tuple(core.warnings),
         output=info.output, ending=bool(core.ending), medicine=_medicine(core),
-        resumed=info.resumed, analysis=info.analysis,
+        resumed=info.resumed, analysis=info.analysis, room=info.room,
         extras={"seed": info.seed, "output_ok": info.output_ok,
                 "ceiling": core.settings.ceiling_pct, "log": info.log_path},
     )

@@ -65,6 +65,7 @@ class State:
     resumed: bool = False  # this session was resumed after an interruption
     medicine: dict | None = None  # route, dose_phase, awaiting_dose, dosed_at_s, boosters_s, ...
     analysis: dict | None = None  # files analysed so far: done, total, first_pending (None: none)
+    room: dict | None = None  # heard_dbfs, muted, volume_pct, listening (None: nothing listens)
     extras: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:

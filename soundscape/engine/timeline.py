@@ -151,6 +151,9 @@ class Timeline:
         return round(p.start_s + p.duration_s, 3)
 
     def planned_track_start(self, index: int, number: int) -> float | None:
-        if self.plan is None or number >= len(self.plan.phases[index].tracks):
+        if self.plan is None:
             return None
-        return round(self.plan.phases[index].tracks[number].start_s, 3)
+        for track in self.plan.phases[index].tracks:  # ``number``: its place in the sequence
+            if track.slot == number:
+                return round(track.start_s, 3)
+        return None

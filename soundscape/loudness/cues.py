@@ -13,7 +13,7 @@ library (docs/analysis.md):
 
 - audible start: the first 100 ms louder than ``CUE_IN_LU``, less ``PREROLL_S``;
 - audible end: the end of the last 100 ms louder than ``CUE_OUT_LU``, plus ``POSTROLL_S``;
-- own fade-out: from the end of the last second louder than ``FADE_LU`` to the audible end;
+- own fade-out: from the end of the last second at least ``FADE_LU`` to the audible end;
 - quiet spans: runs of at least ``QUIET_MIN_S`` between them quieter than ``CUE_OUT_LU``.
 
 A cue point moves only when it saves at least ``MIN_MOVE_S``: a track is never seeked into for a
@@ -69,12 +69,13 @@ def find_cues(sums, counts, integrated_lufs: float, duration_s: float) -> Cues:
     loud_out = np.flatnonzero(parts > cue_out_floor)
     if not len(loud_in) or not len(loud_out):
         return Cues(0.0, duration_s, 0.0)
-    start_s = max(0.0, loud_in[0] * PART_S - PREROLL_S)
+    # Rounded to the millisecond before comparing: a rule must not depend on float noise.
+    start_s = round(max(0.0, float(loud_in[0]) * PART_S - PREROLL_S), 3)
     if start_s < MIN_MOVE_S:
         start_s = 0.0
     last = int(loud_out[-1])
-    end_s = min(duration_s, (last + 1) * PART_S + POSTROLL_S)
-    if duration_s - end_s < MIN_MOVE_S:
+    end_s = round(min(duration_s, (last + 1) * PART_S + POSTROLL_S), 3)
+    if round(duration_s - end_s, 3) < MIN_MOVE_S:
         end_s = duration_s
     return Cues(round(start_s, 3), round(end_s, 3), _fade_s(sums, counts, integrated_lufs, last,
                                                             start_s, end_s),
@@ -97,9 +98,9 @@ def _fade_s(sums, counts, integrated_lufs: float, last: int, start_s: float,
     loud = np.flatnonzero(second >= integrated_lufs + FADE_LU)
     if not len(loud):
         return 0.0
-    fade_from_s = max((loud[-1] + window) * PART_S, start_s)  # the end of the last loud second
-    fade = end_s - fade_from_s
-    return round(fade, 3) if fade >= MIN_FADE_S else 0.0
+    fade_from_s = max(float(loud[-1] + window) * PART_S, start_s)  # end of the last loud second
+    fade = round(end_s - fade_from_s, 3)
+    return fade if fade >= MIN_FADE_S else 0.0
 
 
 def _quiet_spans(parts: np.ndarray, floor: float, start_s: float,

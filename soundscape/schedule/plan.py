@@ -30,6 +30,7 @@ class PlannedTrack:
     cued_in: bool = False  # its leading silence is skipped (starts at its audible start)
     cued_out: bool = False  # its silent tail is not played (ends at its audible end)
     own_fade_s: float = 0.0  # it fades out by itself over this long at its end
+    slot: int = 0  # its place in the phase's sequence (passed-over tracks hold a place too)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
                 break
         tracks.append(PlannedTrack(slot.track.path, slot.track.title, t, length, slot.repeat,
                                    False, window.start_s, window.cued_in, window.cued_out,
-                                   window.fade_s))
+                                   window.fade_s, n))
         previous_len = length
         t += length
     if not tracks:
@@ -151,10 +152,14 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
     return tracks, end_s, tuple(unknown), 0.0
 
 
-def make_plan(playlist: Playlist, durations: dict, seed: int = 0, cues: dict | None = None) -> Plan:
+def make_plan(playlist: Playlist, durations: dict, seed: int = 0, cues: dict | None = None,
+              undecodable=()) -> Plan:
     """Plan the whole session. ``durations`` maps each file to its length in seconds (or None),
-    ``cues`` each analysed file to its cue points (loudness.cues.Cues)."""
+    ``cues`` each analysed file to its cue points (loudness.cues.Cues); files in
+    ``undecodable`` (the analysis found nothing to play in them) are passed over, as play does."""
     cues = dict(cues or {})
+    if undecodable:
+        durations = {**durations, **{Path(p): 0.0 for p in undecodable}}
     ends = phase_ends_s(playlist.phases)
     planned: list[PlannedPhase] = []
     start_s = 0.0

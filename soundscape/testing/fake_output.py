@@ -119,6 +119,10 @@ class FakeOutput:
         self.decks.append(deck)
         return deck
 
+    def meter(self, settings):
+        """``fake_meter`` (None: nothing listens): tests give it an object with ``take()``."""
+        return getattr(self, "fake_meter", None)
+
     def healthy(self) -> bool:
         return not self.dead
 

@@ -72,11 +72,11 @@ def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path, make_wav):
     a = make_wav(tmp_path / "a.wav", seconds=0.5)
     path = headers.cache_path()
     path.parent.mkdir(parents=True)
-    for garbage in ("{not json", "[]", '{"version": 1, "files": []}',
-                    json.dumps({"version": 1, "files": {str(a): {"size": "x"}}})):
+    for garbage in ("{not json", "[]", '{"version": 2, "files": []}',
+                    json.dumps({"version": 2, "files": {str(a): {"size": "x"}}})):
         path.write_text(garbage)
         assert library.durations([a])[a] == pytest.approx(0.5)
-        assert json.loads(path.read_text())["version"] == 1
+        assert json.loads(path.read_text())["version"] == 2
     assert [p.name for p in path.parent.iterdir()] == ["durations.json"]  # no temp files left
 
 

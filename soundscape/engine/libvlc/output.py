@@ -83,6 +83,18 @@ class VlcOutput:
         self._decks.append(deck)
         return deck
 
+    def meter(self, settings):
+        """What the room hears: a PulseAudio sink's peak, mute and volume (engine/pulsemeter.py);
+        None on ALSA, which has no monitor to listen to."""
+        if self.name != "pulse":
+            return None
+        from soundscape.engine.pulsemeter import PulseMeter
+
+        meter = PulseMeter(self.device, own_volume_pct=settings.speaker_volume_pct,
+                           rise_db_per_s=settings.rise_db_per_s)
+        meter.start()
+        return meter
+
     def healthy(self) -> bool:
         """Cheap and bounded (no libVLC call): the check ``outputs`` built for this kind."""
         if self._instance is None:
