@@ -40,7 +40,8 @@ def test_documented_example_loads_every_key(write, tmp_path, monkeypatch):
         device="alsa_output.usb-Audioengine_A2-00.analog-stereo", ceiling_pct=85.0,
         rise_db_per_s=6.0, fall_db_per_s=15.0, hush_pct=25.0, pause_fade_s=3.0, stop_fade_s=3.0,
         fade_out_s=60.0, extend_min=5.0, port=8800, log_dir=tmp_path / "home" / "soundscape-logs",
-        loudness_target_lufs=-23.0)
+        loudness_target_lufs=-23.0, speaker_volume_pct=100.0)
+    assert room.settings().speaker_volume_pct == 100.0
 
 
 def test_documented_mistakes_give_the_messages_shown(write):
@@ -119,10 +120,13 @@ def test_every_mistake_is_located(write):
 
 
 def test_ceiling_zero_and_loudness_out_of_range(write):
-    assert problems(write("ceiling: 0%\nloudness_target: -80LUFS\nport: '8800'\n")) == [
+    assert problems(write("ceiling: 0%\nloudness_target: -80LUFS\nport: '8800'\n"
+                          "speaker_volume: 0%\n")) == [
         "room.yaml:1:10: ceiling must be above 0%, or nothing would ever be heard",
         "room.yaml:2:18: loudness_target must be between -70LUFS and 0LUFS, not -80LUFS",
         "room.yaml:3:7: port must be a number 1-65535, not '8800'",
+        "room.yaml:4:17: speaker_volume must be above 0%: soundscape would keep the speaker "
+        "silent",
     ]
 
 
