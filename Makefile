@@ -25,6 +25,9 @@ RUN_PKGS := vlc-bin vlc-plugin-base pulseaudio-utils
 # libatomic1, which a minimal Debian lacks.
 TEST_PKGS := vlc-bin vlc-plugin-base pulseaudio pulseaudio-utils 'chromium|chromium-browser' \
 	libatomic1
+# The baselines the benchmarks compare against: MPD (crossfade, MixRamp), loudgain (loudness), and
+# ffmpeg (its ebur128 filter; it also encodes the benches' test library).
+BENCH_PKGS := mpd loudgain ffmpeg
 
 .PHONY: help run test fresh-test check bench demo-music setup setup-test system system-test \
 	pulse pulse-stop clean distclean
@@ -65,6 +68,7 @@ check: setup
 	$(VENV)/bin/soundscape check playlists/
 
 bench: setup-test pulse
+	@bash scripts/apt-ensure.sh $(BENCH_PKGS)
 	XDG_RUNTIME_DIR=$(PULSE_DIR) $(VENV)/bin/python -m bench
 
 # The whole set-up and suite on a minimal Debian bootstrapped for the purpose (scripts/fresh-test.sh).
