@@ -262,7 +262,7 @@ class Music(VoiceGroup):
                 and not now.waiting):
             return None  # the current track outlasts the phase: the phase's end hands over
         next_len = self.length_s(upcoming.track) or cur.length_s
-        lead, fade = handover_s(phase.crossfade_s, cur.length_s, next_len)
+        lead, fade = handover_s(phase.crossfade_s, cur.length_s, next_len, cur.own_fade_s)
         self.due.append(cur.natural_end - lead)
         if s >= cur.natural_end - lead:
             duration = cur.fade_left_s(s) if fade else 0.0
@@ -293,7 +293,8 @@ class Music(VoiceGroup):
         the planner lays it out (or, in the last phase, the session ends with it)."""
         if now.last:
             return End() if s >= cur.natural_end and now.finishing else None
-        lead, fade = handover_s(now.phase.crossfade_s, cur.length_s, cur.length_s)
+        lead, fade = handover_s(now.phase.crossfade_s, cur.length_s, cur.length_s,
+                                cur.own_fade_s)
         self.due.append(cur.natural_end - lead)
         if s >= cur.natural_end - lead:
             return NextPhase(cur.fade_left_s(s) if fade else 0.0, due_s=cur.natural_end - lead)

@@ -16,16 +16,27 @@ def overlap_s(crossfade_s: float, out_len_s: float, in_len_s: float) -> float:
     return max(0.0, min(crossfade_s, out_len_s / 2, in_len_s / 2))
 
 
-def handover_s(crossfade_s: float, out_len_s: float, in_len_s: float) -> tuple[float, float]:
+CUT_INTO_FADE = 0.25  # a cut after a track's own fade-out starts in the fade's last quarter
+CUT_INTO_FADE_MAX_S = 1.0
+
+
+def handover_s(crossfade_s: float, out_len_s: float, in_len_s: float,
+               out_fade_s: float = 0.0) -> tuple[float, float]:
     """(lead, fade): the next track starts ``lead`` seconds before the outgoing one's end.
 
     With a crossfade, the fade runs for ``fade`` seconds and ends END_MARGIN_S before the end of
     the file, where libVLC still applies volume changes (measured: a change in the last 100 ms is
     never heard, and the track would be cut off at the gain it had). Without one (a cut), the next
-    deck starts START_LEAD_S early, so its first sample meets the outgoing track's last.
+    deck starts START_LEAD_S early, so its first sample meets the outgoing track's last; when the
+    outgoing track fades out by itself (``out_fade_s``, from its analysis), the next one starts in
+    the last quarter of that fade (at most 1 s before its end): at a low room level the fade's
+    last whisper is silence to the room, and a cut must not leave a hole.
     """
     fade = overlap_s(crossfade_s, max(0.0, out_len_s - END_MARGIN_S), in_len_s)
-    return (fade + END_MARGIN_S, fade) if fade > 0 else (min(START_LEAD_S, out_len_s), 0.0)
+    if fade > 0:
+        return fade + END_MARGIN_S, fade
+    into_fade = min(CUT_INTO_FADE * out_fade_s, CUT_INTO_FADE_MAX_S)
+    return min(START_LEAD_S + into_fade, out_len_s), 0.0
 
 
 def handover_floor_s(crossfade_s: float) -> float:

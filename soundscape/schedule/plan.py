@@ -128,7 +128,7 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
             if t - END_MARGIN_S >= end_s + handover_floor_s(phase.crossfade_s):
                 exhausted = False
                 break  # the last track outlasts the phase: the phase's end hands over
-            t -= handover_s(phase.crossfade_s, previous_len, length)[0]
+            t -= handover_s(phase.crossfade_s, previous_len, length, tracks[-1].own_fade_s)[0]
             if t >= end_s:
                 exhausted = False
                 break
@@ -141,7 +141,7 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
         return tracks, end_s, tuple(unknown), 0.0
     last = tracks[-1]
     last_end = last.start_s + last.duration_s
-    lead = handover_s(phase.crossfade_s, last.duration_s, last.duration_s)[0]
+    lead = handover_s(phase.crossfade_s, last.duration_s, last.duration_s, last.own_fade_s)[0]
     if last_end <= end_s:
         # within the phase; if its tracks ran out, the next phase crossfades in as the last ends
         return tracks, (last_end - lead if exhausted else end_s), tuple(unknown), 0.0

@@ -9,7 +9,8 @@ import pytest
 
 from soundscape.loudness.cues import Cues
 from soundscape.playlist.model import Phase, Playlist, Track
-from soundscape.schedule.handover import END_MARGIN_S, START_LEAD_S, handover_s
+from soundscape.schedule.handover import (CUT_INTO_FADE, CUT_INTO_FADE_MAX_S, END_MARGIN_S,
+                                          START_LEAD_S, handover_s)
 from soundscape.schedule.plan import make_plan
 from soundscape.schedule.sequence import Window, play_length_s, track_window
 
@@ -134,7 +135,10 @@ def test_the_plan_lays_tracks_back_to_back_by_their_window_lengths():
 def test_the_plan_with_cuts_starts_each_track_a_little_before_the_last_window_ends():
     plan = make_plan(three(0.0), DURATIONS, 1, CUES)
     starts = [round(t.start_s, 3) for t in plan.phases[0].tracks]
-    assert starts == [0.0, round(92.0 - START_LEAD_S, 3), round(92.0 + 80.0 - 2 * START_LEAD_S, 3)]
+    # a fades out by itself over 5 s: the next track begins in its fade's last quarter (1 s max)
+    into_fade = min(CUT_INTO_FADE * 5.0, CUT_INTO_FADE_MAX_S)
+    b_start = 92.0 - START_LEAD_S - into_fade
+    assert starts == [0.0, round(b_start, 3), round(b_start + 80.0 - START_LEAD_S, 3)]
 
 
 def test_without_cues_the_same_playlist_plans_whole_files():
