@@ -93,15 +93,18 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
                     warnings=tuple(warnings), checkpoint_path=checkpoint_path, resume=found,
                     gains_db=gains_db, cues=cues, undecodable=undecodable,
                     lufs={p: m.lufs for p, m in known.items() if m.lufs is not None and p in tracks})
-    if start_thread:
-        engine.start_thread()  # first: what the analyser reports goes through its inbox
+    analyser = None
     if analyse:
-        _analyse_in_background(engine, [p for p in files if p not in known], loudness_target,
-                               tracks)
+        analyser = _analyser(engine, [p for p in files if p not in known], loudness_target,
+                             tracks)
+    if start_thread:
+        engine.start_thread()  # before the analyser: what it reports goes through the inbox
+    if analyser is not None:
+        analyser.start()
     return engine
 
 
-FIRST_TRACKS = 2  # Start waits for the analysis of this many tracks (and the first phase's bed)
+FIRST_TRACKS = 2  # Start waits for the analysis of this many tracks (at most FIRST_WAIT_MAX_S)
 
 
 def learned(path: Path, found: loudness.Measurement, target_lufs: float | None,
@@ -139,21 +142,19 @@ def needed_order(engine: Engine, files: list[Path]) -> tuple[list[Path], set[Pat
         slots = itertools.islice(phase_sequence(first_phase, engine.seed, 0),
                                  len(first_phase.tracks))  # repeating phases never end
         seq = [slot.track.path for slot in slots]
-        first = list(dict.fromkeys(seq))[:FIRST_TRACKS]
-        if first_phase.ambience is not None:
-            first.append(first_phase.ambience.path)
+        first = list(dict.fromkeys(seq))[:FIRST_TRACKS]  # beds play as they are: not awaited
     return ordered, {p for p in first if p in wanted}
 
 
-def _analyse_in_background(engine: Engine, missing: list[Path], target_lufs: float | None,
-                           tracks: set[Path]) -> None:
-    """Hand the files not analysed yet to the analyser; Start waits for the first ones."""
+def _analyser(engine: Engine, missing: list[Path], target_lufs: float | None,
+              tracks: set[Path]) -> Analyser | None:
+    """The analyser of the files not analysed yet (not started); Start waits for the first."""
     if not missing:
-        return
+        return None
     order, first = needed_order(engine, missing)
     engine.expect_analysis(order, first)
     analyser = Analyser(
         order, lambda path, found: engine.learn(learned(path, found, target_lufs, path in tracks)),
-        lambda: engine.learn(AnalysisDone()))
+        lambda error: engine.learn(AnalysisDone(error)))
     engine.attach(analyser.close)
-    analyser.start()
+    return analyser

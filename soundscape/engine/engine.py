@@ -31,6 +31,9 @@ from soundscape.schedule.plan import make_plan
 
 HEALTH_EVERY_S = 1.0  # the output is asked whether it still answers this often
 RECOVER_RETRY_S = 1.0  # a failed rebuild of the core is tried again after this
+# Start waits for the first tracks' analysis at most this long (a huge file, a slow share):
+# then it starts anyway, those tracks playing by their headers until analysed.
+FIRST_WAIT_MAX_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,9 @@ class Learned:
 
 @dataclass(frozen=True)
 class AnalysisDone:
-    """The background analysis has reported every file it was given."""
+    """The background analysis has ended: every file reported, or ``error`` says why not."""
+
+    error: str | None = None
 
 
 class Engine:
@@ -79,6 +84,7 @@ class Engine:
         self._awaited: list[Path] = []  # files analysis will report
         self._first: set[Path] = set()  # of them, those Start waits for
         self._reported: set[Path] = set()  # of them, those analysed
+        self._analysis_since = 0.0  # when expect_analysis was called
         self._closers: list = []  # what shutdown stops too (the analyser)
         self.lufs = {Path(k): v for k, v in (lufs or {}).items()}  # each analysed track's loudness
         self.watch = Watch()
@@ -212,7 +218,8 @@ class Engine:
 
     def _execute(self, command: Command) -> CommandResult:
         if (command.action is Action.START and self.core.status is Status.READY
-                and not self.first_analysed()):
+                and not self.first_analysed()
+                and self.clock.now() - self._analysis_since < FIRST_WAIT_MAX_S):
             pending = self.analysis["first_pending"]
             result = CommandResult(False, f"the first tracks are still being analysed "
                                           f"({', '.join(pending)}); Start in a few seconds")
@@ -304,6 +311,7 @@ class Engine:
         heard in the first minutes). Call before the thread starts."""
         self._awaited = [Path(p) for p in paths]
         self._first = {Path(p) for p in first}
+        self._analysis_since = self.clock.now()
         self._update_analysis(set())
         self._publish(force=True)
 
@@ -314,6 +322,8 @@ class Engine:
     def learn(self, found: Learned | AnalysisDone) -> None:
         """Hand over what analysis found: taken in by the engine thread (or at once, on the
         caller's thread, by an engine without one: tests and tools)."""
+        if self._stopped:
+            return  # shut down: nothing more to take in
         if self._thread is None:
             self._take_in(found)
             self._publish(force=True)
@@ -322,7 +332,12 @@ class Engine:
 
     def _take_in(self, found: Learned | AnalysisDone) -> None:
         if isinstance(found, AnalysisDone):
-            self._update_analysis(set(self._awaited))
+            left = len(set(self._awaited) - self._reported)
+            if found.error is not None and left:
+                self.core.warn(f"ANALYSIS STOPPED: {found.error}; {left} file"
+                               f"{'s' if left != 1 else ''} play by their headers, at the "
+                               "median gain, without cue points")
+            self._update_analysis(set(self._awaited))  # nothing more will come: Start is free
             return
         if found.duration_s is not None:
             self.durations[found.path] = found.duration_s

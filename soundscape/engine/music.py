@@ -84,6 +84,16 @@ class Music(VoiceGroup):
     def sounding(self) -> bool:
         return any(not v.released for v in self.voices)
 
+    def cues_of(self, path: Path):
+        """The file's cue points (its analysis), or None."""
+        return self._cues.get(path)
+
+    def default_gain_db(self) -> float:
+        """The gain of a track not analysed yet: the median of the analysed tracks' gains, so it
+        is not ~10 dB louder than its normalised neighbours."""
+        gains = sorted(self._gains_db.values())
+        return gains[len(gains) // 2] if gains else 0.0
+
     def window(self, track: Track) -> Window | None:
         """Where the track starts and stops in its file (trims and cue points applied)."""
         return track_window(track, self._durations.get(track.path), self._cues.get(track.path))
@@ -114,7 +124,8 @@ class Music(VoiceGroup):
         voice = Voice(self._new_deck("music"), Kind.MUSIC, track.path, track.title, index, t_zero,
                       None if window is None else window.length_s,
                       Envelope(s, s + fade_in_s) if fade_in_s > 0 else Envelope(),
-                      gain_db_to_gain(track.gain_db + self._gains_db.get(track.path, 0.0)),
+                      gain_db_to_gain(track.gain_db + self._gains_db.get(
+                          track.path, self.default_gain_db())),
                       from_s, self.timeline.taken(index) - 1, slot.repeat)
         voice.started_s, voice.start_position_s = s, from_s + into_s
         if window is not None:

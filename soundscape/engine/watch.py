@@ -7,11 +7,15 @@ DEAD_AIR_S, the guard acts: a warning on every phone and the next track fading i
 silent in its middle (a hidden track after a minute of nothing), a deck that plays but sends no
 sound, a stream the sound server dropped: the room is never left in dead air.
 
-"Nothing" is judged against what should be heard: the track's loudness (its analysis), its gain
-and the level now. A peak SILENT_BELOW_DB under that is silence; where that would be below
-FLOOR_DBFS (a very quiet track at a very low level), nothing is judged. A muted or turned-down
-sink is not dead air: it is shown on the page (and put back when the room config says soundscape
-owns the sink) instead of skipping tracks the room cannot hear anyway.
+"Nothing" is judged against what should be heard: the track's loudness (its analysis), its gain,
+the level now and the sink's volume. A peak SILENT_BELOW_DB under that is silence; where that
+would be below FLOOR_DBFS (a very quiet track at a very low level), nothing is judged. A muted
+sink, or one turned down to its silent floor, is not dead air: it is shown on the page (and put
+back when the room config says soundscape owns the sink) instead of skipping tracks the room
+cannot hear anyway. A pause the analysis found inside a track (shorter than LONG_GAP_S: between
+movements) is part of the music; a longer one (a hidden track after minutes of nothing) is dead
+air. When two acts in a row bring no sound (the meter listens to the wrong speaker), the guard
+stops acting and says so, until it hears the music again.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ SILENT_BELOW_DB = 40.0  # a peak this far under the expected loudness counts as 
 FLOOR_DBFS = -80.0
 UNANALYSED_LUFS = -23.0  # the loudness assumed for a track not analysed yet (the target)
 METER_STEP_DB = 3.0  # the page's meter moves in steps of this (fewer republished states)
+MIN_VOLUME_PCT = 10.0  # a sink turned down to its silent floor (-60 dB) is not judged
+LONG_GAP_S = 10.0  # a silent span the analysis found shorter than this is part of the music
+MAX_UNANSWERED = 2  # acts with no sound heard since: the meter is not hearing the music
 
 
 @dataclass
@@ -44,6 +51,8 @@ class Watch:
     rest_until: float = -math.inf
     warned_muted: bool = False
     volume_warned_at: float = -math.inf
+    unanswered: int = 0  # dead-air acts since sound was last heard where it was expected
+    deaf_warned: bool = False
     last_volume: float | None = None
 
     def room(self) -> dict | None:
@@ -80,6 +89,11 @@ def expected_dbfs(core, s: float) -> float | None:
             return None
     except Exception:  # noqa: BLE001 - a deck that cannot say is judged by its verdict instead
         return None
+    position = cur.position_s(s)
+    cues = core.music.cues_of(cur.path)
+    if cues is not None and any(a - GRACE_S <= position < b + GRACE_S
+                                for a, b in cues.quiet if b - a < LONG_GAP_S):
+        return None  # a pause the analysis found in the music itself (between movements)
     gain = core.levels.gain(cur, s)
     if gain <= 0:
         return None
@@ -95,16 +109,35 @@ def listen(core, watch: Watch, reading, s: float) -> str | None:
     watch.volume_pct = None if reading is None else reading.volume_pct
     _speaker_warnings(core, watch, s)
     expected = expected_dbfs(core, s)
+    if expected is not None and watch.volume_pct is not None:
+        # A sink turned down is quieter on its monitor (software volume; a hardware mixer's
+        # monitor is before it, and then this only makes the guard more lenient).
+        if watch.volume_pct < MIN_VOLUME_PCT:
+            expected = None
+        else:
+            expected += 60.0 * math.log10(watch.volume_pct / 100.0)  # the cubic scale
     threshold = None if expected is None else expected - SILENT_BELOW_DB
-    if (not watch.listening or watch.muted or threshold is None or threshold < FLOOR_DBFS
-            or watch.heard_dbfs > threshold):
+    if (not watch.listening or watch.muted or threshold is None or threshold < FLOOR_DBFS):
         watch.silent_since = None
+        return None
+    if watch.heard_dbfs > threshold:
+        watch.silent_since = None
+        watch.unanswered = 0  # sound where sound was expected: the meter hears the music
         return None
     if watch.silent_since is None:
         watch.silent_since = s
     if s - watch.silent_since >= DEAD_AIR_S and s >= watch.rest_until:
-        watch.rest_until = s + REST_S
         watch.silent_since = None
+        if watch.unanswered >= MAX_UNANSWERED:
+            if not watch.deaf_warned:
+                watch.deaf_warned = True
+                core.warn("the room meter hears nothing after two tracks were brought in: the "
+                          "dead-air guard stops acting until it hears the music (check which "
+                          "speaker plays)")
+                core.log("dead_air_guard_paused")
+            return None
+        watch.unanswered += 1
+        watch.rest_until = s + REST_S
         return "dead_air"
     return None
 

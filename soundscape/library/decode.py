@@ -5,7 +5,8 @@ in M4A, Opus, Vorbis, FLAC up to 24-bit/96 kHz, WAV, 5.1. libsndfile lacks AAC, 
 own libraries in a binary wheel, the decoders libVLC itself uses) does the decoding. Only the first
 audio stream is read: cover art (an attached picture, a video stream) is never decoded.
 
-A file that stops decoding part-way (truncated, damaged) yields what it had and records why in
+A damaged packet is skipped, as players skip it (counted in ``Decoding.damaged``); a file that
+stops decoding part-way (truncated, or a long run of damage) yields what it had and records why in
 ``Decoding.stopped``: the caller decides whether what decoded is enough.
 """
 
@@ -19,6 +20,7 @@ from typing import Iterator
 import numpy as np
 
 BLOCK_FRAMES = 65536  # frames handed on at a time (about 1.5 s at 44.1 kHz)
+MAX_BAD_PACKETS_IN_ROW = 50  # this many undecodable packets one after another end a decode
 # PyAV's sample formats and the scale that brings their integers to -1..1.
 _INT_SCALE = {"s16": 32768.0, "s16p": 32768.0, "s32": 2147483648.0, "s32p": 2147483648.0,
               "u8": 128.0, "u8p": 128.0, "s64": 9223372036854775808.0,
@@ -35,10 +37,10 @@ class Decoding:
 
     rate: int
     channels: int
-    codec: str
     blocks: Iterator[np.ndarray]  # float32, shaped (frames, channels)
     frames: int = 0  # frames decoded so far (all of them once ``blocks`` is exhausted)
     stopped: str | None = None  # why decoding stopped before the end of the file, if it did
+    damaged: int = 0  # damaged packets skipped on the way
 
     @property
     def decoded_s(self) -> float:
@@ -87,22 +89,36 @@ def open_decoding(path: str | os.PathLike, block_frames: int = BLOCK_FRAMES) -> 
     if rate <= 0 or channels <= 0:
         container.close()
         raise DecodeError("not audio (FFmpeg finds no sample rate or channels in it)")
-    decoding = Decoding(rate, channels, ctx.name, iter(()))
+    decoding = Decoding(rate, channels, iter(()))
 
     def blocks() -> Iterator[np.ndarray]:
         pending: list[np.ndarray] = []
         held = 0
         try:
             packets = container.demux(stream)
+            bad_in_row, last_error = 0, None
             while True:
                 try:
                     packet = next(packets)
-                    frames = packet.decode()
                 except StopIteration:
                     break
-                except av.FFmpegError as exc:
+                except av.FFmpegError as exc:  # the container itself is broken here
                     decoding.stopped = f"decoding stopped: {_reason(exc)}"
                     break
+                try:
+                    frames = packet.decode()
+                    if packet.size:  # not the flush packet at the end
+                        bad_in_row = 0
+                except av.FFmpegError as exc:
+                    # A damaged packet: players skip it and go on (libVLC does), and so does
+                    # the analysis; only a long run of them ends it.
+                    decoding.damaged += 1
+                    bad_in_row += 1
+                    last_error = exc
+                    if bad_in_row >= MAX_BAD_PACKETS_IN_ROW:
+                        decoding.stopped = f"decoding stopped: {_reason(exc)}"
+                        break
+                    continue
                 for frame in frames:
                     samples = _to_float(frame)
                     if samples.shape[1] != channels:  # a stream that changes layout: keep going
@@ -113,6 +129,8 @@ def open_decoding(path: str | os.PathLike, block_frames: int = BLOCK_FRAMES) -> 
                     if held >= block_frames:
                         yield np.concatenate(pending)
                         pending, held = [], 0
+            if bad_in_row and decoding.stopped is None:  # damaged to the end: cut short
+                decoding.stopped = f"decoding stopped: {_reason(last_error)}"
             if pending:
                 yield np.concatenate(pending)
         finally:

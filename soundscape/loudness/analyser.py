@@ -40,7 +40,7 @@ class Analyser:
 
     def __init__(self, paths: Iterable[str | os.PathLike],
                  on_result: Callable[[Path, Measurement], None],
-                 on_done: Callable[[], None] | None = None):
+                 on_done: Callable[[str | None], None] | None = None):
         self.paths = [Path(p) for p in dict.fromkeys(os.fspath(p) for p in paths)]
         self._on_result = on_result
         self._on_done = on_done
@@ -62,7 +62,7 @@ class Analyser:
         except OSError as exc:
             self.error = f"the analyser could not start ({exc})"
             if self._on_done is not None:
-                self._on_done()
+                self._on_done(self.error)
             return self
         self._reader = threading.Thread(target=self._read, name="soundscape-analyser",
                                         daemon=True)
@@ -70,7 +70,9 @@ class Analyser:
         return self
 
     def _read(self) -> None:
+        """Hand the paths over and report each result; then say whether every file came back."""
         proc = self._proc
+        reported = 0
         try:
             proc.stdin.write(json.dumps([os.fspath(p) for p in self.paths]))
             proc.stdin.close()
@@ -81,12 +83,17 @@ class Analyser:
                     path = Path(record["path"])
                 except (ValueError, KeyError, TypeError):
                     continue
+                reported += 1
                 self._on_result(path, found)
         except (OSError, ValueError):
             pass  # the worker was stopped
         finally:
+            if reported < len(self.paths) and self.error is None and self._proc is not None:
+                code = proc.poll()
+                self.error = (f"the analyser stopped after {reported} of {len(self.paths)} "
+                              f"files (exit status {code})")
             if self._on_done is not None:
-                self._on_done()
+                self._on_done(self.error)
 
     def close(self) -> None:
         """Stop the worker (it saves what it has); idempotent, safe from any thread."""
@@ -125,7 +132,11 @@ def work(paths: list[str], out) -> None:
     last_save = time.monotonic()
     try:
         for given in paths:
-            found = _lookup(Path(given), caches, decode=True)
+            try:
+                found = _lookup(Path(given), caches, decode=True)
+            except Exception as exc:  # noqa: BLE001 - one file must not stop the others
+                found = Measurement(None, None, f"the analysis failed ({type(exc).__name__}: "
+                                                f"{exc})")
             out.write(json.dumps({"path": given, **to_entry(0, 0, found)}) + "\n")
             out.flush()
             if time.monotonic() - last_save >= SAVE_EVERY_S:

@@ -115,7 +115,10 @@ class FolderCache:
             return None
         for target, entries in ((self.local_path, self._local), (self.fallback, self._fallback)):
             try:
-                _write(target, self.folder, {**entries, **self._new})
+                # Read again just before writing: another process (analyze, a session's
+                # analyser) may have added entries since this cache was loaded.
+                on_disk = _load(target) if target.exists() else {}
+                _write(target, self.folder, {**entries, **on_disk, **self._new})
             except OSError:
                 continue
             entries.update(self._new)
@@ -166,14 +169,15 @@ def _lookup(path: Path, caches: dict[str, FolderCache], decode: bool) -> Measure
     if not decode:
         return None
     found = measure_file(absolute)
-    cache.put(name, st.st_size, st.st_mtime_ns, found)
+    if not (found.error or "").startswith("cannot read it"):  # a permission may be fixed
+        cache.put(name, st.st_size, st.st_mtime_ns, found)
     return found
 
 
 def cached(paths: Iterable[str | os.PathLike]) -> dict[Path, Measurement | None]:
     """Each file's measurement from the cache only (None when not analysed yet): never decodes.
 
-    For commands that must answer at once (``plan``, ``check``); ``soundscape analyze`` fills it.
+    For commands that must answer at once (``check``, a session's start); the analysis fills it.
     """
     caches: dict[str, FolderCache] = {}
     return {Path(p): _lookup(Path(p), caches, decode=False) for p in paths}

@@ -71,8 +71,8 @@ def _channel_weights(channels: int, dual_mono: bool = True) -> np.ndarray:
     """
     if channels == 1:
         return np.array([2.0 if dual_mono else 1.0])
-    if channels not in _WEIGHTS:
-        raise MeasureError(f"{channels} channels (only mono, stereo and up to 5.1 are measured)")
+    if channels not in _WEIGHTS:  # 7.1 and beyond: BS.1770-4 weights only up to 5.1 here
+        return np.ones(channels)
     return np.array(_WEIGHTS[channels])
 
 

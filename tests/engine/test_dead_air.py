@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from soundscape.engine.pulsemeter import Reading
 from soundscape.engine.state import Status
-from soundscape.engine.watch import DEAD_AIR_S, GRACE_S, LISTEN_EVERY_S, REST_S, UNANALYSED_LEAD_S
+from soundscape.engine.watch import (DEAD_AIR_S, GRACE_S, LISTEN_EVERY_S, REST_S,
+                                     UNANALYSED_LEAD_S, expected_dbfs)
 from soundscape.loudness.cues import Cues
 
 from engine_rig import MUSIC, phase, playlist
@@ -142,3 +143,53 @@ def test_the_meter_is_closed_at_shutdown(rig_factory):
     r.run(2)
     r.engine.shutdown(fade=False)
     assert meter.closed
+
+
+def test_a_turned_down_speaker_lowers_what_is_expected_and_at_its_floor_nothing_is_judged(
+        rig_factory):
+    """The monitor of a software-volume sink is after its volume: a quiet passage at 30 % is
+    not silence, and a sink at its silent floor is not dead air."""
+    r, meter = rig_with_meter(rig_factory)
+    meter.volume_pct = 30.0  # -31 dB on the cubic scale
+    r.do("start")
+    r.run(5)
+    # what the room should hear now: -23 LUFS at the level's gain, -31 dB for the volume
+    expected = expected_dbfs(r.engine.core, r.engine.session_s())
+    quiet = expected - 31.0 - 12.0  # a quiet passage, 12 dB under the track at that volume
+    meter.take = lambda: Reading(quiet, False, 30.0)
+    r.run(10)
+    assert not r.events("dead_air")
+    meter.take = lambda: Reading(-120.0, False, 5.0)  # turned down to nothing
+    r.run(10)
+    assert not r.events("dead_air")
+
+
+def test_when_two_tracks_brought_in_are_not_heard_either_the_guard_stops_and_says_so(
+        rig_factory):
+    """The meter listens to the wrong speaker: the guard must not eat the playlist."""
+    r, meter = rig_with_meter(rig_factory)
+    meter.silent_from = 0.0
+    r.do("start")
+    r.run(60)
+    assert len(r.events("dead_air")) == 2
+    assert len(r.starts()) == 3
+    assert any(w.startswith("the room meter hears nothing after two tracks were brought in")
+               for w in r.state.warnings)
+    meter.silent_from = None
+    r.run(3)
+    meter.silent_from = r.clock.now()
+    r.run(DEAD_AIR_S + 1)
+    assert len(r.events("dead_air")) == 3  # it heard the music again: it guards again
+
+
+def test_a_short_pause_the_analysis_found_is_music_a_long_one_is_dead_air(rig_factory):
+    r, meter = rig_with_meter(rig_factory)
+    r.engine.cues[MUSIC / "a.wav"] = Cues(0.0, 60.0, 0.0, ((10.0, 14.0), (30.0, 52.0)))
+    r.do("start")
+    r.run(10)
+    meter.silent_from, meter.silent_until = r.clock.now(), r.clock.now() + 4.0
+    r.run(8)
+    assert not r.events("dead_air")  # a 4 s pause between movements
+    meter.silent_from, meter.silent_until = r.clock.now() + 12.0, float("inf")  # at 30 s
+    r.run(15)
+    assert len(r.events("dead_air")) == 1  # 22 s of nothing: a hidden track's gap

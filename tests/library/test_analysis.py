@@ -386,7 +386,8 @@ class Heard:
             self.results.append((path, found))
         self.first.set()
 
-    def on_done(self):
+    def on_done(self, error=None):
+        self.error = error
         with self.lock:
             self.done += 1
 
@@ -431,3 +432,32 @@ def test_closing_the_analyser_while_it_decodes_a_long_file_stops_it_at_once(tmp_
     assert analyser.wait(2.0) and heard.done == 1
     # "It saves what it has": the short file's result is in the cache.
     assert _cached_names(folder) == [short.name]
+
+
+def test_a_damaged_packet_in_the_middle_is_skipped_not_the_end_of_the_track(tmp_path):
+    """600 garbage bytes half-way into an MP3: players skip the damage and play on (libVLC
+    does), and so does the analysis: the track keeps its length."""
+    whole = encode(tmp_path / "whole.mp3", Shape(music_s=40.0), FORMATS["mp3-cbr"])
+    data = bytearray(whole.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 600] = bytes(range(256)) * 2 + bytes(88)
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(bytes(data))
+    found = measure_file(damaged)
+    assert found.error is None and found.duration_s > 39.0, found
+    assert found.stopped is None
+
+
+def test_a_worker_that_dies_says_so_and_the_files_it_left_are_named(tmp_path, monkeypatch):
+    """The worker cannot even import its decoder: on_done hears why, with how far it got."""
+    path = encode(tmp_path / "a.flac", Shape(music_s=2.0), FORMATS["flac"])
+    broken = tmp_path / "broken"
+    (broken / "av").mkdir(parents=True)
+    (broken / "av" / "__init__.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.setenv("PYTHONPATH", str(broken))
+    heard = Heard()
+    analyser = Analyser([path], heard.on_result, heard.on_done).start()
+    assert analyser.wait(30)
+    analyser.close()
+    assert heard.done == 1
+    assert heard.error is not None and heard.error.startswith("the analyser stopped after 0 of 1")

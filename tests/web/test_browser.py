@@ -1,7 +1,8 @@
 """Two phones in a real browser: a change on one shows on the other within a second.
 
-Runs the app on waitress with a real engine over the fake output (real time), and drives Debian's
-Chromium through playwright in phone-sized, touch-enabled contexts. Nothing is downloaded: a
+Runs the app on waitress with a real engine over the fake output (real time), or with the engine
+double where a test sets each state the page must show, and drives Debian's Chromium through
+playwright in phone-sized, touch-enabled contexts. Nothing is downloaded: a
 missing Chromium or playwright skips here and fails in CI.
 """
 
@@ -17,7 +18,7 @@ import pytest
 
 from soundscape.web import create_app
 
-from webkit import TOKEN, FakePreflight, ServerThread, real_engine
+from webkit import TOKEN, FakeEngine, FakePreflight, ServerThread, real_engine
 
 pytestmark = pytest.mark.browser
 
@@ -352,6 +353,258 @@ def test_preflight_before_the_start_and_the_report_in_a_new_tab(browser):
                 wait_text(page, "#status", "Playing", 2)
                 assert not page.locator("#preflight").is_visible()
                 assert not [p for p in problems if "Content Security Policy" in p], problems
+            finally:
+                context.close()
+    finally:
+        engine.shutdown(fade=False)
+
+
+# -- the analysis and the room, from the state ----------------------------------------------------
+
+class RestartableEngine(FakeEngine):
+    """The engine double, plus a restart: the same session resumed by a new process, whose
+    revisions count from 1 again (its next stream's first state must be believed)."""
+
+    def restart(self, revision: int = 1, **changes) -> None:
+        from dataclasses import replace
+
+        with self._changed:
+            self._state = replace(self._state, revision=revision, **changes)
+            self._changed.notify_all()
+
+
+@pytest.fixture
+def faked():
+    """The page against the engine double: the test sets each state the page must show."""
+    engine = RestartableEngine()
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.5, "PREFLIGHT": FakePreflight()})
+    try:
+        with ServerThread(app) as server:
+            yield server, engine
+    finally:
+        engine.shutdown()
+
+
+def playing_in_the_room(engine, **room) -> None:
+    from soundscape.engine.state import Status
+
+    engine.set_state(status=Status.PLAYING, output="pulse", room=dict(
+        {"heard_dbfs": -18.0, "muted": False, "volume_pct": 100, "listening": True}, **room))
+
+
+def meter_fill(page) -> float:
+    """How full the room's meter is, 0..1, once its (at most 0.25 s) transition has run."""
+    page.wait_for_timeout(300)
+    return page.evaluate("""() => document.getElementById('heardbar').getBoundingClientRect().width
+                            / document.getElementById('heardmeter').getBoundingClientRect().width""")
+
+
+def test_start_waits_while_the_first_tracks_are_analysed(browser, faked):
+    from playwright.sync_api import expect
+
+    from soundscape.engine.commands import Action
+
+    server, engine = faked
+    engine.set_state(analysis={"done": 3, "total": 40, "first_pending": ["a.ogg", "b.ogg"]})
+    context, page = open_phone(browser, server.url, [])
+    try:
+        wait_text(page, "#conn", "Live", 5)
+        play, line = page.locator("#play"), page.locator("#analysis")
+        wait_text(page, "#analysis", "Analysing the first tracks… (3 of 40 files)", 1)
+        expect(play).to_be_disabled()
+        assert play.inner_text() == "Start"
+        # and it looks held back: dim, as every disabled button (not the primary's bright text)
+        colour = "b => getComputedStyle(b).color"
+        assert play.evaluate(colour) == page.locator('button[data-action="skip"]').evaluate(colour)
+        assert line.get_attribute("role") == "status"
+        OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUTPUT_DIR / "control-page-analysing.png"))
+        play.click(force=True)  # a tap on the disabled button sends nothing
+        page.wait_for_timeout(300)
+        assert engine.commands == []
+
+        engine.set_state(analysis={"done": 4, "total": 40, "first_pending": ["b.ogg"]})
+        wait_text(page, "#analysis", "Analysing the first tracks… (4 of 40 files)", 1)
+        expect(play).to_be_disabled()
+
+        engine.set_state(analysis={"done": 12, "total": 40, "first_pending": []})
+        wait_text(page, "#analysis", "Analysing the rest in the background: 12 of 40", 1)
+        expect(play).to_be_enabled()
+        assert play.evaluate(colour) != page.locator('button[data-action="skip"]').evaluate(colour)
+        expect(line).not_to_have_class(re.compile(r"\bfirst\b"))
+
+        play.click()
+        wait_text(page, "#status", "Playing", 1)
+        assert [c.action for c in engine.commands] == [Action.START]
+        expect(line).to_be_visible()  # still said, quietly, while the session plays
+        engine.set_state(analysis={"done": 40, "total": 40, "first_pending": []})
+        expect(line).to_be_hidden(timeout=1000)
+        engine.set_state(analysis={"done": 39, "total": 40, "first_pending": []})
+        wait_text(page, "#analysis", "Analysing the rest in the background: 39 of 40", 1)
+        engine.set_state(analysis=None)
+        expect(line).to_be_hidden(timeout=1000)
+    finally:
+        context.close()
+
+
+def test_a_restarted_engine_is_believed_after_the_reconnect(browser):
+    """A new process resuming the session counts revisions from 1: the page must not keep
+    showing the old process's state (here: Start held back for an analysis long done)."""
+    from playwright.sync_api import expect
+
+    engine = RestartableEngine()
+    engine.restart(revision=500, analysis={"done": 0, "total": 4, "first_pending": ["a.ogg"]})
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.5, "SSE_LIFETIME_S": 1.0,
+                              "SSE_RETRY_MS": 200, "PREFLIGHT": FakePreflight()})
+    try:
+        with ServerThread(app) as server:
+            context, page = open_phone(browser, server.url, [])
+            try:
+                wait_text(page, "#conn", "Live", 5)
+                wait_text(page, "#analysis", "Analysing the first tracks… (0 of 4 files)", 1)
+                expect(page.locator("#play")).to_be_disabled()
+                engine.restart(analysis={"done": 4, "total": 4, "first_pending": []})
+                expect(page.locator("#play")).to_be_enabled(timeout=4000)
+                expect(page.locator("#analysis")).to_be_hidden()
+            finally:
+                context.close()
+    finally:
+        engine.shutdown()
+
+
+def test_the_room_meter_shows_what_the_speaker_carries(browser, faked):
+    from playwright.sync_api import expect
+
+    server, engine = faked
+    playing_in_the_room(engine)
+    context, page = open_phone(browser, server.url, [])
+    try:
+        wait_text(page, "#conn", "Live", 5)
+        wait_text(page, "#heard", "-18 dB", 1)
+        expect(page.locator("#roomlabel")).to_have_text("Room hears")
+        assert meter_fill(page) == pytest.approx(42 / 60, abs=0.01)
+        meter = page.locator("#heardmeter")
+        assert (meter.get_attribute("role"), meter.get_attribute("aria-valuetext")) == (
+            "meter", "-18 dB")
+        expect(page.locator("#roomnote")).to_be_hidden()
+
+        for heard, shown, fill in ((-3.4, "-3 dB", 56.6 / 60), (0.0, "0 dB", 1.0),
+                                   (-60.0, "-60 dB", 0.0), (-120.0, "silence", 0.0),
+                                   (-60.6, "silence", 0.0)):
+            playing_in_the_room(engine, heard_dbfs=heard)
+            wait_text(page, "#heard", shown, 1)
+            assert meter_fill(page) == pytest.approx(fill, abs=0.01), heard
+
+        playing_in_the_room(engine, heard_dbfs=None, listening=False)  # the meter stopped
+        expect(page.locator("#room")).to_be_hidden(timeout=1000)
+        expect(page.locator("#roomnote")).to_be_visible()
+        engine.set_state(room=None)  # nothing listens (no PulseAudio)
+        page.wait_for_timeout(300)
+        expect(page.locator("#room")).to_be_hidden()
+        expect(page.locator("#roomnote")).to_have_text("Room hears: not listened to")
+        playing_in_the_room(engine, heard_dbfs=-24.0)
+        wait_text(page, "#heard", "-24 dB", 1)
+        expect(page.locator("#roomnote")).to_be_hidden()
+    finally:
+        context.close()
+
+
+def test_speaker_muted_and_volume_badges(browser, faked):
+    from playwright.sync_api import expect
+
+    server, engine = faked
+    playing_in_the_room(engine)
+    context, page = open_phone(browser, server.url, [])
+    muted = page.locator("#badges .badge", has_text="Speaker muted")
+    volume = page.locator("#badges .badge", has_text="Speaker volume")
+    try:
+        wait_text(page, "#conn", "Live", 5)
+        wait_text(page, "#heard", "-18 dB", 1)
+        assert muted.count() == 0 and volume.count() == 0  # a speaker at 100 % is not news
+
+        playing_in_the_room(engine, heard_dbfs=-120.0, muted=True)
+        expect(muted).to_be_visible(timeout=1000)
+        expect(muted).to_have_class(re.compile(r"\balarm\b"))
+        assert page.locator("#badges .badge").first.inner_text() == "Speaker muted"
+        assert float(muted.evaluate("b => parseFloat(getComputedStyle(b).fontSize)")) >= 20
+        assert page.locator("#badges").get_attribute("aria-live") == "polite"
+        wait_text(page, "#heard", "silence", 1)
+
+        playing_in_the_room(engine, volume_pct=40)
+        expect(muted).to_have_count(0, timeout=1000)
+        expect(volume).to_have_text("Speaker volume 40%")
+        expect(volume).not_to_have_class(re.compile(r"\b(alarm|on)\b"))  # neutral
+        playing_in_the_room(engine, volume_pct=None)
+        expect(volume).to_have_count(0, timeout=1000)
+        # known from the sound server even while its meter is not running
+        playing_in_the_room(engine, heard_dbfs=None, listening=False, muted=True, volume_pct=150)
+        expect(muted).to_be_visible(timeout=1000)
+        expect(volume).to_have_text("Speaker volume 150%")
+        expect(page.locator("#roomnote")).to_be_visible()
+    finally:
+        context.close()
+
+
+class ScriptedMeter:
+    """What a PulseAudio meter would read, set by the test (``take()`` as engine/pulsemeter's)."""
+
+    def __init__(self):
+        from soundscape.engine.pulsemeter import Reading
+
+        self.reading = Reading(peak_dbfs=-18.0, muted=False, volume_pct=100.0)
+
+    def take(self):
+        return self.reading
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_real_engine_listening_to_the_room(browser):
+    """The engine's own room state reaches the page: its meter, a mute and a turned-down volume
+    (with the engine's warnings); the screenshots are for a look on a phone at night."""
+    from dataclasses import replace
+
+    from playwright.sync_api import expect
+
+    from soundscape.testing import FakeOutput
+
+    meter = ScriptedMeter()
+
+    class ListenedOutput(FakeOutput):
+        name = "pulse"
+        fake_meter = meter
+
+    engine = real_engine(output_class=ListenedOutput)
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.5, "PREFLIGHT": FakePreflight()})
+    try:
+        with ServerThread(app) as server:
+            context, page = open_phone(browser, server.url, [])
+            try:
+                wait_text(page, "#conn", "Live", 5)
+                wait_text(page, "#heard", "-18 dB", 2)
+                page.click("#play")
+                wait_text(page, "#status", "Playing", 1)
+                meter.reading = replace(meter.reading, peak_dbfs=-9.2)
+                wait_text(page, "#heard", "-9 dB", 2)
+                time.sleep(1.2)
+                OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(OUTPUT_DIR / "control-page-room.png"))
+
+                meter.reading = replace(meter.reading, peak_dbfs=-120.0, muted=True,
+                                        volume_pct=40.0)
+                expect(page.locator("#badges .badge.alarm")).to_have_text("Speaker muted",
+                                                                         timeout=2000)
+                expect(page.locator("#badges .badge", has_text="Speaker volume")).to_have_text(
+                    "Speaker volume 40%")
+                wait_text(page, "#heard", "silence", 1)
+                expect(page.locator("#warnlist li").first).to_have_text(
+                    re.compile(r"^SPEAKER MUTED: the room hears nothing"))
+                page.wait_for_timeout(300)
+                page.screenshot(path=str(OUTPUT_DIR / "control-page-muted.png"))
+                page.click("#night")
+                page.evaluate("window.scrollTo(0, 0)")
+                page.screenshot(path=str(OUTPUT_DIR / "control-page-muted-night.png"))
             finally:
                 context.close()
     finally:

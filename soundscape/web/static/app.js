@@ -6,7 +6,7 @@
   const CONFIRM_MS = 3000, DOUBLE_TAP_MS = 500;
   let state = null, receivedAt = 0, es = null, lostTimer = 0, msgTimer = 0, dragging = false;
   let name = localStorage.getItem("soundscape.name") || "";
-  let pfRunning = false, pfTimer = 0, pfLoaded = false;
+  let pfRunning = false, pfTimer = 0, pfLoaded = false, badgeKey = "", fresh = true;
 
   function fmt(s) {
     s = Math.max(0, Math.round(s || 0));
@@ -22,13 +22,15 @@
   const sinceS = () => (running() ? (performance.now() - receivedAt) / 1000 : 0);
 
   function text(id, value) { const el = $(id); if (el.textContent !== value) el.textContent = value; }
+  // The engine refuses Start until the tracks heard first are analysed (true length, cue points).
+  const firstPending = (s) => ((s.analysis && s.analysis.first_pending) || []).length > 0;
 
   function applies(action, s) {
     const live = s.status === "playing" || s.status === "paused";
     const open = live && !s.ending;
     const phases = s.phases || [];
     switch (action) {
-      case "start": return s.status === "ready" && !pfRunning;
+      case "start": return s.status === "ready" && !pfRunning && !firstPending(s);
       case "pause": return s.status === "playing" && !s.ending;
       case "resume": return s.status === "paused" && !s.ending;
       case "skip": return s.status === "playing" && !s.ending;
@@ -45,8 +47,11 @@
     return false;
   }
 
-  function render(s) {
-    if (state && s.session_id === state.session_id && s.revision < state.revision) return;
+  // ``force``: the first state of a new stream or a fresh fetch is the truth, even with a lower
+  // revision (a restarted server resumes the same session_id, counting revisions from 1 again);
+  // otherwise an answer older than what the stream already showed is dropped.
+  function render(s, force) {
+    if (!force && state && s.session_id === state.session_id && s.revision < state.revision) return;
     state = s; receivedAt = performance.now();
     text("status", (STATUS[s.status] || s.status) + (s.ending ? " · fading out" : ""));
     text("phase", s.status === "ended" ? "Session ended" : s.phase ? s.phase.name : (s.title || "—"));
@@ -66,19 +71,31 @@
     });
     $("level").disabled = !applies("set_level", s);
     $("fadesecs").disabled = !applies("fade_out", s);
-    const badges = [];
-    if (held) badges.push(["Phase held", true]);
-    if (s.hushed) badges.push(["Hushed", true]);
-    if (s.ending) badges.push(["Fading out", true]);
+    const badges = [], room = s.room || {};
+    if (room.muted) badges.push(["Speaker muted", " alarm"]);
+    if (held) badges.push(["Phase held", " on"]);
+    if (s.hushed) badges.push(["Hushed", " on"]);
+    if (s.ending) badges.push(["Fading out", " on"]);
     const m = s.medicine;
-    if (m && m.awaiting_dose) badges.push(["Waiting for the dose", true]);
-    if (s.resumed) badges.push(["Resumed after interruption", false]);
-    if (s.output === "none") badges.push(["No audio output", false]);
-    const box = $("badges"); box.textContent = "";
-    badges.forEach(([label, on]) => {
-      const span = document.createElement("span");
-      span.className = "badge" + (on ? " on" : ""); span.textContent = label; box.appendChild(span);
-    });
+    if (m && m.awaiting_dose) badges.push(["Waiting for the dose", " on"]);
+    if (s.resumed) badges.push(["Resumed after interruption", ""]);
+    if (s.output === "none") badges.push(["No audio output", ""]);
+    if (room.volume_pct != null && Math.round(room.volume_pct) !== 100) {
+      badges.push(["Speaker volume " + Math.round(room.volume_pct) + "%", ""]);
+    }
+    // rebuilt only when they change: the room's meter re-renders a few times a second, and the
+    // box is a live region (a screen reader hears "Speaker muted" once, not four times a second)
+    const key = JSON.stringify(badges);
+    if (key !== badgeKey) {
+      badgeKey = key;
+      const box = $("badges"); box.textContent = "";
+      badges.forEach(([label, cls]) => {
+        const span = document.createElement("span");
+        span.className = "badge" + cls; span.textContent = label; box.appendChild(span);
+      });
+    }
+    renderAnalysis(s);
+    renderRoom(room);
     const segs = $("segs"); segs.textContent = "";
     (s.phases || []).forEach((p, i) => {
       const d = document.createElement("div");
@@ -108,6 +125,34 @@
     if (s.status === "ready" && !pfLoaded) { pfLoaded = true; pollPreflight(); }
     if (!dragging) $("level").value = String(Math.round(s.level_target));
     tick();
+  }
+
+  function renderAnalysis(s) {
+    const a = s.analysis, el = $("analysis"), first = !!a && s.status === "ready" && firstPending(s);
+    let line = "";
+    if (first) {
+      line = "Analysing the first tracks… (" + a.done + " of " + a.total +
+        (a.total === 1 ? " file)" : " files)");
+    } else if (a && s.status !== "ended" && a.done < a.total) {
+      line = "Analysing the rest in the background: " + a.done + " of " + a.total;
+    }
+    text("analysis", line);
+    el.hidden = !line;
+    el.classList.toggle("first", first);
+  }
+
+  // What the room's speaker carries (a peak meter on PulseAudio), moved only when the state says:
+  // -60 dBFS and below is an empty bar, 0 dBFS a full one.
+  function renderRoom(r) {
+    const heard = r.listening && typeof r.heard_dbfs === "number" ? r.heard_dbfs : null;
+    $("room").hidden = heard === null; $("roomnote").hidden = heard !== null;
+    if (heard === null) return;
+    const db = Math.max(-60, Math.min(0, heard)), label = heard < -60 ? "silence" : Math.round(db) + " dB";
+    $("heardbar").style.width = ((100 * (db + 60)) / 60).toFixed(1) + "%";
+    text("heard", label);
+    const meter = $("heardmeter");
+    meter.setAttribute("aria-valuenow", String(Math.round(db)));
+    meter.setAttribute("aria-valuetext", label);
   }
 
   // Between events the clock runs locally, so time left counts down smoothly.
@@ -262,15 +307,16 @@
       const r = await fetch("/api/state", { credentials: "same-origin" });
       if (r.status === 401) { locked(); return; }
       const wait = r.status === 429 ? 1000 * Number(r.headers.get("Retry-After") || 30) : 2000;
-      if (r.ok) render(await r.json());
+      if (r.ok) render(await r.json(), true);
       setTimeout(connect, wait);
     } catch (e) { setTimeout(connect, 3000); }
   }
   function connect() {
     if (es) es.close();
     es = new EventSource("/api/events");
-    es.onopen = () => setConn(true);
-    es.addEventListener("state", (e) => { setConn(true); render(JSON.parse(e.data)); });
+    fresh = true;
+    es.onopen = () => { fresh = true; setConn(true); };
+    es.addEventListener("state", (e) => { setConn(true); render(JSON.parse(e.data), fresh); fresh = false; });
     es.onerror = () => {
       setConn(false);
       if (es && es.readyState === EventSource.CLOSED) { es.close(); es = null; probe(); }
