@@ -357,6 +357,22 @@ def analysing(cue_rig):
     return r
 
 
+def test_start_waits_for_the_first_tracks_at_most_20_s_and_a_stopped_analysis_frees_it(
+        cue_rig):
+    from soundscape.engine.engine import FIRST_WAIT_MAX_S, AnalysisDone
+
+    r = analysing(cue_rig)
+    r.run(FIRST_WAIT_MAX_S - 1)
+    assert not r.do("start").ok
+    r.run(1.01)
+    assert r.do("start").ok  # a huge file or a slow share must not hold the room for ever
+    r2 = analysing(cue_rig)
+    r2.engine.learn(AnalysisDone("the analyser stopped after 0 of 3 files (exit status 1)"))
+    assert r2.state.analysis["first_pending"] == [] and r2.do("start").ok
+    assert any(w.startswith("ANALYSIS STOPPED: the analyser stopped after 0 of 3 files")
+               and "3 files play by their headers" in w for w in r2.state.warnings)
+
+
 def test_start_is_refused_while_the_first_tracks_are_analysed_and_taken_once_they_are(cue_rig):
     r = analysing(cue_rig)
     assert r.state.analysis == {"done": 0, "total": 3, "first_pending": ["a.wav", "b.wav"]}
