@@ -27,7 +27,8 @@ LISTEN_EVERY_S = 0.25  # the meter is read this often (the page's meter: a few u
 DEAD_AIR_S = 2.0  # this long without sound while music should be heard: the guard acts
 GRACE_S = 1.5  # no judging this close to a track's start or end (fades, a deck starting)
 # A track not analysed yet may begin with silence the cue points would have skipped: its start
-# is not judged for this long (the analysis runs ahead of the music, so this is rare).
+# is not judged for this long, or until it is heard (the analysis runs ahead of the music, so
+# this is rare).
 UNANALYSED_LEAD_S = 10.0
 REST_S = 8.0  # after acting, the guard waits this long before it may act again
 SILENT_BELOW_DB = 40.0  # a peak this far under the expected loudness counts as silence
@@ -52,6 +53,7 @@ class Watch:
     warned_muted: bool = False
     volume_warned_at: float = -math.inf
     unanswered: int = 0  # dead-air acts since sound was last heard where it was expected
+    heard_voice: object = None  # the music voice the room was last heard playing
     deaf_warned: bool = False
     last_volume: float | None = None
 
@@ -69,8 +71,11 @@ class Watch:
         return heard, self.muted, None if self.volume_pct is None else round(self.volume_pct)
 
 
-def expected_dbfs(core, s: float) -> float | None:
-    """How loud the music should be in the room now, or None when silence would be right."""
+def expected_dbfs(core, s: float, heard_voice=None) -> float | None:
+    """How loud the music should be in the room now, or None when silence would be right.
+
+    ``heard_voice``: the voice the room has already been heard playing (its unanalysed lead,
+    if any, is over)."""
     from soundscape.engine.deck import DeckStatus
     from soundscape.engine.state import Status
 
@@ -79,7 +84,7 @@ def expected_dbfs(core, s: float) -> float | None:
     cur = core.music.current()
     if cur is None or cur.failed or cur.natural_end is None:
         return None
-    lead = GRACE_S if cur.verified else UNANALYSED_LEAD_S
+    lead = GRACE_S if cur.verified or cur is heard_voice else UNANALYSED_LEAD_S
     if s - cur.started_s < lead or cur.natural_end - s < GRACE_S:
         return None
     if any(v is not cur and not v.released for v in core.music.voices):
@@ -108,7 +113,12 @@ def listen(core, watch: Watch, reading, s: float) -> str | None:
     watch.muted = None if reading is None else reading.muted
     watch.volume_pct = None if reading is None else reading.volume_pct
     _speaker_warnings(core, watch, s)
-    expected = expected_dbfs(core, s)
+    expected = expected_dbfs(core, s, watch.heard_voice)
+    if expected is None and watch.listening and watch.heard_dbfs > FLOOR_DBFS + 20:
+        cur = core.music.current()
+        alone = cur is not None and all(v is cur or v.released for v in core.music.voices)
+        if alone and s - cur.started_s >= GRACE_S:
+            watch.heard_voice = cur  # its own sound, while its lead is not judged: heard
     if expected is not None and watch.volume_pct is not None:
         # A sink turned down is quieter on its monitor (software volume; a hardware mixer's
         # monitor is before it, and then this only makes the guard more lenient).
@@ -121,6 +131,7 @@ def listen(core, watch: Watch, reading, s: float) -> str | None:
         watch.silent_since = None
         return None
     if watch.heard_dbfs > threshold:
+        watch.heard_voice = core.music.current()
         watch.silent_since = None
         watch.unanswered = 0  # sound where sound was expected: the meter hears the music
         return None

@@ -16,8 +16,11 @@ def overlap_s(crossfade_s: float, out_len_s: float, in_len_s: float) -> float:
     return max(0.0, min(crossfade_s, out_len_s / 2, in_len_s / 2))
 
 
-CUT_INTO_FADE = 0.25  # a cut after a track's own fade-out starts in the fade's last quarter
-CUT_INTO_FADE_MAX_S = 1.0
+# A cut after a track's own fade-out starts the next track half-way through that fade (at most
+# 3 s before its end): the fade spans ~36 LU (I-6 to I-42 LU), so its second half is more than
+# 24 LU down, silence to a room at -23 LUFS (MPD's MixRamp overlaps where ends are quiet too).
+CUT_INTO_FADE = 0.5
+CUT_INTO_FADE_MAX_S = 3.0
 
 
 def handover_s(crossfade_s: float, out_len_s: float, in_len_s: float,
@@ -28,9 +31,9 @@ def handover_s(crossfade_s: float, out_len_s: float, in_len_s: float,
     the file, where libVLC still applies volume changes (measured: a change in the last 100 ms is
     never heard, and the track would be cut off at the gain it had). Without one (a cut), the next
     deck starts START_LEAD_S early, so its first sample meets the outgoing track's last; when the
-    outgoing track fades out by itself (``out_fade_s``, from its analysis), the next one starts in
-    the last quarter of that fade (at most 1 s before its end): at a low room level the fade's
-    last whisper is silence to the room, and a cut must not leave a hole.
+    outgoing track fades out by itself (``out_fade_s``, from its analysis), the next one starts
+    half-way through that fade (at most 3 s before its end): the fade's quieter half is silence
+    to the room, and a cut must not leave a hole.
     """
     fade = overlap_s(crossfade_s, max(0.0, out_len_s - END_MARGIN_S), in_len_s)
     if fade > 0:

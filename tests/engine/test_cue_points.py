@@ -18,6 +18,7 @@ from soundscape.engine.settings import RoomSettings
 from soundscape.engine.state import Status
 from soundscape.engine.voices import STALL_S, VERIFIED_STALL_S, WINDOW_END_FADE_S
 from soundscape.loudness.cues import Cues
+from soundscape.schedule.handover import CUT_INTO_FADE, CUT_INTO_FADE_MAX_S
 from soundscape.playlist.model import Phase, Track
 from soundscape.schedule.plan import make_plan
 from soundscape.testing import FakeClock, FakeOutput
@@ -251,8 +252,9 @@ def test_a_silent_tail_is_never_heard(cue_rig, crossfade_s, own_fade_s):
     assert r.gain_at("a.wav", end + TICK_S) < EPS  # silent by its window's end
     assert not r.deck("a.wav").audible()
     assert max((g for t, g in r.gains("a.wav") if t >= end), default=0.0) < EPS
-    # a cut after a track's own fade starts in the fade's last quarter (at most 1 s early)
-    lead = 0.05 + min(0.25 * own_fade_s, 1.0) if not crossfade_s else crossfade_s + 0.25
+    # a cut after a track's own fade starts the next half-way through the fade (at most 3 s)
+    lead = (0.05 + min(CUT_INTO_FADE * own_fade_s, CUT_INTO_FADE_MAX_S) if not crossfade_s
+            else crossfade_s + 0.25)
     assert r.exact_starts()[1] == (pytest.approx(end - lead), "b.wav")
 
 

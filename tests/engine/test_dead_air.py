@@ -193,3 +193,14 @@ def test_a_short_pause_the_analysis_found_is_music_a_long_one_is_dead_air(rig_fa
     meter.silent_from, meter.silent_until = r.clock.now() + 12.0, float("inf")  # at 30 s
     r.run(15)
     assert len(r.events("dead_air")) == 1  # 22 s of nothing: a hidden track's gap
+
+
+def test_a_track_not_analysed_is_judged_once_it_has_been_heard(rig_factory):
+    """Its silent start is given 10 s; a silence after its music was heard is dead air."""
+    r, meter = rig_with_meter(rig_factory, analysed=False)
+    r.do("start")
+    r.run(UNANALYSED_LEAD_S - 3)  # heard from the start, the level risen
+    meter.silent_from = r.clock.now()
+    r.run(DEAD_AIR_S + 2 * LISTEN_EVERY_S)
+    assert len(r.events("dead_air")) == 1
+    assert r.events("dead_air")[0]["position_s"] < UNANALYSED_LEAD_S

@@ -23,6 +23,12 @@ MAX_VOLUME = 200  # VLC's ceiling: (200/100)^3 = 8x amplitude
 MAX_EXTRAPOLATION_S = 0.5
 
 
+# libVLC's own FLAC demuxer seeks a file without a seek table by its average bit rate: into a
+# silent lead (which takes almost no bytes) it lands 1.1-1.4 s late, and the start of the music is
+# lost. FFmpeg's demuxer (libVLC's avformat module) lands within 0.2 s (docs/libvlc.md).
+SEEK_BY_AVFORMAT = (".flac",)
+
+
 def vlc_volume(gain: float) -> int:
     """The VLC volume (0-200) whose amplitude is closest to linear ``gain``.
 
@@ -68,6 +74,8 @@ class VlcDeck:
         media = self._instance.media_new_path(str(self._path))
         if start_s > 0:
             media.add_option(f":start-time={start_s:.3f}")
+            if self._path.suffix.lower() in SEEK_BY_AVFORMAT:
+                media.add_option(":demux=avformat,any")
         player = self._instance.media_player_new()
         player.set_media(media)
         if self._device:
