@@ -139,7 +139,8 @@ def run(work: Path) -> Section:
         times[what] = [_timed([SOUNDSCAPE, what, str(playlist)], env) for _ in range(2)]
     lib_rows = [[f"`soundscape {w}` ({LIBRARY} tracks)", fmt(times[w][0], 2), fmt(times[w][1], 2)]
                 for w in ("check", "plan")]
-    notes = ["\n".join(["| command | cold s (empty XDG_CACHE_HOME) | warm s (second run) |",
+    notes = ["\n".join(["| command | cold s (empty caches: `plan` decodes every file first) "
+                        "| warm s (second run) |",
                         "|---|---|---|"] + ["| " + " | ".join(map(str, r)) + " |"
                                             for r in lib_rows])]
     headline = [["command round trip p99, ms, with 50 live clients at 20 commands/s",
