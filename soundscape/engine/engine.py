@@ -85,6 +85,7 @@ class Engine:
         self._first: set[Path] = set()  # of them, those Start waits for
         self._reported: set[Path] = set()  # of them, those analysed
         self._analysis_since = 0.0  # when expect_analysis was called
+        self._plan_stale = False  # analysis results came in: the plan is rebuilt at the next tick
         self._closers: list = []  # what shutdown stops too (the analyser)
         self.lufs = {Path(k): v for k, v in (lufs or {}).items()}  # each analysed track's loudness
         self.watch = Watch()
@@ -242,6 +243,7 @@ class Engine:
         return result
 
     def _tick(self) -> float:
+        self._replan()
         s = self.session_s()
         try:
             self.core.tick(s)
@@ -352,12 +354,20 @@ class Engine:
         else:
             self.undecodable.pop(found.path, None)
         # The plan (planned-vs-actual in the log, the timeline's track starts) follows what is
-        # known now; the tracks already playing keep the window they started with.
-        self.plan = make_plan(self.playlist, self.durations, self.seed, self.cues,
-                              set(self.undecodable))
-        self.core.timeline.plan = self.plan
+        # known now, rebuilt once for a burst of results (at the next tick); the tracks already
+        # playing keep the window they started with.
+        self._plan_stale = True
+        if self._thread is None:
+            self._replan()
         done = {p for p in self._awaited if p == found.path}
         self._update_analysis(done)
+
+    def _replan(self) -> None:
+        if self._plan_stale:
+            self._plan_stale = False
+            self.plan = make_plan(self.playlist, self.durations, self.seed, self.cues,
+                                  set(self.undecodable))
+            self.core.timeline.plan = self.plan
 
     def _update_analysis(self, done: set[Path]) -> None:
         if not self._awaited:
