@@ -25,6 +25,7 @@ from soundscape.engine.engine import Engine
 from soundscape.engine.outputs import open_output
 from soundscape.engine.sessionlog import read_log
 from soundscape.engine.settings import RoomSettings
+from soundscape.loudness import measure_file, normalisation_gain_db
 from soundscape.playlist.model import Phase, Playlist, Track
 from soundscape.testing.audio import RATE, Recorder, rms_dbfs_windows, tone_amplitudes, write_tone
 
@@ -183,7 +184,11 @@ def test_kill_9_mid_track_resumes_where_it_was_fading_in(sink, pulse, tmp_path, 
     assert abs(k1 - k0) <= 3, f"before the kill segment {k0} was heard, after the restart {k1}"
     assert abs(error_s) <= 3.0, (f"resumed at {pos_after_s:.2f} s into the track, "
                                  f"{error_s:+.2f} s from where it was killed ({pos_before_s:.2f} s)")
-    assert steady_dbfs == pytest.approx(FULL_DBFS + 60 * math.log10(LEVEL_PCT / 100), abs=1.0)
+    # `play` analysed the track before Start: it plays normalised to the -23 LUFS target
+    found = measure_file(coded)
+    gain_db = normalisation_gain_db(found.lufs, found.true_peak_dbtp)
+    assert steady_dbfs == pytest.approx(
+        FULL_DBFS + gain_db + 60 * math.log10(LEVEL_PCT / 100), abs=1.0)
     assert_fades_in(db[:stop_w], onset_w, steady_dbfs, "after the restart")
     assert to_full_s < math.inf, "the level never got back to where it was before the kill"
     assert len(entries_files) == 1, f"the session log is split: {[p.name for p in entries_files]}"
