@@ -121,12 +121,24 @@ class Server:
                 raise RuntimeError(f"serve exited: {self.proc.stderr.read().decode()[-500:]}")
             try:
                 self.state()
-                return
+                break
             except OSError:
                 self._conn = None
                 time.sleep(0.1)
-        self.close()
-        raise RuntimeError("serve did not answer within 20 s")
+        else:
+            self.close()
+            raise RuntimeError("serve did not answer within 20 s")
+        self.wait_analysed()
+
+    def wait_analysed(self, timeout_s: float = 60.0) -> None:
+        """Start waits for the first tracks' analysis (docs/analysis.md): wait for it, so a
+        bench's start command is never refused."""
+        deadline = time.monotonic() + timeout_s
+        while (self.state().get("analysis") or {}).get("first_pending"):
+            if time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError("the first tracks were not analysed within 60 s")
+            time.sleep(0.1)
 
     def _request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         if self._conn is None:
@@ -153,7 +165,9 @@ class Server:
         return self._request("GET", "/api/log")[1]
 
     def command(self, action: str, **params) -> int:
-        status, _ = self._request("POST", "/api/commands", {"action": action, **params})
+        status, body = self._request("POST", "/api/commands", {"action": action, **params})
+        if action == "start" and status != 200:  # a bench that never started measures nothing
+            raise RuntimeError(f"start answered {status}: {body.get('error') or body}")
         return status
 
     def close(self) -> None:
