@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from bench import analysis
-from bench.kit import Section, fmt, log, one_phase_playlist, recorded_session, write_tone
+from bench.kit import (Section, fmt, log, one_phase_playlist, recorded_session, unnormalised_room,
+                       write_tone)
 from soundscape.engine.fades import SILENT_DB, Ramp, db_to_gain
 
 TONE = 0.5
@@ -49,7 +50,7 @@ def run(work: Path) -> Section:
     write_tone(work / "old.wav", OLD_HZ, FIRST_S, TONE)
     write_tone(work / "new.wav", NEW_HZ, 40.0, TONE)
     room = work / "room.yaml"
-    room.write_text("ceiling: 100%\nrise_rate: 200dB/s\n")
+    room.write_text(unnormalised_room(work / "old.wav", "ceiling: 100%\nrise_rate: 200dB/s\n"))
     log("fades: one session: crossfade at 6-12 s, fade_out 10 s at 14 s")
     playlist = one_phase_playlist(work, "fades", ["old.wav", "new.wav"], crossfade_s=CROSSFADE_S,
                                   when_short="silence")

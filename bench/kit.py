@@ -239,3 +239,13 @@ def cvlc_as_nobody(folder: Path, sink: str, args: list[str]):
                 proc.wait()
         subprocess.run(["pactl", "unload-module", module], env=env, capture_output=True,
                        timeout=10)
+
+
+def unnormalised_room(tone: Path, extra: str = "") -> str:
+    """A room config whose loudness target is the tone's own loudness: the analysed tracks play
+    at 0 dB, as the bench's ideal curves assume (normalisation is measured in bench/library)."""
+    from soundscape.loudness import measure_file
+
+    found = measure_file(tone)
+    return f"{extra}loudness_target: {found.lufs:.2f}LUFS\n"
+

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import analysis
-from bench.kit import Section, fmt, log, recorded_session, write_tone
+from bench.kit import Section, fmt, log, recorded_session, unnormalised_room, write_tone
 
 PHASES = 4
 TRACKS_PER_PHASE = 2
@@ -47,7 +47,7 @@ def _real_time(work: Path) -> tuple[list, dict]:
     for i, f in enumerate(FREQS):
         write_tone(work / f"t{i}.wav", f, TRACK_S, TONE)
     room = work / "room.yaml"
-    room.write_text("ceiling: 100%\nrise_rate: 200dB/s\n")
+    room.write_text(unnormalised_room(work / "t0.wav", "ceiling: 100%\nrise_rate: 200dB/s\n"))
     total_s = PHASES * TRACKS_PER_PHASE * TRACK_S
     log(f"timing: real-time session, {PHASES} phases x {TRACK_S * TRACKS_PER_PHASE:g} s")
     with recorded_session("timing", _playlist(work), work / "home", room) as (server, rec, t0):
