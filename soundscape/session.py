@@ -13,7 +13,8 @@ from pathlib import Path
 from soundscape import library, loudness
 from soundscape.engine import checkpoint
 from soundscape.engine.clock import Clock, RealClock
-from soundscape.engine.engine import AnalysisDone, Engine, Learned
+from soundscape.engine.engine import Engine
+from soundscape.engine.intake import AnalysisDone, Learned
 from soundscape.engine.outputs import NullOutput, open_output
 from soundscape.engine.sessionlog import default_log_dir
 from soundscape.engine.settings import RoomSettings

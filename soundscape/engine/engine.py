@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from soundscape.engine import checkpoint, snapshot
@@ -25,35 +24,13 @@ from soundscape.engine.deck import DeckEvent, Output
 from soundscape.engine.sessionlog import SessionLog, session_id_for
 from soundscape.engine.settings import RoomSettings
 from soundscape.engine.state import State, Status
-from soundscape.engine.watch import DEAD_AIR_S, LISTEN_EVERY_S, Watch, listen
+from soundscape.engine.intake import AnalysisDone, Facts, Learned, Progress
+from soundscape.engine.watch import LISTEN_EVERY_S, Watch, guard
 from soundscape.playlist.model import Playlist
 from soundscape.schedule.plan import make_plan
 
 HEALTH_EVERY_S = 1.0  # the output is asked whether it still answers this often
 RECOVER_RETRY_S = 1.0  # a failed rebuild of the core is tried again after this
-# Start waits for the first tracks' analysis at most this long (a huge file, a slow share):
-# then it starts anyway, those tracks playing by their headers until analysed.
-FIRST_WAIT_MAX_S = 20.0
-
-
-@dataclass(frozen=True)
-class Learned:
-    """What the background analysis found of one file, for the engine thread to take in."""
-
-    path: Path
-    duration_s: float | None
-    gain_db: float | None  # loudness normalisation (None: none, e.g. an ambience bed)
-    cues: object | None  # loudness.cues.Cues
-    error: str | None = None  # why nothing in it can be played (it does not decode), if so
-    lufs: float | None = None  # its integrated loudness (what the dead-air guard expects)
-
-
-@dataclass(frozen=True)
-class AnalysisDone:
-    """The background analysis has ended: every file reported, or ``error`` says why not."""
-
-    error: str | None = None
-
 
 class Engine:
     def __init__(self, playlist: Playlist, output: Output, *, clock: Clock | None = None,
@@ -72,22 +49,15 @@ class Engine:
         if resume is not None:
             seed = int(resume["seed"])
         self.seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
-        # What is known of each file (keys are Paths), updated on the engine thread as the
-        # background analysis reports (``learn``): length, loudness gain, cue points.
-        self.durations = {Path(k): v for k, v in (durations or {}).items()}
-        self.gains_db = {Path(k): v for k, v in (gains_db or {}).items()}
-        self.cues = {Path(k): v for k, v in (cues or {}).items()}
-        self.undecodable = {Path(k): v for k, v in (undecodable or {}).items()}
-        self.plan = make_plan(playlist, self.durations, self.seed, self.cues,
-                              set(self.undecodable))
-        self.analysis: dict | None = None  # set by expect_analysis: done, total, first_pending
-        self._awaited: list[Path] = []  # files analysis will report
-        self._first: set[Path] = set()  # of them, those Start waits for
-        self._reported: set[Path] = set()  # of them, those analysed
-        self._analysis_since = 0.0  # when expect_analysis was called
+        # What is known of each file, updated on the engine thread as the background analysis
+        # reports (``learn``); the core's parts read the same dicts (engine/intake.py).
+        self.facts = Facts(durations, gains_db, cues, undecodable, lufs)
+        self.durations, self.cues, self.lufs = (self.facts.durations, self.facts.cues,
+                                                self.facts.lufs)
+        self.plan = self._make_plan()
+        self.progress = Progress()
         self._plan_stale = False  # analysis results came in: the plan is rebuilt at the next tick
         self._closers: list = []  # what shutdown stops too (the analyser)
-        self.lufs = {Path(k): v for k, v in (lufs or {}).items()}  # each analysed track's loudness
         self.watch = Watch()
         self._meter = None
         self._meter_tried = False
@@ -124,12 +94,17 @@ class Engine:
             self.clock.now())
 
     def _new_core(self) -> SessionCore:
-        core = SessionCore(self.playlist, self.output, self.durations, seed=self.seed,
+        facts = self.facts
+        core = SessionCore(self.playlist, self.output, facts.durations, seed=self.seed,
                            settings=self.settings, log=self._write, notify=self._on_deck_event,
-                           gains_db=self.gains_db, plan=self.plan, cues=self.cues,
-                           undecodable=self.undecodable)
-        core.lufs = self.lufs
+                           gains_db=facts.gains_db, plan=self.plan, cues=facts.cues,
+                           undecodable=facts.undecodable)
+        core.lufs = facts.lufs
         return core
+
+    def _make_plan(self):
+        return make_plan(self.playlist, self.facts.durations, self.seed, self.facts.cues,
+                         set(self.facts.undecodable))
 
     @property
     def playlist_path(self) -> Path:
@@ -218,10 +193,8 @@ class Engine:
     # ------------------------------------------------------------------ the engine's own work
 
     def _execute(self, command: Command) -> CommandResult:
-        if (command.action is Action.START and self.core.status is Status.READY
-                and not self.first_analysed()
-                and self.clock.now() - self._analysis_since < FIRST_WAIT_MAX_S):
-            pending = self.analysis["first_pending"]
+        pending = self.progress.start_may_wait(self.clock.now())
+        if command.action is Action.START and self.core.status is Status.READY and pending:
             result = CommandResult(False, f"the first tracks are still being analysed "
                                           f"({', '.join(pending)}); Start in a few seconds")
             self._write("command", action=command.action.value, params=command.params,
@@ -275,16 +248,7 @@ class Engine:
             reading = self._meter.take()
         except Exception:  # noqa: BLE001
             reading = None
-        if listen(self.core, self.watch, reading, s) == "dead_air":
-            cur = self.core.music.current()
-            title = cur.title if cur is not None else "the music"
-            self._write("dead_air", path=str(cur.path) if cur else None, silent_s=DEAD_AIR_S,
-                        position_s=round(cur.position_s(s), 2) if cur else None)
-            result = self.core.handle(Command(Action.SKIP, by="dead-air guard",
-                                              source="engine"), s)
-            self.core.warn(f"DEAD AIR: the room heard nothing for {DEAD_AIR_S:.0f} s during "
-                           f"{title}; " + ("the next track fades in" if result.ok else
-                                           f"nothing else to play ({result.reason})"))
+        guard(self.core, self.watch, reading, s, self._write)
 
     def _check_output(self) -> None:
         try:
@@ -303,18 +267,19 @@ class Engine:
     def _info(self) -> snapshot.SessionInfo:
         return snapshot.SessionInfo(self.session_id, self.seed, getattr(self.output, "name", ""),
                                     self._output_ok, str(self.log_path or ""), self.resumed,
-                                    None if self.analysis is None else dict(self.analysis),
-                                    self.watch.room())
+                                    self.analysis, self.watch.room())
 
     # ------------------------------------------------------------------ background analysis
 
+    @property
+    def analysis(self) -> dict | None:
+        """How far the background analysis has come (the State's ``analysis``)."""
+        return self.progress.state()
+
     def expect_analysis(self, paths, first) -> None:
         """Files being analysed in the background; Start waits for those in ``first`` (the tracks
-        heard in the first minutes). Call before the thread starts."""
-        self._awaited = [Path(p) for p in paths]
-        self._first = {Path(p) for p in first}
-        self._analysis_since = self.clock.now()
-        self._update_analysis(set())
+        heard in the first minutes), at most FIRST_WAIT_MAX_S. Call before the thread starts."""
+        self.progress.expect(paths, first, self.clock.now())
         self._publish(force=True)
 
     def attach(self, close) -> None:
@@ -334,49 +299,26 @@ class Engine:
 
     def _take_in(self, found: Learned | AnalysisDone) -> None:
         if isinstance(found, AnalysisDone):
-            left = len(set(self._awaited) - self._reported)
+            left = self.progress.finish()  # nothing more will come: Start is free
             if found.error is not None and left:
                 self.core.warn(f"ANALYSIS STOPPED: {found.error}; {left} file"
                                f"{'s' if left != 1 else ''} play by their headers, at the "
                                "median gain, without cue points")
-            self._update_analysis(set(self._awaited))  # nothing more will come: Start is free
             return
-        if found.duration_s is not None:
-            self.durations[found.path] = found.duration_s
-        if found.gain_db is not None:
-            self.gains_db[found.path] = found.gain_db
-        if found.cues is not None:
-            self.cues[found.path] = found.cues
-        if found.lufs is not None:
-            self.lufs[found.path] = found.lufs
-        if found.error is not None:
-            self.undecodable[found.path] = found.error
-        else:
-            self.undecodable.pop(found.path, None)
+        self.facts.take(found)
+        self.progress.report(found.path)
         # The plan (planned-vs-actual in the log, the timeline's track starts) follows what is
         # known now, rebuilt once for a burst of results (at the next tick); the tracks already
         # playing keep the window they started with.
         self._plan_stale = True
         if self._thread is None:
             self._replan()
-        done = {p for p in self._awaited if p == found.path}
-        self._update_analysis(done)
 
     def _replan(self) -> None:
         if self._plan_stale:
             self._plan_stale = False
-            self.plan = make_plan(self.playlist, self.durations, self.seed, self.cues,
-                                  set(self.undecodable))
+            self.plan = self._make_plan()
             self.core.timeline.plan = self.plan
-
-    def _update_analysis(self, done: set[Path]) -> None:
-        if not self._awaited:
-            self.analysis = None
-            return
-        self._reported |= done
-        pending_first = sorted(str(p.name) for p in self._first - self._reported)
-        self.analysis = {"done": len(self._reported & set(self._awaited)),
-                         "total": len(set(self._awaited)), "first_pending": pending_first}
 
     def first_analysed(self) -> bool:
         """True once every file Start waits for has been analysed."""

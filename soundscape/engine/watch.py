@@ -177,3 +177,19 @@ def _speaker_warnings(core, watch: Watch, s: float) -> None:
         watch.volume_warned_at = s
     if watch.last_volume is None or moved:
         watch.last_volume = volume
+
+
+def guard(core, watch: Watch, reading, s: float, write) -> None:
+    """Take one reading; on dead air, bring the next track with a warning (``write`` logs)."""
+    if listen(core, watch, reading, s) != "dead_air":
+        return
+    from soundscape.engine.commands import Action, Command
+
+    cur = core.music.current()
+    title = cur.title if cur is not None else "the music"
+    write("dead_air", path=str(cur.path) if cur else None, silent_s=DEAD_AIR_S,
+          position_s=round(cur.position_s(s), 2) if cur else None)
+    result = core.handle(Command(Action.SKIP, by="dead-air guard", source="engine"), s)
+    core.warn(f"DEAD AIR: the room heard nothing for {DEAD_AIR_S:.0f} s during {title}; "
+              + ("the next track fades in" if result.ok else
+                 f"nothing else to play ({result.reason})"))

@@ -361,7 +361,7 @@ def analysing(cue_rig):
 
 def test_start_waits_for_the_first_tracks_at_most_20_s_and_a_stopped_analysis_frees_it(
         cue_rig):
-    from soundscape.engine.engine import FIRST_WAIT_MAX_S, AnalysisDone
+    from soundscape.engine.intake import FIRST_WAIT_MAX_S, AnalysisDone
 
     r = analysing(cue_rig)
     r.run(FIRST_WAIT_MAX_S - 1)
