@@ -14,7 +14,7 @@ from soundscape import library, loudness
 from soundscape.engine import checkpoint
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.engine import Engine
-from soundscape.engine.intake import AnalysisDone, Learned
+from soundscape.engine.intake import AnalysisDone, Facts, Learned
 from soundscape.engine.outputs import NullOutput, open_output
 from soundscape.engine.sessionlog import default_log_dir
 from soundscape.engine.settings import RoomSettings
@@ -64,17 +64,10 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
     tracks = set(playlist.track_files())
     # What earlier analyses found (the cache); the header's length stands in until a file has
     # been decoded. Nothing is decoded here: the analyser does it in the background.
-    durations = library.durations(files)
+    facts = Facts(library.durations(files))
     known = {path: m for path, m in loudness.cached(files).items() if m is not None}
     for path, found in known.items():
-        facts = learned(path, found, loudness_target, path in tracks)
-        if facts.duration_s is not None:
-            durations[path] = facts.duration_s
-    gains_db = {path: g for path, m in known.items()
-                if (g := learned(path, m, loudness_target, path in tracks).gain_db)}
-    cues = {path: m.cues for path, m in known.items() if m.cues is not None}
-    undecodable = {path: facts.error for path, m in known.items()
-                   if (facts := learned(path, m, None, False)).error is not None}
+        facts.take(learned(path, found, loudness_target, path in tracks))
     warnings: list[str] = []
     try:
         out = open_output(output, device, clock=clock)
@@ -89,11 +82,11 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
                    f"{found['session_s'] / 60:.0f} min in ({Path(at.get('path', '')).name}). "
                    "Resume it?"):
             found = None
-    engine = Engine(playlist, out, clock=clock, durations=durations, seed=seed,
+    engine = Engine(playlist, out, clock=clock, durations=facts.durations, seed=seed,
                     settings=settings, log_dir=log_dir or default_log_dir(),
                     warnings=tuple(warnings), checkpoint_path=checkpoint_path, resume=found,
-                    gains_db=gains_db, cues=cues, undecodable=undecodable,
-                    lufs={p: m.lufs for p, m in known.items() if m.lufs is not None and p in tracks})
+                    gains_db=facts.gains_db, cues=facts.cues, undecodable=facts.undecodable,
+                    lufs=facts.lufs)
     analyser = None
     if analyse:
         analyser = _analyser(engine, [p for p in files if p not in known], loudness_target,
