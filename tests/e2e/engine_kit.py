@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from soundscape.engine.clock import RealClock
 from soundscape.engine.commands import Action, Command
@@ -185,3 +186,16 @@ def longest_quiet_sliding_s(samples: np.ndarray, threshold_dbfs: float = -50.0,
     edges = np.diff(np.concatenate(([0], quiet.astype(np.int8), [0])))
     runs = np.nonzero(edges == -1)[0] - np.nonzero(edges == 1)[0]
     return (runs.max() - 1 + size) / RATE
+
+
+def poll_until(read, done, timeout_s: float, what: str = "", every_s: float = 0.02):
+    """(value, seconds) of the first ``read()`` for which ``done(value)``; fails at the deadline."""
+    start = time.monotonic()
+    value = read()
+    while not done(value):
+        if time.monotonic() - start > timeout_s:
+            pytest.fail(f"{what + ': ' if what else ''}still {value!r} after {timeout_s} s")
+        time.sleep(every_s)
+        value = read()
+    return value, time.monotonic() - start
+

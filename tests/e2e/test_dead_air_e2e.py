@@ -42,7 +42,7 @@ from soundscape.testing.audio import (ALIGNMENT_S, AUDIBLE_WITHIN_S, RATE, Recor
                                       pulse_env, tone_amplitudes, write_tone)
 from soundscape.testing.music import HIDDEN_TRACK, encode
 
-from engine_kit import Run, dropouts, phase, playlist, settings
+from engine_kit import Run, dropouts, phase, playlist, poll_until, settings
 
 pytestmark = pytest.mark.e2e
 
@@ -85,15 +85,7 @@ def note(what: str, **numbers) -> None:
 
 
 def wait_for(what: str, read, done, timeout_s: float = DEADLINE_S, every_s: float = 0.02):
-    """(value, seconds) of the first ``read()`` for which ``done(value)``; fails at the deadline."""
-    start = time.monotonic()
-    value = read()
-    while not done(value):
-        if time.monotonic() - start > timeout_s:
-            pytest.fail(f"{what}: still {value!r} after {timeout_s} s")
-        time.sleep(every_s)
-        value = read()
-    return value, time.monotonic() - start
+    return poll_until(read, done, timeout_s, what, every_s)
 
 
 def pactl(*args: str) -> str:

@@ -26,6 +26,8 @@ from soundscape.engine.fades import SILENT_DB, level_to_db
 from soundscape.engine.pulsemeter import PulseMeter
 from soundscape.testing.audio import null_sink
 
+from engine_kit import poll_until
+
 pytestmark = pytest.mark.e2e
 
 TONE_AMPLITUDE = 0.5
@@ -42,15 +44,7 @@ def note(what: str, **numbers: float) -> None:
 
 
 def poll(read, done, timeout_s: float = DEADLINE_S, every_s: float = 0.02):
-    """(value, seconds) of the first ``read()`` for which ``done(value)``; fails at the deadline."""
-    start = time.monotonic()
-    value = read()
-    while not done(value):
-        if time.monotonic() - start > timeout_s:
-            pytest.fail(f"still {value!r} after {timeout_s} s")
-        time.sleep(every_s)
-        value = read()
-    return value, time.monotonic() - start
+    return poll_until(read, done, timeout_s, every_s=every_s)
 
 
 def pactl(env, *args: str) -> str:
