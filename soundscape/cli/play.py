@@ -42,7 +42,10 @@ def status_line(state: State) -> str:
     parts = [state.status.upper()]
     if state.phase:
         held = " HELD" if state.phase.held else ""
-        parts.append(f"{state.phase.name} {clock(state.phase.remaining_s)} left{held}")
+        if state.phase.overrun_s >= 1:
+            parts.append(f"{state.phase.name} +{clock(state.phase.overrun_s)} over{held}")
+        else:
+            parts.append(f"{state.phase.name} {clock(state.phase.remaining_s)} left{held}")
     if state.track:
         parts.append(f"♪ {state.track.title} {clock(state.track.position_s)}/"
                      f"{clock(state.track.duration_s)}")
@@ -75,7 +78,8 @@ def key_command(key: str, state: State, armed: str) -> tuple[Command | None, str
         return cmd(Action.UNHUSH if state.hushed else Action.HUSH), ""
     if key in "+=-":
         step = 5.0 if key in "+=" else -5.0
-        return cmd(Action.SET_LEVEL, level=max(0.0, min(100.0, state.level_target + step))), ""
+        # from the level the music returns to (not 0 while paused, nor the hush level)
+        return cmd(Action.SET_LEVEL, level=max(0.0, min(100.0, state.level_return + step))), ""
     return None, ""
 
 

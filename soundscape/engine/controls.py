@@ -55,6 +55,9 @@ def refusal(core: SessionCore, cmd: Command) -> str:
             return f"no more tracks in phase '{phase.name}'"
     if a is Action.NEXT_PHASE and core.last_phase:
         return "this is the last phase; use fade out to end the session"
+    if a is Action.NEXT_PHASE and core.awaiting_dose:
+        return (f"mark the dose first: phase '{phase.name}' waits for the dose, and Dose given "
+                "moves the session on")
     if a is Action.HOLD and core.held:
         return f"phase '{phase.name}' is already held"
     if a is Action.RELEASE and not core.held:

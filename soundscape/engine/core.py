@@ -56,6 +56,9 @@ class SessionCore:
         self.finishing = False  # at_end: finish, waiting for the track to play out
         self.phase_faded: set[int] = set()  # phases whose fade-out has begun
         self.warnings: list[str] = []
+        self.warnings_at_s: list[float | None] = []  # each warning's session time, same order
+        self.last_s: float | None = None  # the session time of the latest tick or command
+        self.ended_at: float | None = None
         medicine = playlist.medicine
         names = [p.name for p in playlist.phases]
         self.dose_index = names.index(medicine.dose_phase) if medicine else None
@@ -99,7 +102,10 @@ class SessionCore:
         self._log(event, **fields)
 
     def warn(self, message: str) -> None:
+        """A warning for every phone, stamped with the session time it happened at."""
+        at_s = None if self.status is Status.READY or self.last_s is None else round(self.last_s, 1)
         self.warnings = (self.warnings + [message])[-MAX_WARNINGS:]
+        self.warnings_at_s = (self.warnings_at_s + [at_s])[-MAX_WARNINGS:]
         self.log("warning", message=message)
 
     def _new_deck(self, kind: str) -> Deck:
@@ -120,6 +126,7 @@ class SessionCore:
 
     def handle(self, cmd: Command, s: float) -> CommandResult:
         """A facilitator's command: refused with the reason, or done (controls.py)."""
+        self.last_s = s
         return controls.handle(self, cmd, s)
 
     # ----------------------------------------------------------------- phases and the end
@@ -133,7 +140,7 @@ class SessionCore:
                      planned_s=self.timeline.planned_end(previous))
         self.timeline.enter(index, s)
         self.held = self.finishing = False
-        self.levels.override_pct = None
+        self._level_back_to_plan(previous, index)
         phase = self.phase
         audible = self.music.sounding() and self.levels.audible(s)
         self.music.leave_phase(s, crossfade_s, index)
@@ -155,11 +162,25 @@ class SessionCore:
         self.music.leave_phase_paused(s)
         self.log("phase_end", phase=self.phase.name, actual_s=round(s, 3),
                  planned_s=self.timeline.planned_end(self.timeline.index))
+        previous = self.timeline.index
         self.timeline.enter(self.timeline.index + 1 if index is None else index, s)
         self.held = self.finishing = False
-        self.levels.override_pct = None
+        self._level_back_to_plan(previous, self.timeline.index)
         self.log("phase_start", phase=self.phase.name, index=self.timeline.index,
                  actual_s=round(s, 3), planned_s=self.timeline.planned_start(self.timeline.index))
+
+    def _level_back_to_plan(self, previous: int, index: int) -> None:
+        """A facilitator's level lasts until its phase ends; the next phase's planned level
+        follows, and every phone is told (a level that changes by itself must never surprise)."""
+        set_pct = self.levels.override_pct
+        self.levels.override_pct = None
+        if set_pct is None or previous == index:
+            return
+        planned = min(self.playlist.phases[index].level_pct, self.settings.ceiling_pct)
+        if abs(planned - set_pct) >= 0.5:
+            self.warn(f"{self.playlist.phases[index].name}: the level follows the plan again, "
+                      f"{planned:.0f}% (it was set to {set_pct:.0f}% by hand during "
+                      f"{self.playlist.phases[previous].name})")
 
     def begin_end(self, s: float, duration_s: float, how: str) -> None:
         """The session ends after a fade of ``duration_s`` (music and ambience together)."""
@@ -176,6 +197,7 @@ class SessionCore:
                      planned_s=self.timeline.planned_end(self.timeline.index))
         self.status = Status.ENDED
         self.ending = ""
+        self.ended_at = s
         self.log("session_end", reason=reason, actual_s=round(s, 3))
 
     def _end_fade_s(self) -> float:
@@ -192,6 +214,7 @@ class SessionCore:
     # ----------------------------------------------------------------- the tick
 
     def tick(self, s: float) -> None:
+        self.last_s = s
         self.music.due, self.beds.due = [], []
         if self.status in (Status.ENDED, Status.READY):
             return
@@ -305,7 +328,8 @@ class SessionCore:
         """Everything needed to carry on after a crash (see checkpoint.py and restore)."""
         return {"status": self.status, "session_s": round(s, 3), **self.timeline.checkpoint(),
                 **self.levels.checkpoint(), "track": self.music.checkpoint(s), "held": self.held,
-                "dosed_at": self.dosed_at, "boosters": self.boosters, "warnings": self.warnings}
+                "dosed_at": self.dosed_at, "boosters": self.boosters, "warnings": self.warnings,
+                "warnings_at_s": self.warnings_at_s}
 
     def restore(self, data: dict, s: float) -> None:
         """Carry on from a checkpoint at session time ``s``: same phase and track, from silence.
@@ -322,6 +346,9 @@ class SessionCore:
         self.dosed_at = data.get("dosed_at")
         self.boosters = list(data.get("boosters", []))
         self.warnings = list(data.get("warnings", []))[-MAX_WARNINGS:]
+        times = list(data.get("warnings_at_s", []))[-len(self.warnings):] if self.warnings else []
+        self.warnings_at_s = [None] * (len(self.warnings) - len(times)) + times
+        self.last_s = s
         paused = self.status is Status.PAUSED
         self.levels.restore(data, s, paused)
         self.retarget(s)

@@ -10,6 +10,7 @@ fake clock (``execute`` and ``run_for``). ``Engine`` implements ``EngineAPI`` (a
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -46,6 +47,8 @@ class Engine:
         self.settings = settings or RoomSettings()
         self._checkpoints = checkpoint.Checkpointer(checkpoint_path)
         self.resumed = resume is not None
+        self.epoch = secrets.token_hex(6)  # this process's: a page believes a new one at once
+        self.interruption_s: float | None = None
         if resume is not None:
             seed = int(resume["seed"])
         self.seed = random.SystemRandom().randrange(1, 1_000_000) if seed is None else seed
@@ -143,6 +146,7 @@ class Engine:
     def _resume_from(self, data: dict) -> None:
         """Carry on an interrupted session: the downtime counts on the session clock."""
         downtime_s = max(0.0, self._wall_epoch() - float(data["wall_epoch"]))
+        self.interruption_s = round(downtime_s, 1)
         s = float(data["session_s"]) + downtime_s
         self._t0 = self.clock.now() - s
         self.core.restore(data, s)
@@ -170,9 +174,9 @@ class Engine:
         music is carried on exactly as after a crash: from a checkpoint taken now.
         """
         data = self._checkpoint_data()
-        warnings = list(self.core.warnings)
+        warnings, times = list(self.core.warnings), list(self.core.warnings_at_s)
         self._restart_core(data)
-        self.core.warnings = warnings
+        self.core.warnings, self.core.warnings_at_s = warnings, times
         self._write("decks_reopened", reason=why)
 
     # ------------------------------------------------------------------ time and log
@@ -267,7 +271,8 @@ class Engine:
     def _info(self) -> snapshot.SessionInfo:
         return snapshot.SessionInfo(self.session_id, self.seed, getattr(self.output, "name", ""),
                                     self._output_ok, str(self.log_path or ""), self.resumed,
-                                    self.analysis, self.watch.room())
+                                    self.analysis, self.watch.room(), self.epoch,
+                                    self.interruption_s)
 
     # ------------------------------------------------------------------ background analysis
 

@@ -33,6 +33,8 @@ class SessionInfo:
     resumed: bool  # the session was carried on after an interruption
     analysis: dict | None = None  # the background analysis: done, total, first_pending
     room: dict | None = None  # what the room hears (engine/watch.py), None: not listened to
+    epoch: str = ""  # new on every start of the engine's process
+    interruption_s: float | None = None  # the downtime before this resume (None: not resumed)
 
 
 def target_pct(core: SessionCore) -> float:
@@ -42,13 +44,58 @@ def target_pct(core: SessionCore) -> float:
     return round(core.levels.target_pct(core.phase.level_pct), 1)
 
 
+def return_pct(core: SessionCore) -> float:
+    """The level the music settles at once unhushed and playing: the phase's planned level, or
+    a facilitator's, under the ceiling (what a hush or a pause returns to)."""
+    if core.status is Status.ENDED:
+        return 0.0
+    levels = core.levels
+    base = core.phase.level_pct if levels.override_pct is None else levels.override_pct
+    return round(min(base, core.settings.ceiling_pct), 1)
+
+
+def overrun_s(core: SessionCore, s: float) -> float:
+    """How far the current phase runs past its planned end: held, waiting for the dose, or
+    letting its last track finish. The phase's end, and every later one, moves with it."""
+    if not core.timeline.started or core.status not in (Status.PLAYING, Status.PAUSED) \
+            or core.ending or not (core.waiting or core.finishing):
+        return 0.0
+    return max(0.0, s - core.timeline.end_s())
+
+
+def slots(core: SessionCore, s: float) -> tuple[PhaseSlot, ...]:
+    """Every phase's start and length as things stand now: extensions, and an overrun under way
+    (the current phase longer by it, every later one starting that much later)."""
+    over, current = overrun_s(core, s), core.timeline.index
+    out = []
+    for j, (name, start, duration) in enumerate(core.timeline.slots()):
+        if j == current:
+            duration += over
+        elif j > current:
+            start += over
+        out.append(PhaseSlot(name, round(start, 2), round(duration, 2)))
+    return tuple(out)
+
+
+def total_s(core: SessionCore, s: float, phases: tuple[PhaseSlot, ...]) -> float:
+    """When the session ends, as things stand: its end if it has ended, the end of a fade-out
+    or stop under way, else the end of the last phase."""
+    if core.status is Status.ENDED and core.ended_at is not None:
+        return round(core.ended_at, 2)
+    if core.ending and core.end_at is not None:
+        return round(core.end_at, 2)
+    last = phases[-1] if phases else None
+    return round(last.start_s + last.duration_s, 2) if last else 0.0
+
+
 def build(core: SessionCore, s: float, revision: int, info: SessionInfo) -> State:
     timeline = core.timeline
     phase = track = next_track = None
     if timeline.started and core.status is not Status.ENDED:
         index = timeline.index
         phase = PhaseInfo(index, core.phase.name, round(s - timeline.start_of(index), 2),
-                          round(max(0.0, timeline.end_s() - s), 2), core.held)
+                          round(max(0.0, timeline.end_s() - s), 2), core.held,
+                          round(overrun_s(core, s), 2))
         cur = core.music.current()
         if cur is not None:
             track = TrackInfo(cur.title, str(cur.path), round(cur.position_s(s), 2),
@@ -56,16 +103,23 @@ def build(core: SessionCore, s: float, revision: int, info: SessionInfo) -> Stat
         upcoming = timeline.peek(index) or timeline.peek(index + 1)
         if upcoming is not None:
             next_track = NextTrack(upcoming.track.title, str(upcoming.track.path))
-    slots = tuple(PhaseSlot(n, round(a, 2), round(d, 2)) for n, a, d in timeline.slots())
+    phases = slots(core, s)
+    open_end = (core.waiting and not core.ending
+                and core.status in (Status.PLAYING, Status.PAUSED) and timeline.started)
     return State(
         revision=revision, status=core.status, title=core.playlist.title,
-        session_id=info.session_id, phase=phase, phases=slots, track=track,
+        session_id=info.session_id, phase=phase, phases=phases, track=track,
         next_track=next_track, level=core.levels.level_now(s), level_target=target_pct(core),
         hushed=core.levels.hushed, session_elapsed_s=round(s, 2), warnings=tuple(core.warnings),
-        output=info.output, ending=bool(core.ending), medicine=_medicine(core),
-        resumed=info.resumed, analysis=info.analysis, room=info.room,
+        warnings_at_s=tuple(core.warnings_at_s), output=info.output, ending=bool(core.ending),
+        medicine=_medicine(core), resumed=info.resumed, analysis=info.analysis, room=info.room,
+        epoch=info.epoch, interruption_s=info.interruption_s, level_return=return_pct(core),
+        level_set_by_hand=core.levels.override_pct is not None and core.status is not Status.ENDED,
+        total_s=total_s(core, s, phases), total_open=bool(open_end),
         extras={"seed": info.seed, "output_ok": info.output_ok,
-                "ceiling": core.settings.ceiling_pct, "log": info.log_path},
+                "ceiling": core.settings.ceiling_pct, "log": info.log_path,
+                "stop_fade_s": core.settings.stop_fade_s,
+                "hush_pct": core.settings.hush_pct},
     )
 
 

@@ -20,8 +20,9 @@ class PhaseInfo:
     index: int
     name: str
     elapsed_s: float
-    remaining_s: float
+    remaining_s: float  # until the phase's planned end (0 once past it)
     held: bool
+    overrun_s: float = 0.0  # how far past its planned end the phase runs (held, awaiting the dose)
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,19 @@ class State:
     hushed: bool
     session_elapsed_s: float
     warnings: tuple[str, ...] = ()
+    warnings_at_s: tuple[float | None, ...] = ()  # each warning's session time (None: before Start)
     output: str = ""  # "pulse", "alsa", "none", ...
     ending: bool = False  # a fade_out or stop is under way
     resumed: bool = False  # this session was resumed after an interruption
     medicine: dict | None = None  # route, dose_phase, awaiting_dose, dosed_at_s, boosters_s, ...
     analysis: dict | None = None  # files analysed so far: done, total, first_pending (None: none)
     room: dict | None = None  # heard_dbfs, muted, volume_pct, listening (None: nothing listens)
+    epoch: str = ""  # new on every server start: a page believes a new epoch's state at once
+    interruption_s: float | None = None  # how long the room was down before this resume
+    level_return: float = 0.0  # percent the music settles at unhushed and playing (phase's or set)
+    level_set_by_hand: bool = False  # a facilitator's set_level holds (until the phase ends)
+    total_s: float = 0.0  # when the session ends as things stand now (holds and waits counted)
+    total_open: bool = False  # the end moves later while a hold or the wait for the dose lasts
     extras: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:

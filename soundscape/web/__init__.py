@@ -22,9 +22,9 @@ WEB_DIR = Path(__file__).resolve().parent  # templates/ and static/ ship inside 
 DEFAULTS: dict[str, Any] = {
     "TOKEN": None,  # required: the shared secret of this session
     "MAX_CONTENT_LENGTH": 16 * 1024,  # bytes; a command is a few dozen
-    "SSE_HEARTBEAT_S": 15.0,  # a comment line keeps idle connections (and proxies) alive
+    "SSE_HEARTBEAT_S": 1.0,  # a ping this often without a state: the page's sign of life
     "SSE_LIFETIME_S": 30 * 60.0,  # bounded so a forgotten phone frees its server thread
-    "SSE_RETRY_MS": 2000,  # how soon EventSource reconnects
+    "SSE_RETRY_MS": 1000,  # how soon EventSource reconnects
     "AUTH_MAX_FAILURES": 5,  # wrong tokens allowed per address and window...
     "AUTH_WINDOW_S": 60.0,  # ...after which the address gets 429 until the window clears
     "AUTH_MAX_ADDRESSES": 1024,  # bound on the failure bookkeeping

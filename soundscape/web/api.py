@@ -19,6 +19,8 @@ from soundscape.web.errors import json_error
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 PREFLIGHT_RUNNING = "a pre-flight is running (it plays a chime in the room); start when it is done"
+RESTARTED = ("the player restarted since this page last heard from it, so nothing was done; "
+             "look at the page again and tap again")
 
 
 def engine() -> EngineAPI:
@@ -85,10 +87,16 @@ def post_command():
     data, problem = read_json("the command")
     if problem is not None:
         return problem
+    seen_epoch = data.pop("epoch", None) if isinstance(data, dict) else None
+    if seen_epoch is not None and not isinstance(seen_epoch, str):
+        return json_error(400, "'epoch' must be a string (the state's epoch)")
     try:
         command = parse_command(data, source="api")
     except CommandError as exc:
         return json_error(400, str(exc))
+    if seen_epoch is not None and seen_epoch != engine().snapshot().epoch:
+        # a tap meant for what the page showed before a restart is never carried out
+        return json_error(409, RESTARTED, state=engine().snapshot().to_json())
     runner = current_app.extensions["soundscape_preflight"]
     with runner.gate if command.action is Action.START else nullcontext():
         if command.action is Action.START and runner.running:

@@ -2,8 +2,10 @@
 
 Each connection holds one server thread (waitress ``threads=``) while it blocks in
 ``engine.wait_for_change``. The stream sends the full state on connect and on each new revision, a
-``: ping`` comment when idle (so dead connections are noticed on write and idle ones survive), and
-ends after a bounded lifetime; the browser's EventSource reconnects by itself.
+``ping`` event whenever a heartbeat passes without one (so the page knows within seconds that it
+still hears the server, dead connections are noticed on write and idle ones survive), and a
+``bye`` event when it ends after its bounded lifetime, so the page reconnects at once rather than
+taking the silence for a lost server.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ bp = Blueprint("events", __name__, url_prefix="/api")
 def format_state(state: Any) -> str:
     data = json.dumps(state.to_json(), separators=(",", ":"))
     return f"id: {state.revision}\nevent: state\ndata: {data}\n\n"
+
+
+def format_signal(event: str, state: Any) -> str:
+    """A ``ping`` or ``bye``: the epoch and revision the stream is at, nothing else."""
+    data = json.dumps({"epoch": state.epoch, "revision": state.revision}, separators=(",", ":"))
+    return f"event: {event}\ndata: {data}\n\n"
 
 
 def state_stream(engine: Any, *, heartbeat_s: float, lifetime_s: float, retry_ms: int,
@@ -40,6 +48,7 @@ def state_stream(engine: Any, *, heartbeat_s: float, lifetime_s: float, retry_ms
         current = now()
         left_s = started + lifetime_s - current
         if left_s <= 0:
+            yield format_signal("bye", state)
             return
         wait_s = max(0.0, min(heartbeat_s - (current - last_write), left_s))
         asked = now()
@@ -49,7 +58,7 @@ def state_stream(engine: Any, *, heartbeat_s: float, lifetime_s: float, retry_ms
             yield format_state(state)
             last_write = now()
         elif now() - last_write >= heartbeat_s:
-            yield ": ping\n\n"
+            yield format_signal("ping", state)
             last_write = now()
         elif now() - asked < wait_s / 2:
             sleep(min(0.2, wait_s))  # an engine that returns early (shut down) must not spin

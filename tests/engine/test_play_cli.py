@@ -9,7 +9,8 @@ def state(**kw):
     base = dict(revision=3, status="playing", title="T", session_id="s",
                 phase=PhaseInfo(1, "peak", 60.0, 1250.0, False), phases=(),
                 track=TrackInfo("Open sky", "/m/a.wav", 75.0, 300.0), next_track=NextTrack("b", "/m/b.wav"),
-                level=52.0, level_target=70.0, hushed=False, session_elapsed_s=900.0)
+                level=52.0, level_target=70.0, hushed=False, session_elapsed_s=900.0,
+                level_return=70.0)
     base.update(kw)
     return State(**base)
 
@@ -20,6 +21,16 @@ def test_status_line_shows_phase_time_left_track_and_level():
                  warnings=("gone.wav could not be played; skipped",))
     assert status_line(held) == ("PLAYING | peak 0:00 left HELD | ♪ Open sky 1:15/5:00 | level 25% HUSHED"
                                  " | ⚠ gone.wav could not be played; skipped")
+    over = state(phase=PhaseInfo(0, "arrival", 900.0, 0.0, False, overrun_s=130.0))
+    assert status_line(over).startswith("PLAYING | arrival +2:10 over | ")
+
+
+def test_level_keys_step_from_the_level_the_music_returns_to():
+    # paused (level_target 0) or hushed (25 %): + is 5 % above the music's own level, not 5 %
+    paused = state(status="paused", level=0.0, level_target=0.0, level_return=60.0)
+    assert key_command("+", paused, "")[0].params == {"level": 65.0}
+    hushed = state(hushed=True, level=25.0, level_target=25.0, level_return=60.0)
+    assert key_command("-", hushed, "")[0].params == {"level": 55.0}
 
 
 def test_destructive_keys_need_a_second_press():

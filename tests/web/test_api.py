@@ -293,7 +293,7 @@ def test_real_engine_stream_starts_with_its_state(real):
     response = client.get("/api/events", buffered=False)
     try:
         chunks = iter(response.response)
-        assert next(chunks) == b"retry: 2000\n\n"
+        assert next(chunks) == b"retry: 1000\n\n"
         text = next(chunks).decode()
     finally:
         response.close()

@@ -35,7 +35,7 @@ def test_stream_headers_and_first_event(client, engine):
         assert "no-cache" in response.headers["Cache-Control"]
         assert response.headers["X-Accel-Buffering"] == "no"
         chunks = iter(response.response)
-        assert next(chunks) == b"retry: 2000\n\n"
+        assert next(chunks) == b"retry: 1000\n\n"
         [event] = parse_events(next(chunks).decode())
     finally:
         response.close()
@@ -79,7 +79,12 @@ def test_stream_sends_each_change_and_pings_when_idle_then_ends():
     assert [(s["revision"], s["status"], s["hushed"]) for s in states] == [
         (1, "ready", False), (2, "playing", False), (3, "playing", True)]
     # idle after the last change at 20 s: a heartbeat every 15 s, until the 60 s life ends
-    assert [b for b in blocks if "comment" in b] == [{"comment": "ping"}] * 2
+    # with a goodbye (the page reconnects at once, not taking the silence for a lost server)
+    signals = [(b["event"], json.loads(b["data"])) for b in blocks
+               if b.get("event") in ("ping", "bye")]
+    assert signals == [("ping", {"epoch": "e1", "revision": 3})] * 2 + [
+        ("bye", {"epoch": "e1", "revision": 3})]
+    assert not [b for b in blocks if "comment" in b]
     assert engine.now_s == 60.0
 
 
@@ -97,7 +102,9 @@ def test_a_closed_stream_ends_and_waits_no_more():
 def test_heartbeat_timing_uses_the_clock():
     engine = ScriptedEngine()
     out = list(scripted_stream(engine, heartbeat_s=15.0, lifetime_s=40.0))
-    assert out[2:] == [": ping\n\n", ": ping\n\n"]  # at 15 s and 30 s, then the 40 s life ends
+    ping = 'event: ping\ndata: {"epoch":"e1","revision":1}\n\n'
+    bye = 'event: bye\ndata: {"epoch":"e1","revision":1}\n\n'
+    assert out[2:] == [ping, ping, bye]  # at 15 s and 30 s, then the 40 s life ends
     assert engine.now_s == 40.0
 
 

@@ -24,7 +24,8 @@ def initial_state() -> State:
                  phase=PhaseInfo(0, "Arrival", 0.0, 600.0, False), phases=phases,
                  track=TrackInfo("Low Tide", "/m/low-tide.ogg", 0.0, 300.0), next_track=None,
                  level=70.0, level_target=70.0, hushed=False, session_elapsed_s=0.0,
-                 warnings=(), output="none")
+                 warnings=(), output="none", epoch="e1", level_return=70.0,
+                 total_s=2100.0)
 
 
 class FakeEngine:
