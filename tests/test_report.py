@@ -9,6 +9,8 @@ commands from three facilitators, one of them refused.
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pytest
 from soundscape.cli.main import main
 from soundscape.engine.sessionlog import read_log
 from soundscape.report import ABRUPT_NOTE, RUNNING_NOTE, render_html, render_markdown
+from soundscape.report.svg import COLOURS
 
 RECORDED = Path(__file__).parent / "data" / "session-recorded.jsonl"
 VOID = {"meta", "link", "br", "hr", "img", "input"}
@@ -89,6 +92,78 @@ def test_the_html_is_well_formed_and_self_contained(recorded_html):
     assert not [a for _, a in page.tags if "src" in a or "href" in a]
     assert "@media print" in recorded_html
 
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG 2 contrast ratio of two #rgb / #rrggbb colours."""
+    def luminance(colour: str) -> float:
+        digits = colour.lstrip("#")
+        digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+        rgb = [int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def over(colour: str, opacity: float, background: str) -> str:
+    """``colour`` drawn at ``opacity`` over ``background``, as #rrggbb."""
+    c, g = (colour.lstrip("#"), background.lstrip("#"))
+    g = "".join(x * 2 for x in g) if len(g) == 3 else g
+    mixed = (int(c[i:i + 2], 16) * opacity + int(g[i:i + 2], 16) * (1 - opacity) for i in (0, 2, 4))
+    return "#" + "".join(f"{round(x):02x}" for x in mixed)
+
+
+def themes(html: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The report's one style block, and its colours on screen (the default) and in print."""
+    [style] = re.findall(r"<style>(.*?)</style>", html, re.S)
+    screen = re.match(r"\s*:root \{(.*?)\}", style, re.S)
+    printed = re.search(r"@media print \{\s*:root \{(.*?)\}", style, re.S)
+    assert screen and printed, "the dark default and the print theme are both set on :root"
+    props = [dict(re.findall(r"(--[\w-]+|color-scheme):\s*([^;]+?)\s*(?:;|$)", block.group(1)))
+             for block in (screen, printed)]
+    return style, props[0], props[1]
+
+
+def test_dark_on_screen_like_the_control_page_and_light_in_print(recorded_html):
+    style, screen, printed = themes(recorded_html)
+    assert screen["color-scheme"] == "dark" and screen["--bg"] == "#000"
+    assert printed["color-scheme"] == "light" and printed["--bg"] == "#fff"
+    assert printed["--fg"] == "#000"
+    assert "@media (prefers-color-scheme" not in style  # dark whatever the phone's setting
+    assert '<meta name="color-scheme" content="dark light">' in recorded_html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in recorded_html
+    for theme in (screen, printed):
+        for fg, bg in (("--fg", "--bg"), ("--strong", "--bg"), ("--muted", "--bg"),
+                       ("--warn-fg", "--warn-bg"), ("--bad-fg", "--bad-bg")):
+            assert contrast(theme[fg], theme[bg]) >= 4.5, (fg, bg, theme)
+        for opacity in ("--bar-opacity", "--planned-opacity"):  # the names on the bars
+            for colour in COLOURS:
+                bar = over(colour, float(theme[opacity]), theme["--bg"])
+                assert contrast(theme["--label"], bar) >= 4.5, (colour, opacity, theme)
+    # the table's lines show on black without glaring
+    assert 2 <= contrast(screen["--line"], screen["--bg"]) < 3
+    assert contrast(screen["--fg"], screen["--bg"]) == pytest.approx(7.37, abs=0.01)
+
+
+def test_on_a_phone_wide_tables_become_cards_labelled_by_their_columns(recorded_html):
+    """The CSP admits style blocks only, so the phone layout is CSS over data-label attributes."""
+    page = Page(recorded_html)
+    assert not [a for _, a in page.tags if "style" in a]
+    style = themes(recorded_html)[0]
+    assert "@media screen and (max-width: 40rem)" in style
+    assert ".cards td::before { content: attr(data-label);" in style
+    tables = re.findall(r"<table([^>]*)>(.*?)</table>", recorded_html, re.S)
+    assert len(tables) == 5
+    for attrs, table in tables:
+        headers = [unescape(h) for h in re.findall(r"<th(?: [^>]*)?>(.*?)</th>", table)]
+        assert (attrs == ' class="cards"') == (len(headers) >= 4), headers
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>")[1]):
+            cells = re.findall(r"<td([^>]*)>", row)
+            labels = [re.search(r'data-label="([^"]*)"', c) for c in cells]
+            assert [unescape(label.group(1)) for label in labels if label] == headers
+            free = [h for h, c in zip(headers, cells) if 'class="free"' in c]
+            assert free == [h for h in headers if h in ("Phase", "Track", "File", "By", "Action",
+                                                         "Result", "Message", "Event")]
 
 def test_the_header_says_what_session_this_was(recorded_html):
     page = Page(recorded_html)

@@ -26,7 +26,7 @@ COMMAND = "serve"
 HELP = "run a session and serve the control page for facilitators' phones"
 
 DEFAULT_PORT = 8700
-THREADS = 64  # one per live page (SSE) plus headroom for commands
+THREADS = 128  # one per live page (SSE) plus headroom for commands
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         # waitress logs no URLs (so never the token); no access log is added here on purpose.
         try:
             server = create_server(app, host=args.host, port=args.port, threads=THREADS,
+                                   connection_limit=THREADS, channel_request_lookahead=1,
                                    ident="soundscape")
         except OSError as exc:
             raise SoundscapeError(f"cannot listen on {args.host}:{args.port}: "

@@ -112,6 +112,7 @@ def build(core: SessionCore, s: float, revision: int, info: SessionInfo) -> Stat
         next_track=next_track, level=core.levels.level_now(s), level_target=target_pct(core),
         hushed=core.levels.hushed, session_elapsed_s=round(s, 2), warnings=tuple(core.warnings),
         warnings_at_s=tuple(core.warnings_at_s), output=info.output, ending=bool(core.ending),
+        ending_kind=core.ending if core.status is not Status.ENDED else "",
         medicine=_medicine(core), resumed=info.resumed, analysis=info.analysis, room=info.room,
         epoch=info.epoch, interruption_s=info.interruption_s, level_return=return_pct(core),
         level_set_by_hand=core.levels.override_pct is not None and core.status is not Status.ENDED,

@@ -64,6 +64,7 @@ class State:
     warnings_at_s: tuple[float | None, ...] = ()  # each warning's session time (None: before Start)
     output: str = ""  # "pulse", "alsa", "none", ...
     ending: bool = False  # a fade_out or stop is under way
+    ending_kind: str = ""  # "fade_out", "stop" (Quiet now) or "end" (the arc's own end); "" none
     resumed: bool = False  # this session was resumed after an interruption
     medicine: dict | None = None  # route, dose_phase, awaiting_dose, dosed_at_s, boosters_s, ...
     analysis: dict | None = None  # files analysed so far: done, total, first_pending (None: none)

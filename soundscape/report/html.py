@@ -9,20 +9,26 @@ from soundscape.report.summary import summarize
 from soundscape.report.svg import timeline_svg
 from soundscape.report.tables import Table, facts, tables, totals
 
+# A table of this many columns or more does not fit a phone's width: there its rows become cards.
+CARD_COLUMNS = 4
+
 
 def _html_table(table: Table) -> str:
     """A table whose every cell also carries its column name, shown before it on a phone."""
     if not table.rows:
         return f"<p>{escape(table.empty)}</p>"
+    kinds = [' class="free"' if h in table.free else "" for h in table.headers]
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in table.headers)
-    labels = [f' data-label="{escape(h)}"' for h in table.headers]
+    cells_of = [f'<td{k} data-label="{escape(h)}">' for h, k in zip(table.headers, kinds)]
     body = []
     for i, row in enumerate(table.rows):
         css = table.classes[i] if i < len(table.classes) and table.classes[i] else ""
-        cells = "".join(f"<td{labels[n] if n < len(labels) else ''}>{escape(c)}</td>"
+        cells = "".join(f"{cells_of[n] if n < len(cells_of) else '<td>'}{escape(c)}</td>"
                         for n, c in enumerate(row))
         body.append(f'<tr class="{css}">{cells}</tr>' if css else f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    layout = ' class="cards"' if len(table.headers) >= CARD_COLUMNS else ""
+    return (f"<table{layout}><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 def _html_facts(pairs: list[tuple[str, str]]) -> str:
@@ -42,8 +48,8 @@ def render_html(entries: list[dict], *, torn: bool = False, live: bool = False) 
     body = [
         f"<header><h1>{escape(session.title)}</h1>{_html_facts(facts(session))}</header>", note,
         # the picture scrolls inside its own box on a phone, never the page
-        '<section><h2>Timeline</h2><div class="figure" role="region" tabindex="0" '
-        'aria-label="Timeline picture">', timeline_svg(session.phases, session.planned_total_s),
+        ('<section><h2>Timeline</h2><div class="figure" role="region" tabindex="0" '
+         'aria-label="Timeline picture">'), timeline_svg(session.phases, session.planned_total_s),
         "</div>",
         _html_table(phases), "</section>",
         *(f"<section><h2>{escape(t.title)}</h2>{_html_table(t)}</section>"

@@ -18,6 +18,12 @@ class Table:
     rows: list[tuple[str, ...]]
     classes: list[str] = field(default_factory=list)  # per row: "", "warning", "fault", "refused"
     empty: str = "None."
+    # columns of text from the log, which may break anywhere so that no long title or path widens
+    # the page; the rest (times, counts, this module's words) break only between words
+    free: frozenset[str] = frozenset()
+
+
+FREE = frozenset({"Phase", "Track", "File", "By", "Action", "Result", "Message", "Event"})
 
 
 def facts(session: Session) -> list[tuple[str, str]]:
@@ -32,7 +38,7 @@ def tables(session: Session) -> list[Table]:
                    ("Phase", "Planned start", "Planned length", "Start", "Length", "Difference"),
                    [(p.name, clock(p.planned_start_s), clock(p.planned_length_s), clock(p.start_s),
                      clock(p.length_s), difference(p.length_s, p.planned_length_s))
-                    for p in session.phases], empty="No phase started.")
+                    for p in session.phases], empty="No phase started.", free=FREE)
     tracks = Table("Tracks",
                    ("#", "Phase", "Track", "File", "Start", "End", "Start (clock)", "End (clock)",
                     "Played", "How it ended"),
@@ -42,24 +48,24 @@ def tables(session: Session) -> list[Table]:
                      t.ending or "–")
                     for n, t in enumerate(session.tracks, 1)],
                    ["fault" if t.ending == "failed" else "" for t in session.tracks],
-                   empty="No track played.")
+                   empty="No track played.", free=FREE)
     actions = Table("Facilitator actions", ("Session time", "Wall clock", "By", "Action", "Result"),
                     [(clock(num(a.get("session_s"))), wall_time(a.get("t")),
                       text(a.get("by")) or f"({text(a.get('source'))})", action_label(a),
                       "done" if a.get("ok") is True else f"refused: {text(a.get('reason'))}")
                      for a in session.actions],
                     ["" if a.get("ok") is True else "refused" for a in session.actions],
-                    empty="No facilitator action.")
+                    empty="No facilitator action.", free=FREE)
     warnings = Table("Warnings and faults", ("Session time", "Wall clock", "Message"),
                      [(clock(num(w.get("session_s"))), wall_time(w.get("t")), text(w.get("message")))
                       for w in session.warnings], ["warning"] * len(session.warnings),
-                     empty="No warnings.")
+                     empty="No warnings.", free=FREE)
     events = Table("Every event", ("Session time", "Wall clock", "Event"),
                    [(clock(num(e.get("session_s"))), wall_time(e.get("t")), event_summary(e))
                     for e in session.events],
                    ["warning" if e.get("event") == "warning" else
                     "refused" if e.get("event") == "command" and e.get("ok") is not True else ""
-                    for e in session.events])
+                    for e in session.events], free=FREE)
     return [phases, tracks, actions, warnings, events]
 
 

@@ -3,13 +3,15 @@
 Opening ``/?token=...`` once (the link or QR code ``soundscape serve`` prints) sets an HttpOnly,
 SameSite=Strict cookie and redirects to a clean ``/``, so the token leaves the address bar and the
 browser history. Without a valid cookie the page shows how to get in, never the controls.
+``/manifest.webmanifest`` lets a phone add the page to its home screen as an app; it holds no
+secret (the cookie, not the manifest, lets the app in), so it is served without the token.
 """
 
 from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 
 from soundscape.web import auth
 
@@ -45,3 +47,30 @@ def index():
                             path="/", httponly=True, samesite="Strict", secure=request.is_secure)
         return response
     return render_template("index.html", authorized=True, message="")
+
+
+MANIFEST = {
+    "name": "soundscape",
+    "short_name": "soundscape",
+    "description": "The room's music: the session's state and controls",
+    "start_url": "/",
+    "scope": "/",
+    "display": "standalone",
+    "orientation": "portrait",
+    "background_color": "#000000",
+    "theme_color": "#000000",
+    "icons": [
+        {"src": "/static/icon-192.png", "sizes": "192x192", "type": "image/png",
+         "purpose": "any maskable"},
+        {"src": "/static/icon-512.png", "sizes": "512x512", "type": "image/png",
+         "purpose": "any maskable"},
+        {"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml"},
+    ],
+}
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    response = jsonify(MANIFEST)
+    response.mimetype = "application/manifest+json"
+    return response

@@ -119,7 +119,7 @@ def test_two_phones_see_each_others_changes(browser, served):
         wait_text(ana, "#medinfo", "IM dose not marked yet: this phase goes on until it is", 1)
         dose = ben.locator('button[data-action="dose"]')
         dose.click()
-        wait_text(ben, 'button[data-action="dose"]', "Tap again to confirm", 1)
+        wait_text(ben, 'button[data-action="dose"]', "Tap again: mark the dose now; Journey begins", 1)
         time.sleep(0.7)
         assert engine.snapshot().phase.name == "Arrival"
         dose.click()
@@ -196,7 +196,9 @@ def test_stale_page_says_to_open_the_link_again(browser):
         engine.shutdown(fade=False)
 
 
-def test_lost_connection_is_said_plainly_and_a_refusal_shows_its_reason(browser):
+def test_lost_connection_is_said_plainly_and_nothing_is_sent_meanwhile(browser):
+    from playwright.sync_api import expect
+
     from soundscape.engine.commands import Action, Command
 
     engine = real_engine()
@@ -210,15 +212,24 @@ def test_lost_connection_is_said_plainly_and_a_refusal_shows_its_reason(browser)
                 wait_text(page, "#conn", "Live", 5)
                 page.click("#play")
                 wait_text(page, "#status", "Playing", 1)
+                posted: list[str] = []
+                page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
                 context.route("**/api/events", lambda route: route.abort())
-                wait_text(page, "#conn", "Connection lost — reconnecting…", 8)
+                context.route("**/api/state", lambda route: route.abort())
+                # the page hears a state or a ping every second: within 3 s it says it does not
+                expect(page.locator("#offline")).to_be_visible(timeout=3000)
+                expect(page.locator("#offline strong")).to_have_text("Not connected")
+                expect(page.locator("#play")).to_be_disabled()
                 engine.submit(Command(Action.PAUSE, by="Ben"))  # the other phone pauses meanwhile
-                assert page.inner_text("#play") == "Pause"  # this page has not heard
-                page.click("#play")
-                wait_text(page, "#msg", "Not done: the music is already paused", 2)
-                wait_text(page, "#status", "Paused", 1)  # the 409 carried the current state
+                page.locator("#hush").click(force=True)  # a tap sends nothing, not even later
+                page.wait_for_timeout(300)
+                assert posted == []
                 context.unroute("**/api/events")
+                context.unroute("**/api/state")
                 wait_text(page, "#conn", "Live", 8)
+                expect(page.locator("#offline")).to_be_hidden()
+                wait_text(page, "#status", "Paused", 1)  # what happened meanwhile
+                assert posted == []
             finally:
                 context.close()
     finally:
@@ -258,13 +269,14 @@ def test_every_control_sends_its_command(browser, served):
         wait_text(page, "#hold", "Release hold", 1)
         tap("#hold", 3)
         tap("#hush", 4)
-        page.locator("#badges .badge", has_text="Hushed").wait_for(timeout=1000)
+        wait_text(page, "#status", "Hushed", 1)  # the state box, not a small pill
         tap("#hush", 5)
         tap('button[data-minutes="1"]', 6)
         tap('button[data-minutes="5"]', 7)
         tap('button[data-minutes="10"]', 8)
-        page.locator("#level").fill("35")
-        tap("#play", 10)  # pause (after set_level went out on change)
+        wait_text(page, "#levelout", "55%", 1)
+        tap("#down", 9)  # 5 % under the level the music returns to
+        tap("#play", 10)  # pause
         tap("#play", 11)  # resume
         tap('button[data-action="skip"]', 12)
         wait_text(page, "#medinfo", "IM dose not marked yet: this phase goes on until it is", 1)
@@ -275,14 +287,15 @@ def test_every_control_sends_its_command(browser, served):
         tap('button[data-action="next_phase"]', 15, confirm=True)
         page.select_option("#fadesecs", "120")
         tap('button[data-action="fade_out"]', 16, confirm=True)
-        wait_text(page, "#status", "Playing · fading out", 1)
+        wait_text(page, "#status", "Fading out", 1)
+        wait_text(page, "#statedetail", re.compile(r"^ends in 0[12]:\d\d$"), 1)
         tap('button[data-action="stop"]', 17, confirm=True)
     finally:
         context.close()
     assert [(action, params) for action, params, _ in sent()] == [
         ("start", {}), ("hold", {}), ("release", {}), ("hush", {}), ("unhush", {}),
         ("extend", {"minutes": 1.0}), ("extend", {"minutes": 5.0}), ("extend", {"minutes": 10.0}),
-        ("set_level", {"level": 35.0}), ("pause", {}), ("resume", {}), ("skip", {}),
+        ("set_level", {"level": 50.0}), ("pause", {}), ("resume", {}), ("skip", {}),
         ("dose", {}), ("booster", {}), ("next_phase", {}), ("fade_out", {"seconds": 120.0}),
         ("stop", {})]
     assert all(ok for _, _, ok in sent())
@@ -369,6 +382,7 @@ class RestartableEngine(FakeEngine):
         from dataclasses import replace
 
         with self._changed:
+            changes.setdefault("epoch", self._state.epoch + "+")  # a new process's own epoch
             self._state = replace(self._state, revision=revision, **changes)
             self._changed.notify_all()
 
@@ -599,7 +613,7 @@ def test_a_real_engine_listening_to_the_room(browser):
                     "Speaker volume 40%")
                 wait_text(page, "#heard", "silence", 1)
                 expect(page.locator("#warnlist li").first).to_have_text(
-                    re.compile(r"^SPEAKER MUTED: the room hears nothing"))
+                    re.compile(r"^at \d+:\d\d SPEAKER MUTED: the room hears nothing"))
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(OUTPUT_DIR / "control-page-muted.png"))
                 page.click("#night")
@@ -609,3 +623,16 @@ def test_a_real_engine_listening_to_the_room(browser):
                 context.close()
     finally:
         engine.shutdown(fade=False)
+
+
+def test_a_refusal_shows_its_reason(browser, faked):
+    """Another phone got there first: the engine's reason is shown, and the state it sent."""
+    server, engine = faked
+    context, page = open_phone(browser, server.url, [])
+    try:
+        wait_text(page, "#conn", "Live", 5)
+        engine.refuse_reason = "the session has already started"
+        page.click("#play")
+        wait_text(page, "#msg", "Not done: the session has already started", 2)
+    finally:
+        context.close()

@@ -79,8 +79,8 @@ class FakeEngine:
             Action.HOLD: {"phase": phase and replace(phase, held=True)},
             Action.RELEASE: {"phase": phase and replace(phase, held=False)},
             Action.SET_LEVEL: {"level_target": command.params.get("level", state.level_target)},
-            Action.FADE_OUT: {"ending": True},
-            Action.STOP: {"ending": True},
+            Action.FADE_OUT: {"ending": True, "ending_kind": "fade_out"},
+            Action.STOP: {"ending": True, "ending_kind": "stop"},
         }.get(command.action, {})
         return CommandResult(True), self.set_state(**changes)
 

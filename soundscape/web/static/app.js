@@ -1,371 +1,508 @@
-// soundscape control page: live state over SSE, one tap per command, second tap for destructive ones.
-"use strict";
-(function () {
-  const $ = (id) => document.getElementById(id);
-  const STATUS = { ready: "Ready", playing: "Playing", paused: "Paused", ended: "Ended" };
-  const CONFIRM_MS = 3000, DOUBLE_TAP_MS = 500;
-  let state = null, receivedAt = 0, es = null, lostTimer = 0, msgTimer = 0, dragging = false;
-  let name = localStorage.getItem("soundscape.name") || "";
-  let pfRunning = false, pfTimer = 0, pfLoaded = false, badgeKey = "", fresh = true;
+// The control page (a module: strict, deferred): live state over SSE; nothing shown unless known.
+const $ = (id) => document.getElementById(id);
+const CONFIRM_MS = 3000, DOUBLE_TAP_MS = 500, SILENT_MS = 2500, ERROR_GRACE_MS = 1000;
+const SEND_TIMEOUT_MS = 4000, DRAG_SLOP_PX = 8;
+let state = null, receivedAt = 0, es = null, heardAt = 0, online = false, errorTimer = 0;
+let msgTimer = 0, drag = null, pendingLevel = null, lock = null, noticeKey = "", frozen = null, tried = 0;
+let name = localStorage.getItem("soundscape.name") || "";
+let pfRunning = false, pfTimer = 0, pfLoaded = false, badgeKey = "", warnKey = "";
 
-  function fmt(s) {
-    s = Math.max(0, Math.round(s || 0));
-    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-    const mm = h ? String(m).padStart(2, "0") : String(m);
-    return (h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
-  }
-  function mmss(s) {
-    s = Math.max(0, Math.ceil(s || 0));
-    return String(Math.floor(s / 60)).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
-  }
-  const running = () => state && state.status === "playing";
-  const sinceS = () => (running() ? (performance.now() - receivedAt) / 1000 : 0);
+function fmt(s) {
+  s = Math.max(0, Math.round(s || 0));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  return (h ? h + ":" + String(m).padStart(2, "0") : String(m)) + ":" + String(r).padStart(2, "0");
+}
+function mmss(s) {
+  s = Math.max(0, Math.ceil(s || 0));
+  return String(Math.floor(s / 60)).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
+}
+const pct = (v) => Math.round(v) + "%";
+// The session clock runs while playing and paused (the medicine does not pause), and stops the
+// moment the page stops hearing the server: a clock that counts on its own would be a guess.
+const live = (s) => s && (s.status === "playing" || s.status === "paused");
+const sinceS = () => (frozen !== null ? frozen : live(state) ? (performance.now() - receivedAt) / 1000 : 0);
+function text(id, value) { const el = $(id); if (el.textContent !== value) el.textContent = value; }
+const firstPending = (s) => ((s.analysis && s.analysis.first_pending) || []).length > 0;
+const buzz = (ms) => { if (navigator.vibrate) try { navigator.vibrate(ms); } catch (e) { /* none */ } };
 
-  function text(id, value) { const el = $(id); if (el.textContent !== value) el.textContent = value; }
-  // The engine refuses Start until the tracks heard first are analysed (true length, cue points).
-  const firstPending = (s) => ((s.analysis && s.analysis.first_pending) || []).length > 0;
-
-  function applies(action, s) {
-    const live = s.status === "playing" || s.status === "paused";
-    const open = live && !s.ending;
-    const phases = s.phases || [];
-    switch (action) {
-      case "start": return s.status === "ready" && !pfRunning && !firstPending(s);
-      case "pause": return s.status === "playing" && !s.ending;
-      case "resume": return s.status === "paused" && !s.ending;
-      case "skip": return s.status === "playing" && !s.ending;
-      case "next_phase": return open && !!s.phase && s.phase.index < phases.length - 1;
-      case "extend": case "hold": case "release": return open && !!s.phase;
-      case "hush": case "unhush": case "set_level": case "fade_out": return open;
-      case "stop": return s.status !== "ended"; // "Quiet now" also cuts a slow fade-out short
-      case "dose": return open && !!s.medicine && s.medicine.dosed_at_s == null;
-      case "booster": {
-        const m = s.medicine, at = m ? phases.findIndex((p) => p.name === m.booster_phase) : -1;
-        return open && !!m && m.dosed_at_s != null && at >= 0 && !!s.phase && s.phase.index <= at;
-      }
+function applies(action, s) {
+  if (!online || !s) return false;
+  const open = live(s) && !s.ending, phases = s.phases || [], m = s.medicine;
+  switch (action) {
+    case "start": return s.status === "ready" && !pfRunning && !firstPending(s);
+    case "pause": return s.status === "playing" && !s.ending;
+    case "resume": return s.status === "paused" && !s.ending;
+    case "skip": return s.status === "playing" && !s.ending;
+    case "next_phase": return open && !!s.phase && s.phase.index < phases.length - 1 && !(m && m.awaiting_dose);
+    case "extend": case "hold": case "release": return open && !!s.phase;
+    case "hush": case "unhush": case "set_level": case "fade_out": return open;
+    case "stop": return live(s) && s.ending_kind !== "stop"; // cuts a slow fade-out short
+    case "dose": return open && !!m && m.dosed_at_s == null;
+    case "booster": {
+      const at = m ? phases.findIndex((p) => p.name === m.booster_phase) : -1;
+      return open && !!m && m.dosed_at_s != null && at >= 0 && !!s.phase && s.phase.index <= at;
     }
-    return false;
   }
+  return false;
+}
 
-  // ``force``: the first state of a new stream or a fresh fetch is the truth, even with a lower
-  // revision (a restarted server resumes the same session_id, counting revisions from 1 again);
-  // otherwise an answer older than what the stream already showed is dropped.
-  function render(s, force) {
-    if (!force && state && s.session_id === state.session_id && s.revision < state.revision) return;
-    state = s; receivedAt = performance.now();
-    text("status", (STATUS[s.status] || s.status) + (s.ending ? " · fading out" : ""));
-    text("phase", s.status === "ended" ? "Session ended" : s.phase ? s.phase.name : (s.title || "—"));
-    const play = $("play");
-    play.dataset.action = { ready: "start", playing: "pause", paused: "resume" }[s.status] || "";
-    play.textContent = { ready: "Start", playing: "Pause", paused: "Resume" }[s.status] || "Ended";
-    const hold = $("hold"), hush = $("hush"), held = !!(s.phase && s.phase.held);
-    hold.dataset.action = held ? "release" : "hold";
-    hold.textContent = held ? "Release hold" : "Hold phase";
-    hold.classList.toggle("on", held);
-    hush.dataset.action = s.hushed ? "unhush" : "hush";
-    hush.textContent = s.hushed ? "Unhush" : "Hush";
-    hush.classList.toggle("on", !!s.hushed);
-    document.querySelectorAll("button[data-action]").forEach((b) => {
-      b.disabled = !applies(b.dataset.action, s);
-      if (b.disabled) disarm(b);
+// What a second tap will do, said on the button after the first.
+function consequence(b) {
+  const s = state || {}, phases = s.phases || [], i = s.phase ? s.phase.index : -1;
+  const next = phases[i + 1] ? phases[i + 1].name : "the next phase";
+  const fadeS = Number($("fadesecs").value), stopS = Math.round((s.extras || {}).stop_fade_s || 3);
+  return {
+    stop: "end the session in " + stopS + " s",
+    fade_out: "fade out over " + (fadeS >= 120 ? fadeS / 60 + " min" : fadeS + " s") + ", then end",
+    next_phase: "go on to " + next + " now",
+    dose: "mark the dose now" + (s.medicine && s.medicine.awaiting_dose ? "; " + next + " begins" : ""),
+    booster: "mark a booster now",
+  }[b.dataset.action] || "confirm";
+}
+
+// A state is believed when it is newer than the one shown, or from another server start
+// (epoch) or session: a restarted server counts revisions from 1 again.
+function render(s) {
+  if (state && s.epoch === state.epoch && s.session_id === state.session_id && s.revision < state.revision) return;
+  announce(state, s);
+  state = s; receivedAt = performance.now();
+  draw();
+}
+
+function announce(old, s) {
+  const known = old ? old.session_id : sessionStorage.getItem("soundscape.session");
+  sessionStorage.setItem("soundscape.session", s.session_id);
+  let line = "";
+  if (known && known !== s.session_id) line = "A new session started. The one before has ended.";
+  else if (old && old.epoch !== s.epoch) {
+    line = s.resumed ? "The player restarted and resumed the session after " +
+      fmt(s.interruption_s || 0) + " down." : "The player restarted.";
+  }
+  const key = s.session_id + s.epoch;
+  if (line && key !== noticeKey) { noticeKey = key; text("noticetext", line); $("notice").hidden = false; }
+}
+
+function draw() {
+  const s = state; if (!s) return;
+  const m = s.medicine, room = s.room || {}, held = !!(s.phase && s.phase.held);
+  const mode = s.status === "ended" ? "ended" : s.ending ? "fading" : s.status === "paused" ? "paused"
+    : s.hushed && s.status === "playing" ? "hushed" : s.status;
+  $("statebox").className = "statebox s-" + mode;
+  text("status", { ready: "Ready", playing: "Playing", paused: "Paused", hushed: "Hushed",
+    fading: s.ending_kind === "stop" ? "Quieting the room" : "Fading out", ended: "Session ended" }[mode] || s.status);
+  text("phase", s.status === "ended" ? s.title || "—" : s.phase ? s.phase.name : (s.title || "—"));
+  const play = $("play");
+  play.dataset.action = { ready: "start", playing: "pause", paused: "resume" }[s.status] || "";
+  play.textContent = { ready: "Start", playing: "Pause", paused: "Resume" }[s.status] || "Ended";
+  const hold = $("hold"), hush = $("hush");
+  hold.dataset.action = held ? "release" : "hold";
+  hold.textContent = held ? "Release hold" : "Hold phase";
+  hold.classList.toggle("on", held);
+  hush.dataset.action = s.hushed ? "unhush" : "hush";
+  hush.textContent = s.hushed ? "Unhush" : "Hush";
+  hush.classList.toggle("on", !!s.hushed);
+  const np = document.querySelector('[data-action="next_phase"]');
+  if (!np.dataset.armedAt) np.textContent = m && m.awaiting_dose ? "Next phase: mark the dose first" : "Next phase";
+  document.querySelectorAll("button[data-action]").forEach((b) => {
+    b.disabled = !applies(b.dataset.action, s);
+    if (b.disabled) disarm(b);
+  });
+  const levelOk = applies("set_level", s);
+  ["down", "up", "fadesecs"].forEach((id) => { $(id).disabled = !(id === "fadesecs" ? applies("fade_out", s) : levelOk); });
+  $("level").classList.toggle("off", !levelOk);
+  $("level").setAttribute("aria-disabled", String(!levelOk));
+  if (!levelOk) drag = null;
+  const badges = [];
+  if (room.muted) badges.push(["Speaker muted", " alarm"]);
+  if (held) badges.push(["Phase held", " on"]);
+  if (m && m.awaiting_dose) badges.push(["Waiting for the dose", " on"]);
+  if (s.output === "none") badges.push(["No audio output", ""]);
+  if (room.volume_pct != null && Math.round(room.volume_pct) !== 100) {
+    badges.push(["Speaker volume " + Math.round(room.volume_pct) + "%", ""]);
+  }
+  // rebuilt only when they change: the box is a live region, read out once per change
+  const key = JSON.stringify(badges);
+  if (key !== badgeKey) {
+    badgeKey = key;
+    const box = $("badges"); box.textContent = "";
+    badges.forEach(([label, cls]) => {
+      const span = document.createElement("span");
+      span.className = "badge" + cls; span.textContent = label; box.appendChild(span);
     });
-    $("level").disabled = !applies("set_level", s);
-    $("fadesecs").disabled = !applies("fade_out", s);
-    const badges = [], room = s.room || {};
-    if (room.muted) badges.push(["Speaker muted", " alarm"]);
-    if (held) badges.push(["Phase held", " on"]);
-    if (s.hushed) badges.push(["Hushed", " on"]);
-    if (s.ending) badges.push(["Fading out", " on"]);
-    const m = s.medicine;
-    if (m && m.awaiting_dose) badges.push(["Waiting for the dose", " on"]);
-    if (s.resumed) badges.push(["Resumed after interruption", ""]);
-    if (s.output === "none") badges.push(["No audio output", ""]);
-    if (room.volume_pct != null && Math.round(room.volume_pct) !== 100) {
-      badges.push(["Speaker volume " + Math.round(room.volume_pct) + "%", ""]);
-    }
-    // rebuilt only when they change: the room's meter re-renders a few times a second, and the
-    // box is a live region (a screen reader hears "Speaker muted" once, not four times a second)
-    const key = JSON.stringify(badges);
-    if (key !== badgeKey) {
-      badgeKey = key;
-      const box = $("badges"); box.textContent = "";
-      badges.forEach(([label, cls]) => {
-        const span = document.createElement("span");
-        span.className = "badge" + cls; span.textContent = label; box.appendChild(span);
-      });
-    }
-    renderAnalysis(s);
-    renderRoom(room);
-    const segs = $("segs"); segs.textContent = "";
-    (s.phases || []).forEach((p, i) => {
-      const d = document.createElement("div");
-      const cur = s.phase ? s.phase.index : -1;
-      d.className = "seg" + (i === cur ? " cur" : i < cur ? " done" : "");
-      d.style.flexGrow = String(Math.max(p.duration_s, 1));
-      d.title = p.name;
-      segs.appendChild(d);
-    });
-    $("medicine").hidden = !m;
-    if (m) {
-      const route = { im: "IM", iv: "IV", sublingual: "sublingual" }[m.route] || "";
-      const boosters = (m.boosters_s || []).map((b) => "booster at " + fmt(b)).join(", ");
-      text("medinfo", m.dosed_at_s != null
-        ? "Dose marked at " + fmt(m.dosed_at_s) + (boosters ? " · " + boosters : "")
-        : (route ? route + " dose" : "Dose") + " not marked yet" +
-          (m.awaiting_dose ? ": this phase goes on until it is" : ""));
-    }
-    const w = s.warnings || [];
-    $("warnings").hidden = !w.length;
-    const list = $("warnlist"); list.textContent = "";
-    w.forEach((t) => { const li = document.createElement("li"); li.textContent = t; list.appendChild(li); });
-    const n = (s.phases || []).length, i = s.phase ? s.phase.index : -1;
-    text("phasecount", i >= 0 ? " · phase " + (i + 1) + " of " + n + (i + 1 < n ? ", then " + s.phases[i + 1].name : "") : "");
-    text("next", s.next_track ? s.next_track.title : "—");
-    $("preflight").hidden = s.status !== "ready";
-    if (s.status === "ready" && !pfLoaded) { pfLoaded = true; pollPreflight(); }
-    if (!dragging) $("level").value = String(Math.round(s.level_target));
-    tick();
   }
-
-  function renderAnalysis(s) {
-    const a = s.analysis, el = $("analysis"), first = !!a && s.status === "ready" && firstPending(s);
-    let line = "";
-    if (first) {
-      line = "Analysing the first tracks… (" + a.done + " of " + a.total +
-        (a.total === 1 ? " file)" : " files)");
-    } else if (a && s.status !== "ended" && a.done < a.total) {
-      line = "Analysing the rest in the background: " + a.done + " of " + a.total;
-    }
-    text("analysis", line);
-    el.hidden = !line;
-    el.classList.toggle("first", first);
+  renderAnalysis(s);
+  renderRoom(room);
+  renderPhases(s);
+  $("medicine").hidden = !m;
+  if (m) {
+    const route = { im: "IM", iv: "IV", sublingual: "sublingual" }[m.route] || "";
+    const boosters = (m.boosters_s || []).map((b) => "booster at " + fmt(b)).join(", ");
+    text("medinfo", m.dosed_at_s != null
+      ? "Dose marked at " + fmt(m.dosed_at_s) + (boosters ? " · " + boosters : "")
+      : (route ? route + " dose" : "Dose") + " not marked yet" +
+        (m.awaiting_dose ? ": this phase goes on until it is" : ""));
   }
+  renderWarnings(s);
+  text("next", s.next_track ? s.next_track.title : "—");
+  $("preflight").hidden = s.status !== "ready";
+  if (s.status === "ready" && !pfLoaded) { pfLoaded = true; pollPreflight(); }
+  renderLevel(s);
+  tick();
+  if (live(s)) wake(); else unwake();
+}
 
-  // What the room's speaker carries (a peak meter on PulseAudio), moved only when the state says:
-  // -60 dBFS and below is an empty bar, 0 dBFS a full one.
-  function renderRoom(r) {
-    const heard = r.listening && typeof r.heard_dbfs === "number" ? r.heard_dbfs : null;
-    $("room").hidden = heard === null; $("roomnote").hidden = heard !== null;
-    if (heard === null) return;
-    const db = Math.max(-60, Math.min(0, heard)), label = heard < -60 ? "silence" : Math.round(db) + " dB";
-    $("heardbar").style.width = ((100 * (db + 60)) / 60).toFixed(1) + "%";
-    text("heard", label);
-    const meter = $("heardmeter");
-    meter.setAttribute("aria-valuenow", String(Math.round(db)));
-    meter.setAttribute("aria-valuetext", label);
-  }
+function renderPhases(s) {
+  const phases = s.phases || [], cur = s.phase ? s.phase.index : s.status === "ended" ? phases.length : -1;
+  const segs = $("segs"), list = $("phaselist");
+  segs.textContent = ""; list.textContent = "";
+  phases.forEach((p, i) => {
+    const cls = i === cur ? "cur" : i < cur ? "done" : "";
+    const d = document.createElement("div");
+    d.className = "seg " + cls; d.style.flexGrow = String(Math.max(p.duration_s, 1));
+    segs.appendChild(d);
+    const li = document.createElement("li");
+    li.className = cls;
+    const a = document.createElement("span"), b = document.createElement("span");
+    a.textContent = (i === cur ? "▸ " : "") + p.name;
+    b.textContent = fmt(p.start_s) + "–" + fmt(p.start_s + p.duration_s);
+    li.append(a, b); list.appendChild(li);
+  });
+}
 
-  // Between events the clock runs locally, so time left counts down smoothly.
-  function tick() {
-    const s = state; if (!s) return;
-    const dt = sinceS(), held = !!(s.phase && s.phase.held);
-    if (s.phase) {
-      text("left", mmss(held ? s.phase.remaining_s : s.phase.remaining_s - dt));
-      text("leftlabel", held ? "left in phase · held" :
-        s.medicine && s.medicine.awaiting_dose ? "left in phase · waits for the dose" : "left in phase");
+function renderWarnings(s) {
+  const w = s.warnings || [], at = s.warnings_at_s || [];
+  const key = JSON.stringify([w, at]);
+  if (key === warnKey) return;
+  warnKey = key;
+  $("warnings").hidden = !w.length;
+  const list = $("warnlist"); list.textContent = "";
+  w.forEach((t, i) => {
+    const li = document.createElement("li"), time = document.createElement("span");
+    time.className = "wtime"; time.textContent = at[i] == null ? "before start" : "at " + fmt(at[i]);
+    li.append(time, " " + t); list.appendChild(li);
+  });
+}
+
+// The level the room hears now, where it is going, and what it comes back to.
+function renderLevel(s) {
+  const now = Math.round(s.level), target = Math.round(s.level_target), back = Math.round(s.level_return);
+  text("levelnow", s.status === "ready" || s.status === "ended" ? "—" : now === target ? pct(now) : pct(now) + " → " + pct(target));
+  let why = "";
+  if (s.status === "paused") why = "paused; resumes at " + pct(back);
+  else if (s.hushed) why = "hushed; unhush returns to " + pct(back);
+  else if (s.level_set_by_hand && live(s)) why = "set by hand until this phase ends";
+  else if (live(s) && !s.ending) why = "as planned for this phase";
+  text("levelwhy", why);
+  const shown = drag && drag.moved ? drag.value : pendingLevel !== null ? pendingLevel : back;
+  text("levelout", (drag && drag.moved ? "→ " : "") + pct(shown));
+  $("levelfill").style.width = shown + "%";
+  $("thumb").style.left = shown + "%";
+  $("level").setAttribute("aria-valuenow", String(Math.round(shown)));
+}
+
+function renderAnalysis(s) {
+  const a = s.analysis, el = $("analysis"), first = !!a && s.status === "ready" && firstPending(s);
+  let line = "";
+  if (first) line = "Analysing the first tracks… (" + a.done + " of " + a.total + (a.total === 1 ? " file)" : " files)");
+  else if (a && s.status !== "ended" && a.done < a.total) line = "Analysing the rest in the background: " + a.done + " of " + a.total;
+  text("analysis", line);
+  el.hidden = !line;
+  el.classList.toggle("first", first);
+}
+
+// What the room's speaker carries (a peak meter on PulseAudio): -60 dBFS empty, 0 dBFS full.
+function renderRoom(r) {
+  const heard = r.listening && typeof r.heard_dbfs === "number" ? r.heard_dbfs : null;
+  $("room").hidden = heard === null; $("roomnote").hidden = heard !== null;
+  if (heard === null) return;
+  const db = Math.max(-60, Math.min(0, heard)), label = heard < -60 ? "silence" : Math.round(db) + " dB";
+  $("heardbar").style.width = ((100 * (db + 60)) / 60).toFixed(1) + "%";
+  text("heard", label);
+  const meter = $("heardmeter");
+  meter.setAttribute("aria-valuenow", String(Math.round(db)));
+  meter.setAttribute("aria-valuetext", label);
+}
+
+// Between events the clocks run locally; past a planned end they count the overrun up.
+function tick() {
+  const s = state; if (!s) return;
+  const dt = sinceS(), p = s.phase, m = s.medicine, held = !!(p && p.held), waits = !!(m && m.awaiting_dose);
+  let left = "--:--", label = s.status === "ended" ? "" : "left in phase", over = 0;
+  if (p) {
+    over = p.overrun_s > 0 ? p.overrun_s + dt : held || waits ? Math.max(0, dt - p.remaining_s) : 0;
+    if (over > 0) {
+      left = "+" + mmss(over);
+      label = "over the planned end · " + (held ? "held" : waits ? "waits for the dose" : "last track playing out");
+    } else if (held) {
+      left = mmss(p.elapsed_s + dt); label = "in phase · held (planned end in " + mmss(p.remaining_s - dt) + ")";
     } else {
-      text("left", "--:--"); text("leftlabel", s.status === "ended" ? "" : "left in phase");
+      left = mmss(p.remaining_s - dt);
+      label = waits ? "left in phase · then waits for the dose" : "left in phase";
     }
-    const phases = s.phases || [];
-    const total = phases.length ? phases[phases.length - 1].start_s + phases[phases.length - 1].duration_s : 0;
-    const at = s.session_elapsed_s + dt;
-    text("sess", fmt(at)); text("total", total ? fmt(total) : "—");
-    let pos = s.phase && phases[s.phase.index] ? phases[s.phase.index].start_s + s.phase.elapsed_s + dt : at;
-    $("marker").style.left = (total ? Math.min(100, (100 * pos) / total) : 0).toFixed(2) + "%";
-    const t = s.track;
-    text("track", t ? t.title : "—");
-    text("trackpos", t ? fmt(Math.min(t.position_s + dt, t.duration_s || Infinity)) + " / " + fmt(t.duration_s) : "");
-    const lvl = Math.round(s.level), target = Math.round(s.level_target);
-    text("levelout", lvl === target ? lvl + "%" : lvl + "% → " + target + "%");
-    $("meter").style.width = Math.max(0, Math.min(100, s.level)) + "%";
   }
+  if (s.ending && s.status !== "ended") {
+    const end = Math.max(0, s.total_s - s.session_elapsed_s - dt);
+    text("statedetail", "ends in " + mmss(end));
+  } else text("statedetail", s.status === "paused" ? "the session clock goes on"
+    : s.hushed && s.status === "playing" ? pct(s.level_target) + " · unhush: " + pct(s.level_return) : "");
+  text("left", left); text("leftlabel", label);
+  const phases = s.phases || [], at = s.session_elapsed_s + dt;
+  const total = s.total_s + (s.total_open && p ? Math.max(0, over - p.overrun_s) : 0);
+  text("sess", fmt(at));
+  let tail = total ? " of " + fmt(total) : "";
+  if (s.status === "ended") tail = " · ended";
+  else if (waits) {
+    const di = phases.findIndex((x) => x.name === m.dose_phase), d = phases[di];
+    tail = d ? " · then " + fmt(total - d.start_s - d.duration_s) + " after the dose" : "";
+  } else if (s.total_open) tail = " of " + fmt(total) + " or more (held)";
+  text("total", tail);
+  const pos = p && phases[p.index] ? phases[p.index].start_s + p.elapsed_s + dt : at;
+  $("marker").style.left = (total ? Math.min(100, (100 * pos) / total) : 0).toFixed(2) + "%";
+  const t = s.track;
+  text("track", t ? t.title : "—");
+  text("trackpos", t ? fmt(Math.min(t.position_s + (s.status === "playing" ? dt : 0), t.duration_s || Infinity)) + " / " + fmt(t.duration_s) : "");
+}
 
-  function showMsg(m) {
-    const el = $("msg"); el.textContent = m; el.hidden = false;
-    clearTimeout(msgTimer); msgTimer = setTimeout(() => { el.hidden = true; }, 9000);
-  }
+function showMsg(m) {
+  const el = $("msg"); el.textContent = m; el.hidden = false;
+  clearTimeout(msgTimer); msgTimer = setTimeout(() => { el.hidden = true; }, 9000);
+}
 
-  async function send(action, params) {
-    const body = Object.assign({ action: action, by: name }, params || {});
-    let r, j = {};
-    try {
-      r = await fetch("/api/commands", { method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    } catch (e) { showMsg("Not sent: no connection to the player."); return; }
+// Only while the page hears the server; given up on after SEND_TIMEOUT_MS. [status, body] or null.
+async function post(url, body) {
+  if (!online) { showMsg("Not sent: not connected to the player."); return null; }
+  const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), SEND_TIMEOUT_MS);
+  try {
+    const r = await fetch(url, { method: "POST", credentials: "same-origin", signal: ctl.signal,
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    let j = {};
     try { j = await r.json(); } catch (e) { /* no JSON body */ }
-    if (r.status === 401) { locked(); return; }
-    if (action === "start" && r.status === 409) pollPreflight(); // another phone's pre-flight
-    if (j.state) render(j.state);
+    if (r.status === 401) { locked(); return null; }
     if (!r.ok) showMsg("Not done: " + (j.error || "error " + r.status));
-    else $("msg").hidden = true;
-  }
+    return [r.status, j];
+  } catch (e) {
+    showMsg(ctl.signal.aborted ? "No answer from the player: look at the page before tapping again."
+      : "Not sent: no connection to the player.");
+    return null;
+  } finally { clearTimeout(timer); }
+}
+// A command carries the epoch it was tapped against: a restarted player refuses it.
+async function send(action, params) {
+  if (!state) return;
+  const a = await post("/api/commands", Object.assign({ action: action, by: name, epoch: state.epoch }, params));
+  if (action === "set_level") pendingLevel = null; // the state answers where the level is
+  if (!a) { if (state) renderLevel(state); return; }
+  if (action === "start" && a[0] === 409) pollPreflight(); // another phone's pre-flight
+  if (a[1].state) render(a[1].state);
+  if (a[0] < 300) { $("msg").hidden = true; buzz(30); }
+}
 
-  // Pre-flight plays a chime in the room, so it is offered only before the start.
-  function showPreflight(p) {
-    const checks = p.checks || [], bad = checks.filter((c) => !c.ok).length;
-    pfRunning = !!p.running;
-    $("pfbtn").disabled = pfRunning;
-    text("pfbtn", pfRunning ? "Pre-flight running…" : "Pre-flight check");
-    const ul = $("pflist"); ul.textContent = "";
-    checks.forEach((c) => {
-      const li = document.createElement("li");
-      li.className = c.ok ? "" : "fail";
-      li.textContent = (c.ok ? "PASS  " : "FAIL  ") + c.name + "  " + c.detail;
-      ul.appendChild(li);
-    });
-    text("pfsum", pfRunning ? "Checking the files, then a soft chime in the room…"
-      : p.passed == null ? "" : bad ? bad + " of " + checks.length + " checks failed"
-      : "All " + checks.length + " checks passed");
-    $("pfsum").classList.toggle("fail", !pfRunning && bad > 0);
-    if (state) render(state);
-    clearTimeout(pfTimer);
-    if (pfRunning) pfTimer = setTimeout(pollPreflight, 1000);
-  }
-  async function pollPreflight() {
-    clearTimeout(pfTimer);
-    try {
-      const r = await fetch("/api/preflight", { credentials: "same-origin" });
-      if (r.status === 401) { locked(); return; }
-      if (r.ok) { showPreflight(await r.json()); return; }
-    } catch (e) { /* retried below */ }
-    pfTimer = setTimeout(pollPreflight, 2000);
-  }
-  $("pfbtn").addEventListener("click", async () => {
-    const b = $("pfbtn"); if (b.disabled) return;
-    b.disabled = true;
-    let r, j = {};
-    try {
-      r = await fetch("/api/preflight", { method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json" }, body: JSON.stringify({ by: name }) });
-    } catch (e) { b.disabled = false; showMsg("Not sent: no connection to the player."); return; }
-    try { j = await r.json(); } catch (e) { /* no JSON body */ }
+function showPreflight(p) {
+  const checks = p.checks || [], bad = checks.filter((c) => !c.ok).length;
+  pfRunning = !!p.running;
+  $("pfbtn").disabled = pfRunning;
+  text("pfbtn", pfRunning ? "Pre-flight running…" : "Pre-flight check");
+  const ul = $("pflist"); ul.textContent = "";
+  checks.forEach((c) => {
+    const li = document.createElement("li");
+    li.className = c.ok ? "" : "fail";
+    li.textContent = (c.ok ? "PASS  " : "FAIL  ") + c.name + "  " + c.detail;
+    ul.appendChild(li);
+  });
+  text("pfsum", pfRunning ? "Checking the files, then a soft chime in the room…"
+    : p.passed == null ? "" : bad ? bad + " of " + checks.length + " checks failed"
+    : "All " + checks.length + " checks passed");
+  $("pfsum").classList.toggle("fail", !pfRunning && bad > 0);
+  draw();
+  clearTimeout(pfTimer);
+  if (pfRunning) pfTimer = setTimeout(pollPreflight, 1000);
+}
+async function pollPreflight() {
+  clearTimeout(pfTimer);
+  try {
+    const r = await fetch("/api/preflight", { credentials: "same-origin" });
     if (r.status === 401) { locked(); return; }
-    if (!r.ok) showMsg("Not done: " + (j.error || "error " + r.status));
-    pollPreflight();
-  });
+    if (r.ok) { showPreflight(await r.json()); return; }
+  } catch (e) { /* retried below */ }
+  pfTimer = setTimeout(pollPreflight, 2000);
+}
+$("pfbtn").addEventListener("click", async () => {
+  const b = $("pfbtn"); if (b.disabled) return;
+  b.disabled = true;
+  if (await post("/api/preflight", { by: name })) pollPreflight(); else b.disabled = false;
+});
 
-  function params(b) {
-    if (b.dataset.minutes) return { minutes: Number(b.dataset.minutes) };
-    if (b.dataset.action === "fade_out") return { seconds: Number($("fadesecs").value) };
-    return {};
-  }
-  function disarm(b) {
-    if (!b.dataset.armedAt) return;
-    delete b.dataset.armedAt; clearTimeout(Number(b.dataset.timer));
-    b.classList.remove("arming"); b.textContent = b.dataset.label;
-  }
-  function press(b) {
-    const action = b.dataset.action, now = performance.now();
-    if (!action || b.disabled) return;
-    // A double tap must not send twice: on a toggle it would pause and resume at once.
-    if (now - Number(b.dataset.sentAt || -1e9) < DOUBLE_TAP_MS) return;
-    if ("confirm" in b.dataset) {
-      const armed = Number(b.dataset.armedAt || 0);
-      if (!armed) {
-        b.dataset.armedAt = String(now); b.dataset.label = b.textContent;
-        b.textContent = "Tap again to confirm"; b.classList.add("arming");
-        b.dataset.timer = String(setTimeout(() => disarm(b), CONFIRM_MS));
-        return;
-      }
-      if (now - armed < DOUBLE_TAP_MS) return; // an accidental double tap is one tap
-      disarm(b);
+function params(b) {
+  if (b.dataset.minutes) return { minutes: Number(b.dataset.minutes) };
+  if (b.dataset.action === "fade_out") return { seconds: Number($("fadesecs").value) };
+  return {};
+}
+function disarm(b) {
+  if (!b.dataset.armedAt) return;
+  delete b.dataset.armedAt; clearTimeout(Number(b.dataset.timer));
+  b.classList.remove("arming"); b.textContent = b.dataset.label;
+}
+function press(b) {
+  const action = b.dataset.action, now = performance.now();
+  if (!action || b.disabled || !online) return;
+  // A double tap must not send twice: on a toggle it would pause and resume at once.
+  if (now - Number(b.dataset.sentAt || -1e9) < DOUBLE_TAP_MS) return;
+  if ("confirm" in b.dataset) {
+    const armed = Number(b.dataset.armedAt || 0);
+    if (!armed) {
+      b.dataset.armedAt = String(now); b.dataset.label = b.textContent;
+      b.textContent = "Tap again: " + consequence(b); b.classList.add("arming");
+      b.dataset.timer = String(setTimeout(() => disarm(b), CONFIRM_MS));
+      buzz(15);
+      return;
     }
-    b.dataset.sentAt = String(now);
-    send(action, params(b));
+    if (now - armed < DOUBLE_TAP_MS) return; // an accidental double tap is one tap
+    disarm(b);
   }
-  document.querySelectorAll("button[data-action], #play, #hold, #hush").forEach((b) => {
-    b.disabled = true; // until the first state says what applies
-    b.addEventListener("click", () => press(b));
-  });
+  b.dataset.sentAt = String(now);
+  send(action, params(b));
+}
+document.querySelectorAll("button[data-action], #play, #hold, #hush").forEach((b) => {
+  b.disabled = true; // until the first state says what applies
+  b.addEventListener("click", () => press(b));
+});
 
-  const level = $("level");
-  level.addEventListener("input", () => { dragging = true; text("levelout", "→ " + level.value + "%"); });
-  level.addEventListener("change", () => { dragging = false; send("set_level", { level: Number(level.value) }); });
-  level.addEventListener("blur", () => { dragging = false; });
-
-  function setConn(live) {
-    const el = $("conn");
-    if (live) {
-      clearTimeout(lostTimer); lostTimer = 0;
-      el.textContent = "Live"; el.className = "conn live"; return;
-    }
-    // a stream ending on schedule reconnects within a second or two: only say "lost" if it lasts
-    // (and keep the first timer: retries every 2 s must not postpone the message forever)
-    if (lostTimer || el.classList.contains("lost")) return;
-    lostTimer = setTimeout(() => {
-      lostTimer = 0; el.textContent = "Connection lost — reconnecting…"; el.className = "conn lost";
-    }, 2500);
+// The level moves only by a sideways drag of the handle or by − / +: a tap on the track does
+// nothing; a vertical scroll starting there scrolls (the browser cancels the pointer).
+function setLevel(v) {
+  pendingLevel = Math.max(0, Math.min(100, Math.round(v)));
+  send("set_level", { level: pendingLevel });
+  if (state) renderLevel(state);
+}
+const slider = $("level"), thumb = $("thumb");
+thumb.addEventListener("pointerdown", (e) => {
+  if (!applies("set_level", state)) return;
+  const base = pendingLevel !== null ? pendingLevel : Math.round(state.level_return);
+  drag = { id: e.pointerId, x: e.clientX, y: e.clientY, base: base, value: base, moved: false };
+  try { thumb.setPointerCapture(e.pointerId); } catch (err) { /* pointer gone */ }
+});
+thumb.addEventListener("pointermove", (e) => {
+  if (!drag || e.pointerId !== drag.id) return;
+  const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+  if (!drag.moved) {
+    if (Math.abs(dy) > DRAG_SLOP_PX && Math.abs(dy) > Math.abs(dx)) { drag = null; return; }
+    if (Math.abs(dx) < DRAG_SLOP_PX) return;
+    drag.moved = true;
   }
-  function locked() {
-    if (es) { es.close(); es = null; }
-    clearTimeout(lostTimer); lostTimer = 0; // a pending "reconnecting" must not overwrite this
-    $("main").hidden = true; $("namebox").hidden = true; $("authmsg").hidden = false;
-    text("conn", "Not connected"); $("conn").className = "conn lost";
-  }
-  async function probe() {
-    try {
-      const r = await fetch("/api/state", { credentials: "same-origin" });
-      if (r.status === 401) { locked(); return; }
-      const wait = r.status === 429 ? 1000 * Number(r.headers.get("Retry-After") || 30) : 2000;
-      if (r.ok) render(await r.json(), true);
-      setTimeout(connect, wait);
-    } catch (e) { setTimeout(connect, 3000); }
-  }
-  function connect() {
-    if (es) es.close();
-    es = new EventSource("/api/events");
-    fresh = true;
-    es.onopen = () => { fresh = true; setConn(true); };
-    es.addEventListener("state", (e) => { setConn(true); render(JSON.parse(e.data), fresh); fresh = false; });
-    es.onerror = () => {
-      setConn(false);
-      if (es && es.readyState === EventSource.CLOSED) { es.close(); es = null; probe(); }
-    };
-  }
-  // A phone that slept may hold a dead connection that still looks open: start afresh on wake.
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && $("authmsg").hidden) connect();
-  });
+  const width = slider.getBoundingClientRect().width || 1;
+  drag.value = Math.max(0, Math.min(100, Math.round(drag.base + (100 * dx) / width)));
+  renderLevel(state);
+});
+thumb.addEventListener("pointerup", (e) => {
+  const d = drag; drag = null;
+  if (d && d.moved && e.pointerId === d.id && applies("set_level", state)) setLevel(d.value);
+  else if (state) renderLevel(state);
+});
+thumb.addEventListener("pointercancel", () => { drag = null; if (state) renderLevel(state); });
+slider.addEventListener("keydown", (e) => {
+  const step = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5 }[e.key];
+  if (!step || !applies("set_level", state)) return;
+  e.preventDefault(); stepLevel(step);
+});
+function stepLevel(step) {
+  setLevel((pendingLevel !== null ? pendingLevel : Math.round(state.level_return)) + step);
+}
+["down", "up"].forEach((id) => $(id).addEventListener("click", () => {
+  if (!$(id).disabled && applies("set_level", state)) { stepLevel(Number($(id).dataset.step)); buzz(15); }
+}));
 
-  function showName() {
-    text("who", name ? "Name: " + name : "Set your name");
-    $("namebox").hidden = !!name;
-  }
-  $("who").addEventListener("click", () => {
-    $("namebox").hidden = !$("namebox").hidden; $("name").value = name;
-    if (!$("namebox").hidden) $("name").focus();
-  });
-  $("nameform").addEventListener("submit", (e) => {
-    e.preventDefault();
-    name = $("name").value.trim().slice(0, 40);
-    localStorage.setItem("soundscape.name", name);
-    showName();
-  });
-
-  function night(on) { document.body.classList.toggle("night", on); text("night", on ? "Normal dark mode" : "Red night mode"); }
-  $("night").addEventListener("click", () => {
-    const on = !document.body.classList.contains("night");
-    localStorage.setItem("soundscape.night", on ? "1" : ""); night(on);
-  });
-
-  $("logbox").addEventListener("toggle", async () => {
-    if (!$("logbox").open) return;
-    try {
-      const r = await fetch("/api/log", { credentials: "same-origin" });
-      if (r.status === 401) { locked(); return; }
-      const entries = await r.json(), ol = $("log"); ol.textContent = "";
-      entries.slice(-40).reverse().forEach((e) => {
-        const li = document.createElement("li");
-        const t = String(e.t || "").replace(/^.*T(\d\d:\d\d:\d\d).*$/, "$1");
-        const extra = [e.action, e.phase, e.title, e.reason].filter(Boolean).join(" · ");
-        li.textContent = t + "  " + e.event + (extra ? " · " + extra : "") + (e.by ? " — " + e.by : "");
-        ol.appendChild(li);
-      });
-    } catch (e) { showMsg("Could not load the log."); }
-  });
-
-  night(!!localStorage.getItem("soundscape.night"));
-  showName();
-  setInterval(tick, 250);
+// -- the connection: heard within SILENT_MS (a state or a ping each second), or not connected
+function heard() {
+  heardAt = performance.now(); clearTimeout(errorTimer); errorTimer = 0;
+  if (!online) offline(false);
+}
+function offline(on, why) {
+  if (on && online) frozen = sinceS(); // the clocks stop where they were
+  if (!on) frozen = null;
+  online = !on;
+  document.body.classList.toggle("cut", on);
+  $("offline").hidden = !on;
+  text("offlinewhy", why || "The page cannot reach the player. Nothing you tap is sent. Trying again…");
+  text("conn", on ? "Not connected" : "Live"); $("conn").className = on ? "conn lost" : "conn live";
+  if (on) { drag = null; pendingLevel = null; }
+  if (state) draw();
+}
+function lost() { if (online || $("offline").hidden) offline(true); }
+setInterval(() => {
+  const now = performance.now();
+  if (online && now - heardAt > SILENT_MS) { lost(); connect(); }
+  else if (!online && $("authmsg").hidden && now - tried > 3000) connect(); // a stuck attempt
+}, 250);
+function locked() {
+  if (es) { es.close(); es = null; }
+  online = false;
+  $("main").hidden = true; $("bar").hidden = true; $("namebox").hidden = true;
+  $("offline").hidden = true; $("authmsg").hidden = false;
+  text("conn", "Not connected"); $("conn").className = "conn lost";
+}
+let probing = 0;
+async function probe() {
+  clearTimeout(probing);
+  try {
+    const r = await fetch("/api/state", { credentials: "same-origin", cache: "no-store" });
+    if (r.status === 401) { locked(); return; }
+    if (r.ok) { heard(); render(await r.json()); connect(); return; }
+    probing = setTimeout(probe, r.status === 429 ? 1000 * Number(r.headers.get("Retry-After") || 30) : 1000);
+  } catch (e) { probing = setTimeout(probe, 1000); }
+}
+function connect() {
+  if (es) es.close();
+  tried = performance.now();
+  es = new EventSource("/api/events");
+  es.addEventListener("state", (e) => { heard(); render(JSON.parse(e.data)); });
+  es.addEventListener("ping", heard);
+  es.addEventListener("bye", () => { es.close(); es = null; connect(); }); // a stream's planned end
+  es.onerror = () => {
+    if (!errorTimer) errorTimer = setTimeout(() => { errorTimer = 0; lost(); }, ERROR_GRACE_MS);
+    if (es && es.readyState === EventSource.CLOSED) { es.close(); es = null; probe(); }
+  };
+}
+// A phone that slept may hold a dead connection that still looks open: start afresh on wake.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState !== "visible" || !$("authmsg").hidden) return;
   connect();
-})();
+  if (state && live(state)) wake();
+});
+
+// The screen stays on while a session runs (Screen Wake Lock), taken again once visible.
+async function wake() {
+  if (lock || !navigator.wakeLock || document.visibilityState !== "visible") return;
+  try {
+    lock = await navigator.wakeLock.request("screen");
+    lock.addEventListener("release", () => { lock = null; });
+  } catch (e) { lock = null; }
+}
+function unwake() { if (lock) { const l = lock; lock = null; l.release().catch(() => {}); } }
+
+$("noticeok").addEventListener("click", () => { $("notice").hidden = true; });
+function showName() {
+  text("who", name ? "Name: " + name : "Set your name");
+  $("namebox").hidden = !!name;
+}
+$("who").addEventListener("click", () => {
+  $("namebox").hidden = !$("namebox").hidden; $("name").value = name;
+  if (!$("namebox").hidden) $("name").focus();
+});
+$("nameform").addEventListener("submit", (e) => {
+  e.preventDefault();
+  name = $("name").value.trim().slice(0, 40);
+  localStorage.setItem("soundscape.name", name);
+  showName();
+});
+
+function night(on) { document.body.classList.toggle("night", on); text("night", on ? "Normal dark mode" : "Red night mode"); }
+$("night").addEventListener("click", () => {
+  const on = !document.body.classList.contains("night");
+  localStorage.setItem("soundscape.night", on ? "1" : ""); night(on);
+});
+
+night(!!localStorage.getItem("soundscape.night"));
+showName();
+offline(true, "Connecting to the player…");
+setInterval(tick, 250);
+connect();
