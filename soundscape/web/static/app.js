@@ -17,8 +17,8 @@ function mmss(s) {
   return String(Math.floor(s / 60)).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
 }
 const pct = (v) => Math.round(v) + "%";
-// The session clock runs while playing and paused (the medicine does not pause), and stops the
-// moment the page stops hearing the server: a clock that counts on its own would be a guess.
+// The session clock runs while playing and paused (the medicine does not pause); it stops when
+// the page stops hearing the server.
 const live = (s) => s && (s.status === "playing" || s.status === "paused");
 const sinceS = () => (frozen !== null ? frozen : live(state) ? (performance.now() - receivedAt) / 1000 : 0);
 function text(id, value) { const el = $(id); if (el.textContent !== value) el.textContent = value; }
@@ -120,7 +120,7 @@ function draw() {
   if (room.volume_pct != null && Math.round(room.volume_pct) !== 100) {
     badges.push(["Speaker volume " + Math.round(room.volume_pct) + "%", ""]);
   }
-  // rebuilt only when they change: the box is a live region, read out once per change
+  // rebuilt only on change: a live region, read out once
   const key = JSON.stringify(badges);
   if (key !== badgeKey) {
     badgeKey = key;
@@ -253,7 +253,7 @@ function tick() {
   if (s.status === "ended") tail = " · ended";
   else if (waits) {
     const di = phases.findIndex((x) => x.name === m.dose_phase), d = phases[di];
-    tail = d ? " · then " + fmt(total - d.start_s - d.duration_s) + " after the dose" : "";
+    tail = d ? " · then " + fmt(s.total_s - d.start_s - d.duration_s) + " after the dose" : "";
   } else if (s.total_open) tail = " of " + fmt(total) + " or more (held)";
   text("total", tail);
   const pos = p && phases[p.index] ? phases[p.index].start_s + p.elapsed_s + dt : at;
@@ -472,12 +472,13 @@ document.addEventListener("visibilitychange", () => {
 // The screen stays on while a session runs (Screen Wake Lock), taken again once visible.
 async function wake() {
   if (lock || !navigator.wakeLock || document.visibilityState !== "visible") return;
+  lock = true; // pending
   try {
-    lock = await navigator.wakeLock.request("screen");
-    lock.addEventListener("release", () => { lock = null; });
+    const l = await navigator.wakeLock.request("screen");
+    lock = l; l.addEventListener("release", () => { lock = null; });
   } catch (e) { lock = null; }
 }
-function unwake() { if (lock) { const l = lock; lock = null; l.release().catch(() => {}); } }
+function unwake() { if (lock && lock.release) { const l = lock; lock = null; l.release().catch(() => {}); } }
 
 $("noticeok").addEventListener("click", () => { $("notice").hidden = true; });
 function showName() {
