@@ -4,10 +4,11 @@ It sits in the report's single ``<style>`` block, which the live ``/report`` adm
 (soundscape/web/report.py), so every rule lives here: no ``style=""`` attribute anywhere.
 
 On screen the report may be opened on a facilitator's phone in the darkened session room, so it
-is black with dim grey text like the control page (soundscape/web/static/app.css) whatever the
-device's light or dark setting, yet every text meets WCAG AA (4.5:1) on what it sits on: body
-#999 on #000 is 7.4:1, labels #7a7a7a 4.9:1, warnings #b39a5f on #14110a 6.9:1, faults #c8806f
-on #1c0806 6.2:1, bar labels #b3b3b3 on the dimmed bars at least 4.9:1; lines #444 are 2.2:1.
+is black with dim grey text in the control page's colours (soundscape/web/static/app.css)
+whatever the device's light or dark setting, and every text meets WCAG AA (4.5:1) on what it sits
+on: body #9a9a9a on #000 is 7.5:1, labels #808080 5.3:1, warnings #b39255 on #120f08 6.5:1,
+faults #c8806f on #1c0806 6.2:1, bar names #b8b8b8 on the dimmed bars at least 5.2:1; the lines
+#6b6b6b are 3.9:1.
 
 Below 40rem (a phone) each row of a table too wide for it becomes a card whose cells carry their
 column's name (the ``data-label`` the renderer writes) and the narrow tables stay tables; text
@@ -17,9 +18,10 @@ with ordinary tables.
 """
 
 STYLE = """
-:root { color-scheme: dark; --bg: #000; --fg: #999; --strong: #a6a6a6; --muted: #7a7a7a;
-  --line: #444; --warn-bg: #14110a; --warn-fg: #b39a5f; --bad-bg: #1c0806; --bad-fg: #c8806f;
-  --label: #b3b3b3; --bar-opacity: .32; --planned-opacity: .16; }
+/* the control page's palette (soundscape/web/static/app.css) */
+:root { color-scheme: dark; --bg: #000; --fg: #9a9a9a; --strong: #b8b8b8; --muted: #808080;
+  --line: #6b6b6b; --warn-bg: #120f08; --warn-fg: #b39255; --bad-bg: #1c0806; --bad-fg: #c8806f;
+  --label: #b8b8b8; --bar-opacity: .32; --planned-opacity: .16; }
 html { background: var(--bg); -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
 body { font: 15px/1.5 -apple-system, system-ui, "Segoe UI", Roboto, "Helvetica Neue", Arial,
   sans-serif; color: var(--fg); background: var(--bg); margin: 0; }

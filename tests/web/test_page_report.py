@@ -269,6 +269,9 @@ def test_on_a_phone_the_report_fits_is_dark_and_readable_and_prints_on_white(bro
                     "svg tick"} <= {t[1] for t in lowest}
             assert len({t[3] for t in lowest}) >= 3
             assert max(luminance(t[3]) for t in lowest) < 0.05  # nothing bright behind text
+            card = page.evaluate("getComputedStyle(document.querySelector('.cards tr'))"
+                                 ".borderTopColor")
+            assert contrast(rgb(card), (0, 0, 0)) >= 3  # the cards' edges show
             OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(OUTPUT_DIR / "report-phone.png"))
 
