@@ -56,7 +56,8 @@ def return_pct(core: SessionCore) -> float:
 
 def overrun_s(core: SessionCore, s: float) -> float:
     """How far the current phase runs past its planned end: held, waiting for the dose, or
-    letting its last track finish. The phase's end, and every later one, moves with it."""
+    letting its last track finish. The phase's end moves with it (and how the later ones do,
+    ``slots`` says)."""
     if not core.timeline.started or core.status not in (Status.PLAYING, Status.PAUSED) \
             or core.ending or not (core.waiting or core.finishing):
         return 0.0
@@ -64,15 +65,31 @@ def overrun_s(core: SessionCore, s: float) -> float:
 
 
 def slots(core: SessionCore, s: float) -> tuple[PhaseSlot, ...]:
-    """Every phase's start and length as things stand now: extensions, and an overrun under way
-    (the current phase longer by it, every later one starting that much later)."""
-    over, current = overrun_s(core, s), core.timeline.index
-    out = []
-    for j, (name, start, duration) in enumerate(core.timeline.slots()):
-        if j == current:
+    """Every phase's start and length as things stand now: extensions, and an overrun under way.
+
+    Held or waiting for the dose, the current phase is longer by the overrun and every later one
+    starts that much later (a release or the dose shifts them so). A last track playing out
+    (``at_end: finish``) moves only the boundary: the next phase starts later and is shorter, the
+    later ones keep their times (docs/engine.md). A phase that is over lasted until the next one
+    began, which is not its planned end after a finish or ``when_short: silence``.
+    """
+    timeline = core.timeline
+    over, current = overrun_s(core, s), timeline.index
+    out: list[PhaseSlot] = []
+    previous_end = 0.0
+    for j, (name, start, duration) in enumerate(timeline.slots()):
+        if j < current:
+            if timeline.starts[j + 1] is not None:  # (phases skipped by the dose: never begun)
+                duration = max(0.0, timeline.starts[j + 1] - start)
+        elif j == current:
             duration += over
-        elif j > current:
+        elif core.waiting:
             start += over
+        elif over:  # only the boundary moves: a phase begins once the one before it has ended
+            end = start + duration
+            start = max(start, previous_end)
+            duration = max(0.0, end - start)
+        previous_end = start + duration
         out.append(PhaseSlot(name, round(start, 2), round(duration, 2)))
     return tuple(out)
 
