@@ -29,8 +29,8 @@ TEST_PKGS := vlc-bin vlc-plugin-base pulseaudio pulseaudio-utils 'chromium|chrom
 # ffmpeg (its ebur128 filter; it also encodes the benches' test library).
 BENCH_PKGS := mpd loudgain ffmpeg
 
-.PHONY: help run test fresh-test check bench demo-music setup setup-test system system-test \
-	pulse pulse-stop clean distclean
+.PHONY: help run test fresh-test check bench screenshots demo-music setup setup-test system \
+	system-test pulse pulse-stop clean distclean
 
 help:
 	@echo "make run        set up, then start the demo session (control page, demo playlist)"
@@ -38,6 +38,7 @@ help:
 	@echo "make fresh-test make test inside a freshly bootstrapped Debian 12 (root, ~15 min)"
 	@echo "make check      check every shipped playlist"
 	@echo "make bench      run the benchmarks"
+	@echo "make screenshots refresh the control page's pictures in docs/screenshots/"
 	@echo "make demo-music create the built-in demo music if needed"
 	@echo "make pulse      start the private PulseAudio server (sink 'room'); pulse-stop stops it"
 	@echo "make clean      remove caches and test output, stop the private PulseAudio server"
@@ -72,6 +73,11 @@ bench: setup-test pulse
 	XDG_RUNTIME_DIR=$(PULSE_DIR) $(VENV)/bin/python -m bench
 
 # The whole set-up and suite on a minimal Debian bootstrapped for the purpose (scripts/fresh-test.sh).
+# The browser tests that take the docs' pictures, told to copy them into docs/screenshots/.
+screenshots: setup-test
+	SOUNDSCAPE_UPDATE_SCREENSHOT=1 $(VENV)/bin/pytest -q tests/web/test_page_dark_room.py \
+		tests/web/test_browser.py -k "screenshot or two_phones"
+
 fresh-test:
 	@bash scripts/fresh-test.sh
 

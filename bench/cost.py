@@ -10,6 +10,7 @@ from pathlib import Path
 from bench import analysis
 from bench.kit import (Recorder, Section, Server, bench_sink, cvlc_as_nobody, fmt, log,
                        one_phase_playlist, proc_cpu_s, proc_mem_kb, write_tone)
+from soundscape.cli.serve import THREADS
 
 PLAY_S = 60.0
 IDLE_S = 30.0
@@ -76,8 +77,8 @@ def run(work: Path) -> Section:
     method = (
         f"{len(FREQS)} tone tracks of {TRACK_S:g} s (44.1 kHz stereo WAV) on a null sink of the "
         f"bench's own. soundscape: `soundscape serve --output pulse --device <sink>` (waitress "
-        "with its 64 threads, the engine thread, libVLC), one phase of those tracks with 6 s "
-        "crossfades (two decks during each); CPU is user + system time from /proc over the "
+        f"with its {THREADS} threads, the engine thread, libVLC), one phase of those tracks with "
+        "6 s crossfades (two decks during each); CPU is user + system time from /proc over the "
         f"{PLAY_S:g} s after `start`, peak RSS is VmHWM. Then `pause`, 4 s for its fade, and "
         f"CPU over {IDLE_S:g} s. Baseline: `cvlc -I dummy --aout=pulse --loop` of the same "
         f"files (run as nobody), CPU over {PLAY_S:g} s after a 1 s start-up. 'total CPU' "

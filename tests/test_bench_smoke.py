@@ -66,3 +66,16 @@ def test_onset_is_the_first_window_above_the_threshold_from_a_time_on():
     assert analysis.onset_s(env, 0.01, 0.2) == pytest.approx(0.01)
     assert analysis.onset_s(env, 0.01, 0.2, from_s=0.02) == pytest.approx(0.04)
     assert analysis.onset_s(env, 0.01, 0.5) is None
+
+
+def test_scale_counts_state_events_split_between_reads_and_never_pings():
+    from bench.scale import count_states
+
+    stream = (b"retry: 1000\n\nid: 3\nevent: state\ndata: {}\n\n"
+              b'event: ping\ndata: {"epoch":"e","revision":3}\n\nid: 4\nevent: state\ndata: {}\n\n'
+              b'event: bye\ndata: {"epoch":"e","revision":4}\n\n')
+    for cut in range(len(stream) + 1):
+        first, tail = count_states(b"", stream[:cut])
+        second, _ = count_states(tail, stream[cut:])
+        assert first + second == 2, cut
+    assert count_states(b"", b'event: ping\ndata: {}\n\n' * 3)[0] == 0

@@ -2,7 +2,8 @@
 
 Prints the link (with its token) and a QR code of it, so each facilitator's phone joins with one
 scan. The server is waitress: each open page holds one thread for its live event stream, so the
-pool is sized for many phones and tabs (``THREADS``), not for request throughput.
+pool is sized for many phones and tabs (``THREADS``), not for request throughput, and a closed
+page gives its thread back within a second (``WAITRESS_OPTIONS``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,18 @@ COMMAND = "serve"
 HELP = "run a session and serve the control page for facilitators' phones"
 
 DEFAULT_PORT = 8700
-THREADS = 128  # one per live page (SSE) plus headroom for commands
+THREADS = 128  # one per live page (SSE), pages being reloaded, and commands
+
+# waitress runs a connection's requests one at a time on a pool thread, and an event stream keeps
+# its thread while it is open. With at least as many threads as connections accepted (the limit
+# counts waitress's own two sockets too), a command on an accepted connection never queues behind
+# streams for a thread; waitress's default limit, 100, would also leave threads unused.
+# Lookahead keeps reading a connection while its request runs, so a page that goes away is seen
+# at once and its stream ends at its next write (a ping within 1 s); without it the thread was
+# held until the third write after the close, 2-3 s. Issue 12: 20 closed streams plus 50 new ones
+# ran 64 threads out and one command waited 1.5-2.7 s.
+WAITRESS_OPTIONS = {"threads": THREADS, "connection_limit": THREADS,
+                    "channel_request_lookahead": 1}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -127,9 +139,8 @@ def run(args: argparse.Namespace) -> int:
                                   "PREFLIGHT_DEVICE": args.device, "PREFLIGHT_ROOM": room})
         # waitress logs no URLs (so never the token); no access log is added here on purpose.
         try:
-            server = create_server(app, host=args.host, port=args.port, threads=THREADS,
-                                   connection_limit=THREADS, channel_request_lookahead=1,
-                                   ident="soundscape")
+            server = create_server(app, host=args.host, port=args.port, ident="soundscape",
+                                   **WAITRESS_OPTIONS)
         except OSError as exc:
             raise SoundscapeError(f"cannot listen on {args.host}:{args.port}: "
                                   f"{exc.strerror or exc} (is another soundscape running? "

@@ -14,7 +14,7 @@ import json
 import time
 from typing import Any, Callable, Iterator
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 bp = Blueprint("events", __name__, url_prefix="/api")
 
@@ -30,13 +30,19 @@ def format_signal(event: str, state: Any) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
 
+GONE_CHECK_S = 0.25  # how often a stream asks whether its page has gone (when the server can say)
+
+
 def state_stream(engine: Any, *, heartbeat_s: float, lifetime_s: float, retry_ms: int,
                  now: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
+                 sleep: Callable[[float], None] = time.sleep,
+                 gone: Callable[[], bool] | None = None) -> Iterator[str]:
     """Yield SSE text until ``lifetime_s`` has passed.
 
     A client that goes away is noticed when the next write fails: the server closes the generator
-    (GeneratorExit at a ``yield``), which ends it cleanly with nothing left behind.
+    (GeneratorExit at a ``yield``), which ends it cleanly with nothing left behind. Where the
+    server tells (``gone``: waitress's ``waitress.client_disconnected``), the stream ends within
+    GONE_CHECK_S of the page closing, so its thread is free for the next page at once.
     """
     started = now()
     yield f"retry: {int(retry_ms)}\n\n"
@@ -51,6 +57,10 @@ def state_stream(engine: Any, *, heartbeat_s: float, lifetime_s: float, retry_ms
             yield format_signal("bye", state)
             return
         wait_s = max(0.0, min(heartbeat_s - (current - last_write), left_s))
+        if gone is not None:
+            if gone():
+                return
+            wait_s = min(wait_s, GONE_CHECK_S)
         asked = now()
         state = engine.wait_for_change(revision, timeout_s=wait_s)
         if state.revision > revision:
@@ -70,7 +80,8 @@ def events():
     stream = state_stream(current_app.extensions["soundscape"],
                           heartbeat_s=float(config["SSE_HEARTBEAT_S"]),
                           lifetime_s=float(config["SSE_LIFETIME_S"]),
-                          retry_ms=int(config["SSE_RETRY_MS"]))
+                          retry_ms=int(config["SSE_RETRY_MS"]),
+                          gone=request.environ.get("waitress.client_disconnected"))
     response = Response(stream, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-store"
     response.headers["X-Accel-Buffering"] = "no"  # tell any reverse proxy not to hold events back

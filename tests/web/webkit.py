@@ -137,7 +137,10 @@ class ServerThread:
     """
 
     def __init__(self, app, threads: int = 16):
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+        from soundscape.cli.serve import WAITRESS_OPTIONS  # the product's own settings
+
+        options = dict(WAITRESS_OPTIONS, threads=threads, connection_limit=max(threads, 16))
+        self.server = create_server(app, host="127.0.0.1", port=0, **options)
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._stop = threading.Event()
