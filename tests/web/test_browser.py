@@ -59,7 +59,7 @@ def browser():
 @pytest.fixture
 def served(request):
     engine = real_engine(medicine=getattr(request, "param", False))
-    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 2.0,
+    app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 1.0,
                               "PREFLIGHT": FakePreflight()})  # no chime from a test
     try:
         with ServerThread(app, threads=16) as server:

@@ -12,8 +12,8 @@ function fmt(s) {
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
   return (h ? h + ":" + String(m).padStart(2, "0") : String(m)) + ":" + String(r).padStart(2, "0");
 }
-function mmss(s) {
-  s = Math.max(0, Math.ceil(s || 0));
+function mmss(s, up) { // up: counting up
+  s = Math.max(0, (up ? Math.floor : Math.ceil)(s || 0));
   return String(Math.floor(s / 60)).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
 }
 const pct = (v) => Math.round(v) + "%";
@@ -145,6 +145,7 @@ function draw() {
   renderWarnings(s);
   text("next", s.next_track ? s.next_track.title : "—");
   $("preflight").hidden = s.status !== "ready";
+  $("pfbtn").disabled = pfRunning || !online;
   if (s.status === "ready" && !pfLoaded) { pfLoaded = true; pollPreflight(); }
   renderLevel(s);
   tick();
@@ -210,7 +211,7 @@ function renderAnalysis(s) {
   el.classList.toggle("first", first);
 }
 
-// What the room's speaker carries (a peak meter on PulseAudio): -60 dBFS empty, 0 dBFS full.
+// The room's speaker (a PulseAudio peak meter): -60 dBFS empty, 0 dBFS full.
 function renderRoom(r) {
   const heard = r.listening && typeof r.heard_dbfs === "number" ? r.heard_dbfs : null;
   $("room").hidden = heard === null; $("roomnote").hidden = heard !== null;
@@ -231,10 +232,10 @@ function tick() {
   if (p) {
     over = p.overrun_s > 0 ? p.overrun_s + dt : held || waits ? Math.max(0, dt - p.remaining_s) : 0;
     if (over > 0) {
-      left = "+" + mmss(over);
+      left = "+" + mmss(over, 1);
       label = "over the planned end · " + (held ? "held" : waits ? "waits for the dose" : "last track playing out");
     } else if (held) {
-      left = mmss(p.elapsed_s + dt); label = "in phase · held (planned end in " + mmss(p.remaining_s - dt) + ")";
+      left = mmss(p.elapsed_s + dt, 1); label = "in phase · held (planned end in " + mmss(p.remaining_s - dt) + ")";
     } else {
       left = mmss(p.remaining_s - dt);
       label = waits ? "left in phase · then waits for the dose" : "left in phase";
@@ -268,7 +269,7 @@ function showMsg(m) {
   clearTimeout(msgTimer); msgTimer = setTimeout(() => { el.hidden = true; }, 9000);
 }
 
-// Only while the page hears the server; given up on after SEND_TIMEOUT_MS. [status, body] or null.
+// Only while online; given up after SEND_TIMEOUT_MS. [status, body] or null.
 async function post(url, body) {
   if (!online) { showMsg("Not sent: not connected to the player."); return null; }
   const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), SEND_TIMEOUT_MS);
@@ -300,7 +301,6 @@ async function send(action, params) {
 function showPreflight(p) {
   const checks = p.checks || [], bad = checks.filter((c) => !c.ok).length;
   pfRunning = !!p.running;
-  $("pfbtn").disabled = pfRunning;
   text("pfbtn", pfRunning ? "Pre-flight running…" : "Pre-flight check");
   const ul = $("pflist"); ul.textContent = "";
   checks.forEach((c) => {
@@ -459,10 +459,11 @@ function connect() {
   es.addEventListener("bye", () => { es.close(); es = null; connect(); }); // a stream's planned end
   es.onerror = () => {
     if (!errorTimer) errorTimer = setTimeout(() => { errorTimer = 0; lost(); }, ERROR_GRACE_MS);
-    if (es && es.readyState === EventSource.CLOSED) { es.close(); es = null; probe(); }
+    // offline: ask each second (EventSource may wait 3 s)
+    if (es && (es.readyState === EventSource.CLOSED || !online)) { es.close(); es = null; probe(); }
   };
 }
-// A phone that slept may hold a dead connection that still looks open: start afresh on wake.
+// A phone that slept may hold a dead connection: start afresh on wake.
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "visible" || !$("authmsg").hidden) return;
   connect();
