@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
 import socket
 import sys
@@ -19,6 +18,7 @@ from typing import Any
 
 from waitress.wasyncore import ExitNow
 
+from soundscape import roomtoken
 from soundscape.cli.options import add_session_arguments
 from soundscape.demo import DEMO_PLAYLIST
 from soundscape.errors import SoundscapeError
@@ -49,14 +49,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int,
                         help=f"port to listen on (default: the room config's, else {DEFAULT_PORT})")
     parser.add_argument("--token", help="access token for the page (default: $SOUNDSCAPE_TOKEN, "
-                                        "else a new random one each start)")
+                                        "else the room's lasting token, see soundscape token)")
     add_session_arguments(parser)
 
 
-def resolve_token(flag: str | None, environ: dict[str, str] | None = None) -> str:
-    """--token, else $SOUNDSCAPE_TOKEN, else a fresh 128-bit random token."""
+def resolve_token(flag: str | None, environ: dict[str, str] | None = None,
+                  lasting: Path | None = None) -> str:
+    """--token, else $SOUNDSCAPE_TOKEN, else the room's lasting token (made on first use), so
+    phones that joined stay joined through every restart (soundscape/roomtoken.py)."""
     environ = os.environ if environ is None else environ
-    return flag or environ.get("SOUNDSCAPE_TOKEN") or secrets.token_urlsafe(16)
+    given = flag or environ.get("SOUNDSCAPE_TOKEN")
+    if given:
+        return given
+    return roomtoken.load(lasting)[0]
 
 
 def lan_ip() -> str:
@@ -91,14 +96,19 @@ def page_url(host: str, port: int, token: str) -> str:
     return f"http://{shown}:{port}/?token={token}"
 
 
-def print_invitation(url: str, out: Any = None) -> None:
+def print_qr(url: str, out: Any) -> None:
     import segno
 
+    segno.make(url).terminal(out=out, compact=True)
+
+
+def print_invitation(url: str, out: Any = None) -> None:
     out = out or sys.stdout
     print("\nsoundscape is serving the control page. Open on each facilitator's phone:", file=out)
     print(f"\n  {url}\n", file=out)
-    segno.make(url).terminal(out=out, compact=True)
-    print("\nAnyone with this link controls the room: share it only with facilitators.", file=out)
+    print_qr(url, out)
+    print("\nAnyone with this link controls the room: share it only with facilitators. Phones "
+          "stay joined through restarts; soundscape token --rotate makes a new link.", file=out)
     print("Ctrl-C fades out and stops.\n", file=out, flush=True)
 
 

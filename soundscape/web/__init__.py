@@ -28,7 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_MAX_FAILURES": 5,  # wrong tokens allowed per address and window...
     "AUTH_WINDOW_S": 60.0,  # ...after which the address gets 429 until the window clears
     "AUTH_MAX_ADDRESSES": 1024,  # bound on the failure bookkeeping
-    "COOKIE_MAX_AGE_S": 24 * 3600,
+    "COOKIE_MAX_AGE_S": 14 * 24 * 3600,  # a clinic fortnight: the token itself lasts until rotated
     "SUBMIT_TIMEOUT_S": 2.0,
     "PROVIDE_AUTOMATIC_OPTIONS": False,  # no CORS here: OPTIONS is a 405 (JSON under /api/)
     "PREFLIGHT": None,  # the pre-flight function; None: soundscape.preflight.run_preflight

@@ -49,9 +49,11 @@ def test_token_link_sets_strict_httponly_cookie_and_redirects_to_clean_page(anon
     assert cookie.startswith(f"{COOKIE_NAME}={TOKEN};")
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # served over plain http on the clinic LAN
+    assert f"Max-Age={14 * 24 * 3600}" in cookie  # a clinic fortnight
     page = anon.get("/")
     assert page.status_code == 200
     assert b'id="play"' in page.data
+    assert "Set-Cookie" not in page.headers  # the token is never sent back once it is a cookie
     assert anon.get("/api/state").status_code == 200  # the cookie now authorizes the API
 
 

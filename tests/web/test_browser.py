@@ -288,7 +288,8 @@ def test_every_control_sends_its_command(browser, served):
         page.select_option("#fadesecs", "120")
         tap('button[data-action="fade_out"]', 16, confirm=True)
         wait_text(page, "#status", "Fading out", 1)
-        wait_text(page, "#statedetail", re.compile(r"^ends in 0[12]:\d\d$"), 1)
+        wait_text(page, "#leftlabel", "until the session ends", 1)  # the big clock counts down
+        wait_text(page, "#left", re.compile(r"^0[12]:\d\d$"), 1)
         tap('button[data-action="stop"]', 17, confirm=True)
     finally:
         context.close()

@@ -184,10 +184,17 @@ class Serve:
     def __init__(self, playlist: Path, home: Path):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # no --token and no $SOUNDSCAPE_TOKEN: every start reads the room's lasting token, here
+        # the one a `soundscape token` of this room saved earlier
         self.args = [sys.executable, "-m", "soundscape", "serve", str(playlist), "--output",
-                     "none", "--port", str(self.port), "--host", "127.0.0.1", "--token", TOKEN]
+                     "none", "--port", str(self.port), "--host", "127.0.0.1"]
         self.env = {**os.environ, **{f"XDG_{kind}_HOME": str(home / kind.lower())
                                      for kind in ("STATE", "CACHE", "CONFIG", "DATA")}}
+        self.env.pop("SOUNDSCAPE_TOKEN", None)
+        saved = home / "state" / "soundscape" / "token"
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(TOKEN + "\n")
+        saved.chmod(0o600)
         self.log = home / "serve.log"
         self.process: subprocess.Popen | None = None
         self.groups: list[int] = []

@@ -24,11 +24,14 @@ from soundscape.room import Room
 from webkit import FakeEngine, ServerThread
 
 
-def test_token_flag_wins_then_environment_then_random():
-    assert serve.resolve_token("abc", {"SOUNDSCAPE_TOKEN": "env"}) == "abc"
-    assert serve.resolve_token(None, {"SOUNDSCAPE_TOKEN": "env"}) == "env"
-    first, second = serve.resolve_token(None, {}), serve.resolve_token(None, {})
-    assert first != second and len(first) >= 22  # 16 random bytes, base64url
+def test_token_flag_wins_then_environment_then_the_rooms_lasting_token(tmp_path):
+    lasting = tmp_path / "state" / "token"
+    assert serve.resolve_token("abc", {"SOUNDSCAPE_TOKEN": "env"}, lasting) == "abc"
+    assert serve.resolve_token(None, {"SOUNDSCAPE_TOKEN": "env"}, lasting) == "env"
+    assert not lasting.exists()  # a given token leaves the room's own alone
+    first, second = serve.resolve_token(None, {}, lasting), serve.resolve_token(None, {}, lasting)
+    assert first == second and len(first) >= 22  # 16 random bytes, base64url, kept
+    assert lasting.read_text().strip() == first
 
 
 def test_lan_ip_is_an_address_not_loopback():

@@ -1,5 +1,5 @@
 // The control page (a module: strict, deferred): live state over SSE; nothing shown unless known.
-const $ = (id) => document.getElementById(id);
+const $ = (id) => document.getElementById(id), mk = (tag) => document.createElement(tag);
 const CONFIRM_MS = 3000, DOUBLE_TAP_MS = 500, SILENT_MS = 2500, ERROR_GRACE_MS = 1000;
 const SEND_TIMEOUT_MS = 4000, DRAG_SLOP_PX = 8;
 let state = null, receivedAt = 0, es = null, heardAt = 0, online = false, errorTimer = 0;
@@ -105,7 +105,7 @@ function draw() {
   if (!np.dataset.armedAt) np.textContent = m && m.awaiting_dose ? "Next phase: mark the dose first" : "Next phase";
   document.querySelectorAll("button[data-action]").forEach((b) => {
     b.disabled = !applies(b.dataset.action, s);
-    if (b.disabled) disarm(b);
+    if (b.disabled || b.textContent !== "Tap again: " + consequence(b)) disarm(b); // what it would do changed
   });
   const levelOk = applies("set_level", s);
   ["down", "up", "fadesecs"].forEach((id) => { $(id).disabled = !(id === "fadesecs" ? applies("fade_out", s) : levelOk); });
@@ -126,7 +126,7 @@ function draw() {
     badgeKey = key;
     const box = $("badges"); box.textContent = "";
     badges.forEach(([label, cls]) => {
-      const span = document.createElement("span");
+      const span = mk("span");
       span.className = "badge" + cls; span.textContent = label; box.appendChild(span);
     });
   }
@@ -158,12 +158,12 @@ function renderPhases(s) {
   segs.textContent = ""; list.textContent = "";
   phases.forEach((p, i) => {
     const cls = i === cur ? "cur" : i < cur ? "done" : "";
-    const d = document.createElement("div");
+    const d = mk("div");
     d.className = "seg " + cls; d.style.flexGrow = String(Math.max(p.duration_s, 1));
     segs.appendChild(d);
-    const li = document.createElement("li");
+    const li = mk("li");
     li.className = cls;
-    const a = document.createElement("span"), b = document.createElement("span");
+    const a = mk("span"), b = mk("span");
     a.textContent = (i === cur ? "▸ " : "") + p.name;
     b.textContent = fmt(p.start_s) + "–" + fmt(p.start_s + p.duration_s);
     li.append(a, b); list.appendChild(li);
@@ -178,7 +178,7 @@ function renderWarnings(s) {
   $("warnings").hidden = !w.length;
   const list = $("warnlist"); list.textContent = "";
   w.forEach((t, i) => {
-    const li = document.createElement("li"), time = document.createElement("span");
+    const li = mk("li"), time = mk("span");
     time.className = "wtime"; time.textContent = at[i] == null ? "before start" : "at " + fmt(at[i]);
     li.append(time, " " + t); list.appendChild(li);
   });
@@ -241,11 +241,9 @@ function tick() {
       label = waits ? "left in phase · then waits for the dose" : "left in phase";
     }
   }
-  if (s.ending && s.status !== "ended") {
-    const end = Math.max(0, s.total_s - s.session_elapsed_s - dt);
-    text("statedetail", "ends in " + mmss(end));
-  } else text("statedetail", s.status === "paused" ? "the session clock goes on"
-    : s.hushed && s.status === "playing" ? pct(s.level_target) + " · unhush: " + pct(s.level_return) : "");
+  if (s.ending && p) { left = mmss(s.total_s - s.session_elapsed_s - dt); label = "until the session ends"; }
+  text("statedetail", s.status === "paused" ? "the session clock goes on"
+    : s.hushed && s.status === "playing" && !s.ending ? pct(s.level_target) + " · unhush: " + pct(s.level_return) : "");
   text("left", left); text("leftlabel", label);
   const phases = s.phases || [], at = s.session_elapsed_s + dt;
   const total = s.total_s + (s.total_open && p ? Math.max(0, over - p.overrun_s) : 0);
@@ -291,7 +289,7 @@ async function post(url, body) {
 async function send(action, params) {
   if (!state) return;
   const a = await post("/api/commands", Object.assign({ action: action, by: name, epoch: state.epoch }, params));
-  if (action === "set_level") pendingLevel = null; // the state answers where the level is
+  if (action === "set_level" && params.level === pendingLevel) pendingLevel = null; // the state says
   if (!a) { if (state) renderLevel(state); return; }
   if (action === "start" && a[0] === 409) pollPreflight(); // another phone's pre-flight
   if (a[1].state) render(a[1].state);
@@ -304,7 +302,7 @@ function showPreflight(p) {
   text("pfbtn", pfRunning ? "Pre-flight running…" : "Pre-flight check");
   const ul = $("pflist"); ul.textContent = "";
   checks.forEach((c) => {
-    const li = document.createElement("li");
+    const li = mk("li");
     li.className = c.ok ? "" : "fail";
     li.textContent = (c.ok ? "PASS  " : "FAIL  ") + c.name + "  " + c.detail;
     ul.appendChild(li);
@@ -401,7 +399,7 @@ thumb.addEventListener("pointerup", (e) => {
 thumb.addEventListener("pointercancel", () => { drag = null; if (state) renderLevel(state); });
 slider.addEventListener("keydown", (e) => {
   const step = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5 }[e.key];
-  if (!step || !applies("set_level", state)) return;
+  if (!step || e.repeat || !applies("set_level", state)) return;
   e.preventDefault(); stepLevel(step);
 });
 function stepLevel(step) {
@@ -446,7 +444,7 @@ async function probe() {
   try {
     const r = await fetch("/api/state", { credentials: "same-origin", cache: "no-store" });
     if (r.status === 401) { locked(); return; }
-    if (r.ok) { heard(); render(await r.json()); connect(); return; }
+    if (r.ok) { const s = await r.json(); heard(); render(s); connect(); return; }
     probing = setTimeout(probe, r.status === 429 ? 1000 * Number(r.headers.get("Retry-After") || 30) : 1000);
   } catch (e) { probing = setTimeout(probe, 1000); }
 }
@@ -477,6 +475,7 @@ async function wake() {
   try {
     const l = await navigator.wakeLock.request("screen");
     lock = l; l.addEventListener("release", () => { lock = null; });
+    if (!live(state)) unwake();
   } catch (e) { lock = null; }
 }
 function unwake() { if (lock && lock.release) { const l = lock; lock = null; l.release().catch(() => {}); } }
