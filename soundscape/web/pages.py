@@ -60,10 +60,13 @@ MANIFEST = {
     "background_color": "#000000",
     "theme_color": "#000000",
     "icons": [
+        {"src": "/static/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
+        {"src": "/static/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any"},
+        # the same pictures: the wave sits well inside the middle 80 % a mask may keep
         {"src": "/static/icon-192.png", "sizes": "192x192", "type": "image/png",
-         "purpose": "any maskable"},
+         "purpose": "maskable"},
         {"src": "/static/icon-512.png", "sizes": "512x512", "type": "image/png",
-         "purpose": "any maskable"},
+         "purpose": "maskable"},
         {"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml"},
     ],
 }

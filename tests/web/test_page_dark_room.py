@@ -912,6 +912,9 @@ def test_the_page_can_be_added_to_the_home_screen(anon):
     assert re.fullmatch(r"#[0-9a-fA-F]{6}", manifest["theme_color"])
     pngs = {icon["sizes"]: icon["src"] for icon in manifest["icons"] if icon["type"] == "image/png"}
     assert set(pngs) == {"192x192", "512x512"}
+    for purpose in ("any", "maskable"):  # each purpose its own entry, as the spec advises
+        assert {i["sizes"] for i in manifest["icons"] if i.get("purpose") == purpose
+                and i["type"] == "image/png"} == {"192x192", "512x512"}, purpose
     for sizes, src in pngs.items():
         icon = anon.get(src)
         assert icon.status_code == 200 and icon.mimetype == "image/png", src
