@@ -522,6 +522,34 @@ def test_a_confirmation_says_what_the_second_tap_will_do(browser, room):
         context.close()
 
 
+def test_an_armed_button_disarms_when_what_it_would_do_changes(browser, room):
+    """Ana arms Next phase ("go on to Journey now"); Ben moves the room on first. Her second tap
+    must not skip Journey too: the button is disarmed, and a tap only arms it again."""
+    from soundscape.engine.commands import Action, Command
+
+    server, engine = room
+    context, page = open_page(browser, server.url)
+    button = page.locator('button[data-action="next_phase"]')
+    try:
+        live(page)
+        page.locator("#play").tap()
+        wait_text(page, "#status", "Playing", 2)
+        time.sleep(TAP_GAP_S)
+        button.tap()
+        wait_text(page, 'button[data-action="next_phase"]', "Tap again: go on to Journey now", 1)
+        result, _ = engine.submit(Command(Action.NEXT_PHASE, by="Ben"))  # the other phone
+        assert result.ok
+        wait_text(page, "#phase", "Journey", 2)
+        wait_text(page, 'button[data-action="next_phase"]', "Next phase", 1)
+        time.sleep(TAP_GAP_S)
+        button.tap()  # arms again, for Return now; sends nothing
+        wait_text(page, 'button[data-action="next_phase"]', "Tap again: go on to Return now", 1)
+        time.sleep(TAP_GAP_S)
+        assert [c["by"] for c in commands(engine, "next_phase")] == ["Ben"]
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("room", [True], indirect=True, ids=["with-medicine"])
 def test_next_phase_waits_while_the_dose_phase_waits_for_the_dose(browser, room):
     server, engine = room
