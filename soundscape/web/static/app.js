@@ -1,4 +1,4 @@
-// The control page (a module: strict, deferred): live state over SSE; nothing shown unless known.
+// The control page (a module): live state over SSE; nothing shown unless known.
 const $ = (id) => document.getElementById(id), mk = (tag) => document.createElement(tag);
 const CONFIRM_MS = 3000, DOUBLE_TAP_MS = 500, SILENT_MS = 2500, ERROR_GRACE_MS = 1000;
 const SEND_TIMEOUT_MS = 4000, DRAG_SLOP_PX = 8;
@@ -105,7 +105,7 @@ function draw() {
   if (!np.dataset.armedAt) np.textContent = m && m.awaiting_dose ? "Next phase: mark the dose first" : "Next phase";
   document.querySelectorAll("button[data-action]").forEach((b) => {
     b.disabled = !applies(b.dataset.action, s);
-    if (b.disabled || b.textContent !== "Tap again: " + consequence(b)) disarm(b); // what it would do changed
+    if (b.disabled || b.textContent !== "Tap again: " + consequence(b)) disarm(b); // its consequence changed
   });
   const levelOk = applies("set_level", s);
   ["down", "up", "fadesecs"].forEach((id) => { $(id).disabled = !(id === "fadesecs" ? applies("fade_out", s) : levelOk); });
@@ -409,7 +409,7 @@ function stepLevel(step) {
   if (!$(id).disabled && applies("set_level", state)) { stepLevel(Number($(id).dataset.step)); buzz(15); }
 }));
 
-// -- the connection: heard within SILENT_MS (a state or a ping each second), or not connected
+// -- the connection: a state or a ping each second, or not connected
 function heard() {
   heardAt = performance.now(); clearTimeout(errorTimer); errorTimer = 0;
   if (!online) offline(false);
@@ -438,15 +438,18 @@ function locked() {
   $("offline").hidden = true; $("authmsg").hidden = false;
   text("conn", "Not connected"); $("conn").className = "conn lost";
 }
-let probing = 0;
+let probing = 0, asking = false; // one probe at a time
 async function probe() {
-  clearTimeout(probing);
+  if (asking) return;
+  clearTimeout(probing); asking = true;
+  let wait = 1000;
   try {
     const r = await fetch("/api/state", { credentials: "same-origin", cache: "no-store" });
     if (r.status === 401) { locked(); return; }
     if (r.ok) { const s = await r.json(); heard(); render(s); connect(); return; }
-    probing = setTimeout(probe, r.status === 429 ? 1000 * Number(r.headers.get("Retry-After") || 30) : 1000);
-  } catch (e) { probing = setTimeout(probe, 1000); }
+    if (r.status === 429) wait = 1000 * Number(r.headers.get("Retry-After") || 30);
+  } catch (e) { /* asked again below */ } finally { asking = false; }
+  probing = setTimeout(probe, wait);
 }
 function connect() {
   if (es) es.close();
