@@ -83,10 +83,24 @@ class PositionReader:
     def heard(self, i: int) -> bool:
         return bool(self.loudest[i] > HEARD)
 
-    def first_heard(self, from_s: float) -> int | None:
+    def first_heard(self, from_s: float, sustain_s: float = 0.2) -> int | None:
+        """The first window from ``from_s`` on that starts ``sustain_s`` of unbroken sound.
+
+        Sound means a run, not a blip: under load libVLC may let a few ms of a file's very
+        beginning through before a seek lands (docs/libvlc.md), at the bottom of the deck's fade-in
+        (about -66 dBFS here, inaudible in a room). Taken for the resumed sound, that blip is
+        segment 0 and the file position could not be read from it."""
         first = math.ceil(from_s / self.hop_s)
-        hits = np.nonzero(self.loudest[first:] > HEARD)[0]
-        return None if not len(hits) else int(hits[0] + first)
+        heard = (self.loudest[first:] > HEARD).astype(int)
+        n = max(1, round(sustain_s / self.hop_s))
+        if len(heard) < n:
+            return None
+        runs = np.nonzero(np.convolve(heard, np.ones(n, dtype=int), "valid") == n)[0]
+        return None if not len(runs) else int(runs[0] + first)
+
+    def segments_from(self, i: int, seconds: float = 0.5) -> list[int]:
+        """The segments heard window by window from ``i`` (for a failure's message)."""
+        return [int(k) for k in self.segment[i:i + round(seconds / self.hop_s)]]
 
     def last_heard(self, before_s: float) -> int | None:
         last = int(before_s / self.hop_s)

@@ -159,7 +159,9 @@ def test_kill_9_mid_track_resumes_where_it_was_fading_in(sink, pulse, tmp_path, 
     assert first is not None, f"nothing was heard after the restart; player said: {output}"
     before = reader.position_at(last - 10, forward=False)
     after = reader.position_at(first, forward=True)
-    assert before and after, "the position could not be read at a segment edge"
+    assert before and after, (
+        f"the position could not be read at a segment edge (before the kill: {before}; segments "
+        f"heard from the first resumed sound on: {reader.segments_from(first)})")
     (pos_before_s, k0), (pos_after_s, k1) = before, after
     error_s = pos_after_s - pos_before_s
     first_sound_s = reader.centre_s(first) + rec.start_s - restarted_at
