@@ -28,6 +28,20 @@ def app(engine, preflight):
 
 
 @pytest.fixture
+def real(tmp_path):
+    """A real Engine (engine thread running, dose given in Arrival) over the fake output, on a
+    fake clock, behind the app; the client carries the bearer token."""
+    from webkit import real_engine
+
+    engine = real_engine(fake_clock=True, log_dir=tmp_path, medicine=True)
+    app = create_app(engine, {"TOKEN": "t", "SSE_HEARTBEAT_S": 0.05, "SSE_LIFETIME_S": 0.3})
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer t"
+    yield client, engine
+    engine.shutdown(fade=False)
+
+
+@pytest.fixture
 def anon(app):
     """A client with no credentials."""
     return app.test_client()

@@ -8,6 +8,8 @@ import pytest
 
 from soundscape.engine.commands import Action
 
+from webkit import command
+
 
 def as_json(state) -> dict:
     """The state as a client decodes it (tuples become lists)."""
@@ -211,25 +213,6 @@ def test_no_files_outside_web_static(client, path):
 
 
 # ---------------------------------------------------------------- the same API over the real engine
-
-@pytest.fixture
-def real(tmp_path):
-    """A real Engine (engine thread running) over the fake output, on a fake clock."""
-    from webkit import real_engine
-
-    engine = real_engine(fake_clock=True, log_dir=tmp_path, medicine=True)
-    from soundscape.web import create_app
-
-    app = create_app(engine, {"TOKEN": "t", "SSE_HEARTBEAT_S": 0.05, "SSE_LIFETIME_S": 0.3})
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer t"
-    yield client, engine
-    engine.shutdown(fade=False)
-
-
-def command(client, action, **params):
-    return client.post("/api/commands", json={"action": action, "by": "Ana", **params})
-
 
 def test_real_engine_state_before_start(real):
     client, engine = real

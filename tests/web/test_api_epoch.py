@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from soundscape.web import create_app
 
 from test_events import parse_events
-from webkit import real_engine
+from webkit import command, real_engine
 
 RESTARTED = ("the player restarted since this page last heard from it, so nothing was done; "
              "look at the page again and tap again")
@@ -58,21 +57,6 @@ def test_an_epoch_that_is_not_a_string_is_400(client, engine, epoch):
 
 
 # ---------------------------------------------------------------- the real engine, on a fake clock
-
-@pytest.fixture
-def real(tmp_path):
-    """A real Engine (engine thread running, dose given in Arrival) behind the app."""
-    engine = real_engine(fake_clock=True, log_dir=tmp_path, medicine=True)
-    app = create_app(engine, {"TOKEN": "t", "SSE_HEARTBEAT_S": 0.05, "SSE_LIFETIME_S": 2.0})
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer t"
-    yield client, engine
-    engine.shutdown(fade=False)
-
-
-def command(client, action, **fields):
-    return client.post("/api/commands", json={"action": action, "by": "Ana", **fields})
-
 
 def commands_logged(engine) -> list[str]:
     return [e["action"] for e in engine.log_entries() if e["event"] == "command"]

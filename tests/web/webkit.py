@@ -196,3 +196,8 @@ def real_engine(*, fake_clock: bool = False, log_dir: Path | None = None, medici
                     seed=1, log_dir=log_dir)
     engine.start_thread()
     return engine
+
+
+def command(client, action, **params):
+    """POST one command as Ana through a Flask test client."""
+    return client.post("/api/commands", json={"action": action, "by": "Ana", **params})
