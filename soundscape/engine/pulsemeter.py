@@ -133,7 +133,10 @@ def restore_action(state: SinkState, own_pct: float, rise_db_per_s: float,
     if state.volume_pct > own_pct:
         return own_pct, False
     raised_db = level_to_db(state.volume_pct) + rise_db_per_s * min(max(dt_s, 0.0), MAX_STEP_S)
-    return min(own_pct, 100.0 * 10 ** (raised_db / 60.0)), False
+    raised_pct = 100.0 * 10 ** (raised_db / 60.0)
+    # A step that ends within the tolerance of the volume ends on it: the next look would take
+    # the sink for restored and leave it just short.
+    return (own_pct if raised_pct >= own_pct - VOLUME_TOLERANCE_PCT else raised_pct), False
 
 
 def peak_to_dbfs(peak: float) -> float:

@@ -220,6 +220,20 @@ def test_a_rise_from_40_to_100_percent_takes_the_cubic_scale_time():
     assert steps == 12  # 23.9 dB in 2 dB steps, the first one at once: 1.1 s of steps
 
 
+@pytest.mark.parametrize("rise_db_per_s", [3.0, 6.0, 6.5, 12.0, 20.0])
+@pytest.mark.parametrize("own_pct", [40.0, 80.0, 100.0, 150.0])
+def test_every_rise_ends_exactly_on_the_sinks_own_volume(rise_db_per_s, own_pct):
+    """A step landing just short of the volume (within the tolerance that ends the rise) would
+    leave the sink there for good: 99.84 % instead of 100 % was seen at 6 dB/s from the floor."""
+    state = SinkState(False, FLOOR_PCT)
+    for _ in range(1000):
+        action = restore_action(state, own_pct, rise_db_per_s, 0.1)[0]
+        if action is None:
+            break
+        state = SinkState(False, action)
+    assert state.volume_pct == own_pct
+
+
 def test_a_muted_sink_is_unmuted_at_the_floor_then_rises_from_it():
     assert restore_action(SinkState(True, 100.0), 100.0, 20.0, 0.1) == (FLOOR_PCT, True)
     assert FLOOR_PCT == pytest.approx(10.0)  # -60 dB, the engine's silence
