@@ -23,7 +23,7 @@ from soundscape.config.yamlnodes import (NULL_TAG, Report, is_bare, mapping, rea
 from soundscape.engine.settings import OUTPUT_KINDS, RoomSettings
 from soundscape.errors import PlaylistError, Problem
 
-ROOM_KEYS = ("output", "device", "ceiling", "rise_rate", "fall_rate", "hush_level", "pause_fade",
+ROOM_KEYS = ("name", "output", "device", "ceiling", "rise_rate", "fall_rate", "hush_level", "pause_fade",
              "stop_fade", "fade_out", "extend", "port", "log_dir", "loudness_target",
              "speaker_volume")
 RATE_PATTERN = r"^\d+(?:\.\d+)? ?dB/s$"
@@ -36,6 +36,7 @@ class Room:
     """The values a room file sets; None for every key it leaves out (the defaults apply)."""
 
     path: Path | None = None  # the file, absolute; None when no file was read
+    name: str | None = None  # what phones find the room by: http://<name>.local (roomlink.py)
     output: str | None = None
     device: str | None = None
     ceiling_pct: float | None = None
@@ -127,6 +128,17 @@ class _RoomReader:
             return None
         return level
 
+    def name(self, node: Node) -> str | None:
+        written = text(node, "name", self.report)
+        if written is None:
+            return None
+        if not re.search(r"[A-Za-z0-9]", written) or len(written) > 63:
+            self.report.error(node, "name must hold a letter or digit and be at most 63 "
+                                    f"characters (it becomes the room's address), not "
+                                    f"{values.shown(written, True)}")
+            return None
+        return written.strip()
+
     def folder_path(self, node: Node, what: str) -> Path | None:
         written = text(node, what, self.report)
         if written is None:
@@ -137,6 +149,7 @@ class _RoomReader:
         """Room field name -> value, for every key set and valid."""
         read = self.read
         readers = {
+            "name": ("name", self.name),
             "output": ("output", lambda n: read.choice(n, "output", OUTPUT_KINDS)),
             "device": ("device", lambda n: text(n, "device", self.report)),
             "ceiling": ("ceiling_pct", self.ceiling),

@@ -36,7 +36,7 @@ def test_documented_example_loads_every_key(write, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     room = load_room(write(doc_block(0)))
     assert room == Room(
-        path=tmp_path / "room.yaml", output="pulse",
+        path=tmp_path / "room.yaml", name="Room 2", output="pulse",
         device="alsa_output.usb-Audioengine_A2-00.analog-stereo", ceiling_pct=85.0,
         rise_db_per_s=6.0, fall_db_per_s=15.0, hush_pct=25.0, pause_fade_s=3.0, stop_fade_s=3.0,
         fade_out_s=60.0, extend_min=5.0, port=8800, log_dir=tmp_path / "home" / "soundscape-logs",
@@ -151,7 +151,7 @@ def test_mistakes_raise_playlist_error_with_every_problem(write):
     ("output: pulse\n\tceiling: 80%\n",
      ["room.yaml:2:1: tabs are not allowed for indentation; use spaces"]),
     ("- ceiling: 80%\n",
-     ["room.yaml:1:1: the room config must be a mapping of keys like output, device, ceiling, "
+     ["room.yaml:1:1: the room config must be a mapping of keys like name, output, device, "
       "not a list"]),
     ("ceiling: [80%]\n", ["room.yaml:1:10: ceiling must be a single value, not a list"]),
 ])
@@ -192,3 +192,12 @@ def test_default_location_follows_xdg_config_home(tmp_path, monkeypatch):
     (tmp_path / "soundscape" / "room.yaml").write_text("ceiling: loud\n")
     with pytest.raises(PlaylistError, match="ceiling must be"):
         load_room()
+
+
+def test_a_name_must_be_text_that_can_become_an_address(write):
+    assert load_room(write("name: '  Salle Étoile '\n")).name == "Salle Étoile"
+    assert problems(write("name: 12\n")) == [
+        "room.yaml:1:7: name must be text; write it in quotes: '12'"]
+    assert problems(write("name: '---'\n")) == [
+        "room.yaml:1:7: name must hold a letter or digit and be at most 63 characters (it "
+        "becomes the room's address), not '---'"]

@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 from waitress.wasyncore import ExitNow
 
-from soundscape import roomtoken
+from soundscape import roomlink, roomtoken
 from soundscape.cli.options import add_session_arguments
 from soundscape.demo import DEMO_PLAYLIST
 from soundscape.errors import SoundscapeError
@@ -26,7 +25,7 @@ from soundscape.errors import SoundscapeError
 COMMAND = "serve"
 HELP = "run a session and serve the control page for facilitators' phones"
 
-DEFAULT_PORT = 8700
+DEFAULT_PORT = roomlink.DEFAULT_PORT
 THREADS = 128  # one per live page (SSE), pages being reloaded, and commands
 
 # waitress runs a connection's requests one at a time on a pool thread, and an event stream keeps
@@ -64,36 +63,9 @@ def resolve_token(flag: str | None, environ: dict[str, str] | None = None,
     return roomtoken.load(lasting)[0]
 
 
-def lan_ip() -> str:
-    """This machine's address on the LAN, without sending anything.
-
-    ``connect()`` on a UDP socket only picks the route and source address; no packet leaves, so
-    this works on a clinic network with no internet at all.
-    """
-    for probe in ("10.255.255.255", "192.168.255.255", "172.31.255.255"):
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                sock.connect((probe, 1))
-                address = sock.getsockname()[0]
-        except OSError:
-            continue
-        if address and not address.startswith(("0.", "127.")):
-            return address
-    try:
-        address = socket.gethostbyname(socket.gethostname())
-        if not address.startswith("127."):
-            return address
-    except OSError:
-        pass
-    return socket.gethostname() or "localhost"
-
-
 def page_url(host: str, port: int, token: str) -> str:
-    """The link facilitators open: the LAN address when listening on every interface."""
-    shown = lan_ip() if host in ("0.0.0.0", "::", "") else host
-    if ":" in shown:
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}/?token={token}"
+    """The link facilitators open by address (kept here for the commands that print it)."""
+    return roomlink.address_url(host, port, token)
 
 
 def print_qr(url: str, out: Any) -> None:

@@ -16,6 +16,7 @@ import urllib.request
 import pytest
 
 import soundscape.session
+from soundscape import roomlink
 from soundscape.cli import serve
 from soundscape.cli.main import main
 from soundscape.engine import checkpoint
@@ -35,12 +36,12 @@ def test_token_flag_wins_then_environment_then_the_rooms_lasting_token(tmp_path)
 
 
 def test_lan_ip_is_an_address_not_loopback():
-    address = serve.lan_ip()
+    address = roomlink.lan_ip()
     assert address and not address.startswith("127.")
 
 
 def test_page_url_uses_lan_address_when_listening_everywhere(monkeypatch):
-    monkeypatch.setattr(serve, "lan_ip", lambda: "192.168.1.20")
+    monkeypatch.setattr(roomlink, "lan_ip", lambda: "192.168.1.20")
     assert serve.page_url("0.0.0.0", 8700, "t0k") == "http://192.168.1.20:8700/?token=t0k"
     assert serve.page_url("10.0.0.5", 9000, "t0k") == "http://10.0.0.5:9000/?token=t0k"
     assert serve.page_url("::1", 8700, "t") == "http://[::1]:8700/?token=t"
