@@ -104,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     from soundscape.engine import checkpoint
     from soundscape.room import load_room
     from soundscape.session import open_session
+    from soundscape.watchdog import Supervision
     from soundscape.web import create_app
 
     token = resolve_token(args.token)
@@ -115,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
                           checkpoint_path=checkpoint.default_path(),
                           ask=_ask if sys.stdin.isatty() else None, room=room)
     server = None
+    supervision = Supervision(engine.heartbeat)  # systemd's: ready, alive, stopping (watchdog.py)
     try:
         # The page's pre-flight opens an output of its own, as the session's was chosen.
         app = create_app(engine, {"TOKEN": token, "PREFLIGHT_OUTPUT": args.output,
@@ -128,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
                                   f"{exc.strerror or exc} (is another soundscape running? "
                                   f"try --port)") from None
         print_invitation(page_url(args.host, args.port, token))
+        supervision.ready(f"serving the control page on port {args.port}")  # never the token
 
         def on_term(signum, frame):
             raise _Stop
@@ -144,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
                 signal.signal(sig, handler)
         print("\nStopping: fading out…", flush=True)
     finally:
+        supervision.stopping()
         engine.shutdown()  # first, so the room fades at once and open pages see the end
         if server is not None:
             server.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from soundscape.engine import checkpoint, snapshot
 from soundscape.engine.api import EngineTimeout
+from soundscape.engine.heartbeat import BEAT_EVERY_S, Heartbeat
 from soundscape.engine.inbox import Inbox, Pending
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.commands import Action, Command, CommandResult
@@ -74,6 +75,7 @@ class Engine:
         self._log = SessionLog(self.log_path, append=resume is not None)
         self.core = self._new_core()
         self._t0 = self.clock.now()
+        self.heartbeat = Heartbeat(self.clock)  # the watchdog's sign of life (heartbeat.py)
         self._inbox = Inbox()
         self._thread: threading.Thread | None = None
         self._running = False
@@ -374,10 +376,11 @@ class Engine:
             wait = self._tick()
             self._publish()
             self._save_checkpoint()
+            self.heartbeat.beat()
             now = self.clock.now()
             if now >= end:
                 return
-            self.clock.advance(min(wait, end - now))
+            self.clock.advance(min(wait, BEAT_EVERY_S, end - now))
 
     def _drain(self) -> None:
         while (item := self._inbox.get(0)) is not None:
@@ -422,9 +425,10 @@ class Engine:
                     self._drain()
             except Exception as exc:  # noqa: BLE001 - a failing command must not stop the music
                 self.core.warn(f"internal error: {type(exc).__name__}: {exc}")
-            wait = self._tick()
+            wait = min(self._tick(), BEAT_EVERY_S)
             self._publish()
             self._save_checkpoint()
+            self.heartbeat.beat()
 
     def shutdown(self, fade: bool = True, timeout_s: float = 10.0) -> None:
         """Quiet the room (a 3 s fade unless ``fade`` is False), stop the thread, close the log."""
