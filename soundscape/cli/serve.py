@@ -84,6 +84,14 @@ def print_invitation(url: str, out: Any = None) -> None:
     print("Ctrl-C fades out and stops.\n", file=out, flush=True)
 
 
+def print_keyless_invitation(url: str, out: Any = None) -> None:
+    """Under systemd the terminal is the journal, kept on disk and readable by more than the
+    room's user (the adm group): the link goes there without its token."""
+    out = out or sys.stdout
+    print(f"soundscape is serving the control page at {url.split('?', 1)[0]} (the link with the "
+          "room's key: soundscape token, or the card soundscape card prints)", file=out, flush=True)
+
+
 def _ask(question: str) -> bool:
     return input(f"{question} [Y/n] ").strip().lower() in ("", "y", "yes")
 
@@ -129,7 +137,11 @@ def run(args: argparse.Namespace) -> int:
             raise SoundscapeError(f"cannot listen on {args.host}:{args.port}: "
                                   f"{exc.strerror or exc} (is another soundscape running? "
                                   f"try --port)") from None
-        print_invitation(page_url(args.host, args.port, token))
+        url = page_url(args.host, args.port, token)
+        if supervision.notifier.enabled:
+            print_keyless_invitation(url)
+        else:
+            print_invitation(url)
         supervision.ready(f"serving the control page on port {args.port}")  # never the token
 
         def on_term(signum, frame):

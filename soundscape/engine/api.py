@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from soundscape.engine.commands import Command, CommandResult
+from soundscape.engine.heartbeat import Heartbeat
 from soundscape.engine.state import State
 from soundscape.errors import SoundscapeError
 
@@ -28,6 +29,10 @@ class EngineAPI(Protocol):
     @property
     def playlist_path(self) -> Path:
         """The playlist file this session plays (pre-flight checks the same file)."""
+
+    @property
+    def heartbeat(self) -> Heartbeat:
+        """The engine loop's pulse: serve feeds systemd's watchdog from it (watchdog.py)."""
 
     def snapshot(self) -> State:
         """The latest state (immutable)."""

@@ -10,7 +10,9 @@ from pathlib import Path
 from waitress import create_server
 
 from soundscape.engine.api import EngineTimeout
+from soundscape.engine.clock import RealClock
 from soundscape.engine.commands import Action, Command, CommandResult
+from soundscape.engine.heartbeat import Heartbeat
 from soundscape.engine.state import PhaseInfo, PhaseSlot, State, Status, TrackInfo
 
 TOKEN = "test-token-0123456789"
@@ -47,6 +49,7 @@ class FakeEngine:
         self.wait_calls = 0
         self.playlist_path = Path("/playlists/test.yaml")
         self.hung = False
+        self.heartbeat = Heartbeat(RealClock())  # serve's watchdog reads it (no loop: no beats)
 
     def snapshot(self) -> State:
         with self._changed:
