@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from soundscape.engine.heartbeat import STALL_S, Heartbeat
 
 PINGS_PER_PERIOD = 4  # systemd's advice is at least two pings per watchdog period
+LOOK_EVERY_S = 1.0  # and a stall is seen within a second of STALL_S, whatever the period
 
 
 class Notifier:
@@ -47,7 +48,8 @@ class Notifier:
         with self._lock:
             try:
                 if self._sock is None:
-                    self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                    self._sock = socket.socket(socket.AF_UNIX,
+                                               socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
                 self._sock.sendto("\n".join(lines).encode(), self.address)
                 return True
             except OSError:
@@ -78,7 +80,8 @@ def watchdog_period_s(environ: Mapping[str, str] | None = None) -> float | None:
 
 
 class WatchdogFeeder:
-    """Pings systemd ``PINGS_PER_PERIOD`` times a watchdog period while the heartbeat is fresh.
+    """Pings systemd while the heartbeat is fresh: every second, or ``PINGS_PER_PERIOD`` times a
+    watchdog period if that is more often.
 
     ``poll`` is one look (what the thread does each time; tests call it on a fake clock): a fresh
     heartbeat sends ``WATCHDOG=1``; the first stale one sends the reason and ``WATCHDOG=trigger``,
@@ -104,8 +107,9 @@ class WatchdogFeeder:
         if self.stalled:
             return None
         self.stalled = True
-        self.notifier.send(f"STATUS=the engine loop has not run for {self.heartbeat.age_s():.1f} s: "
-                           "asking for a restart", "WATCHDOG=trigger")
+        age_s = self.heartbeat.age_s()
+        self.notifier.send(f"STATUS=the engine loop has not run for {age_s:.1f} s: asking for a "
+                           "restart", "WATCHDOG=trigger")
         return "WATCHDOG=trigger"
 
     def start(self) -> None:
@@ -115,7 +119,7 @@ class WatchdogFeeder:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.poll()
-            self._stop.wait(self.period_s / PINGS_PER_PERIOD)
+            self._stop.wait(min(LOOK_EVERY_S, self.period_s / PINGS_PER_PERIOD))
 
     def stop(self) -> None:
         self._stop.set()
