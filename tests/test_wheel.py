@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -110,3 +111,21 @@ def test_the_installed_program_checks_its_shipped_playlists(installed, tmp_path)
     done = _run([str(installed), "check", folder], cwd=tmp_path, env=env)
     assert [line.rsplit("/", 1)[-1] for line in done.stdout.splitlines()] == [
         "demo.yaml: ok", "kap-intramuscular.yaml: ok", "kap-sublingual.yaml: ok"]
+
+
+def test_the_installed_program_prints_the_room_card(installed, tmp_path):
+    """From the lasting token, no server running: the card's big QR code opens the room by name."""
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("zbarimg is missing (make test installs zbar-tools)")
+        pytest.skip("zbarimg is not installed (apt install zbar-tools)")
+    home = tmp_path / "home"
+    (home / "config" / "soundscape").mkdir(parents=True)
+    (home / "config" / "soundscape" / "room.yaml").write_text("name: Room 2\nport: 8800\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
+           "XDG_STATE_HOME": str(home / "state")}
+    _run([str(installed), "card", "-o", "card.png"], cwd=tmp_path, env=env)
+    token = (home / "state" / "soundscape" / "token").read_text().strip()
+    codes = _run([zbarimg, "--raw", "-q", "card.png"], cwd=tmp_path).stdout.split()
+    assert f"http://room-2.local:8800/?token={token}" in codes

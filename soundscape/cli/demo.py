@@ -1,25 +1,25 @@
-"""``soundscape demo-music``: create the built-in demo material if needed and print its folder."""
+"""``soundscape demo``: serve the built-in demo session, to try the room with nothing written yet.
+
+The same as ``soundscape serve`` with no playlist: a short arc of generated music (made on first
+use, see ``soundscape demo-music``) and the control page, with the room's lasting link.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from soundscape.demo import DEMO_FILES, ensure_demo_music
-
-COMMAND = "demo-music"
-HELP = "create the built-in demo music (builtin:demo) if needed and print its folder"
+COMMAND = "demo"
+HELP = "serve the built-in demo session (the same as serve with no playlist)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--list", action="store_true",
-                        help="also list each file with its length in seconds")
+    from soundscape.cli.serve import add_server_arguments
+
+    add_server_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the folder, so scripts can use it and people can find and play the files."""
-    folder = ensure_demo_music()
-    print(folder)
-    if args.list:
-        for name, duration_s in sorted(DEMO_FILES.items()):
-            print(f"  {name:20} {duration_s:6.1f} s")
-    return 0
+    from soundscape.cli import serve
+
+    args.playlist = None
+    return serve.run(args)

@@ -43,6 +43,11 @@ WAITRESS_OPTIONS = {"threads": THREADS, "connection_limit": THREADS,
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("playlist", nargs="?", type=Path,
                         help="playlist YAML file (default: the built-in demo)")
+    add_server_arguments(parser)
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """Everything but the playlist (``soundscape demo`` takes the same)."""
     parser.add_argument("--host", default="0.0.0.0",
                         help="address to listen on (default: 0.0.0.0, every interface)")
     parser.add_argument("--port", type=int,

@@ -229,3 +229,10 @@ def test_a_stop_signal_mid_request_is_not_swallowed_by_the_server_loop():
 
     with pytest.raises(serve._Stop):
         wasyncore.read(Channel())
+
+
+def test_demo_is_serve_with_the_built_in_playlist(monkeypatch):
+    seen = []
+    monkeypatch.setattr(serve, "run", lambda args: seen.append(args) or 0)
+    assert main(["demo", "--port", "9000", "--output", "none"]) == 0
+    assert seen[0].playlist is None and seen[0].port == 9000 and seen[0].output == "none"
