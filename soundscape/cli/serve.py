@@ -133,7 +133,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         # The page's pre-flight opens an output of its own, as the session's was chosen.
         app = create_app(engine, {"TOKEN": token, "PREFLIGHT_OUTPUT": args.output,
-                                  "PREFLIGHT_DEVICE": args.device, "PREFLIGHT_ROOM": room})
+                                  "PREFLIGHT_DEVICE": args.device, "PREFLIGHT_ROOM": room,
+                                  "ROOM_NAME": roomlink.room_name(room)})
         # waitress logs no URLs (so never the token); no access log is added here on purpose.
         try:
             server = create_server(app, host=args.host, port=args.port, ident="soundscape",

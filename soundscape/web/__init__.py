@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "PREFLIGHT_OUTPUT": None,  # the output kind, device and Room pre-flight opens its own output
     "PREFLIGHT_DEVICE": None,  # with (what serve was given; None: the room's, then auto)
     "PREFLIGHT_ROOM": None,
+    "ROOM_NAME": None,  # the join page says which room (roomlink.room_name)
 }
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -49,6 +49,32 @@ def index():
     return render_template("index.html", authorized=True, message="")
 
 
+@bp.get("/join")
+def join():
+    """The room's link as a QR code, for a second facilitator to scan from this phone's screen.
+
+    Behind the token like the controls (it shows the token). It links to the address this phone
+    used, which is known to work here; drawn dark on light whatever the page's mode, so any
+    camera reads it.
+    """
+    status, wait_s = auth.check(request.cookies.get(auth.COOKIE_NAME))
+    if status == 429:
+        return _locked(429, "Too many wrong links from this device. Wait a minute, then open "
+                            "the link again.", wait_s)
+    if status != 200:
+        return _locked(401, "Only a phone that has joined the room can show its code.")
+    import segno
+
+    url = f"{request.host_url}?token={current_app.config['TOKEN']}"
+    svg = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff",
+                                                 omitsize=False)
+    response = current_app.make_response(
+        render_template("join.html", room=current_app.config.get("ROOM_NAME") or "the room",
+                        qr_svg=svg))
+    response.headers["Cache-Control"] = "no-store"  # a key: never kept by the browser
+    return response
+
+
 MANIFEST = {
     "name": "soundscape",
     "short_name": "soundscape",
