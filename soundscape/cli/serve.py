@@ -52,6 +52,8 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
                         help="address to listen on (default: 0.0.0.0, every interface)")
     parser.add_argument("--port", type=int,
                         help=f"port to listen on (default: the room config's, else {DEFAULT_PORT})")
+    parser.add_argument("--no-announce", action="store_true",
+                        help="do not announce the room on the LAN by name (mDNS)")
     parser.add_argument("--token", help="access token for the page (default: $SOUNDSCAPE_TOKEN, "
                                         "else the room's lasting token, see soundscape token)")
     add_session_arguments(parser)
@@ -79,10 +81,12 @@ def print_qr(url: str, out: Any) -> None:
     segno.make(url).terminal(out=out, compact=True)
 
 
-def print_invitation(url: str, out: Any = None) -> None:
+def print_invitation(url: str, out: Any = None, name_url: str | None = None) -> None:
     out = out or sys.stdout
     print("\nsoundscape is serving the control page. Open on each facilitator's phone:", file=out)
     print(f"\n  {url}\n", file=out)
+    if name_url:
+        print(f"  or by the room's name: {name_url}\n", file=out)
     print_qr(url, out)
     print("\nAnyone with this link controls the room: share it only with facilitators. Phones "
           "stay joined through restarts; soundscape token --rotate makes a new link.", file=out)
@@ -114,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     # The session's machinery and the web server: imported only when a session runs.
     from waitress import create_server
 
+    from soundscape.announce import Announcement
     from soundscape.engine import checkpoint
     from soundscape.room import load_room
     from soundscape.session import open_session
@@ -129,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
                           checkpoint_path=checkpoint.default_path(),
                           ask=_ask if sys.stdin.isatty() else None, room=room)
     server = None
+    announcement = Announcement()
     supervision = Supervision(engine.heartbeat)  # systemd's: ready, alive, stopping (watchdog.py)
     try:
         # The page's pre-flight opens an output of its own, as the session's was chosen.
@@ -143,11 +149,16 @@ def run(args: argparse.Namespace) -> int:
             raise SoundscapeError(f"cannot listen on {args.host}:{args.port}: "
                                   f"{exc.strerror or exc} (is another soundscape running? "
                                   f"try --port)") from None
+        if not args.no_announce:  # the room by name on the LAN, never its token (announce.py)
+            for warning in announcement.start(room, args.port, args.host):
+                print(f"warning: {warning}", file=sys.stderr, flush=True)
         url = page_url(args.host, args.port, token)
         if supervision.notifier.enabled:
             print_keyless_invitation(url)
         else:
-            print_invitation(url)
+            named = announcement.announced
+            print_invitation(url, name_url=(roomlink.name_url(room, args.port, token)
+                                            if named else None))
         supervision.ready(f"serving the control page on port {args.port}")  # never the token
 
         def on_term(signum, frame):
@@ -166,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
         print("\nStopping: fading out…", flush=True)
     finally:
         supervision.stopping()
+        announcement.close()  # goodbyes: phones' lists drop the room at once
         engine.shutdown()  # first, so the room fades at once and open pages see the end
         if server is not None:
             server.close()

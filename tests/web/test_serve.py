@@ -236,3 +236,65 @@ def test_demo_is_serve_with_the_built_in_playlist(monkeypatch):
     monkeypatch.setattr(serve, "run", lambda args: seen.append(args) or 0)
     assert main(["demo", "--port", "9000", "--output", "none"]) == 0
     assert seen[0].playlist is None and seen[0].port == 9000 and seen[0].output == "none"
+
+
+def test_serve_announces_the_room_by_name_and_withdraws_it_on_stop(monkeypatch, capsys, tmp_path):
+    """A phone's browser on the LAN finds the room by its name while serve runs, with no token in
+    what it hears; the invitation gives the name link too; stopping says goodbye."""
+    from zeroconf import ServiceBrowser, Zeroconf
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    port = free_port()
+    room = tmp_path / "config" / "soundscape" / "room.yaml"
+    room.parent.mkdir(parents=True)
+    room.write_text(f"name: Serve Test {os.getpid()}\nport: {port}\n")
+    monkeypatch.setattr(soundscape.session, "open_session", lambda playlist, **kw: FakeEngine())
+    service = f"Serve Test {os.getpid()}._http._tcp.local."
+    seen: list[tuple[str, str]] = []
+
+    class Listener:
+        def add_service(self, zc, kind, name):
+            seen.append(("add", name))
+
+        def remove_service(self, zc, kind, name):
+            seen.append(("remove", name))
+
+        def update_service(self, zc, kind, name):
+            pass
+
+    phone = Zeroconf()
+    ServiceBrowser(phone, "_http._tcp.local.", Listener())
+    found = {}
+
+    def look_then_stop():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and ("add", service) not in seen:
+            time.sleep(0.1)
+        info = phone.get_service_info("_http._tcp.local.", service, timeout=5000)
+        found["info"] = info
+        while time.monotonic() < deadline + 30:  # serve's own SIGTERM handler is in place by then
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/manifest.webmanifest", timeout=2)
+                time.sleep(0.5)
+                break
+            except OSError:
+                time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=look_then_stop, daemon=True).start()
+    try:
+        assert main(["serve", "--token", "s3cret-room-token", "--output", "none",
+                     "--resume", "no"]) == 0
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and ("remove", service) not in seen:
+            time.sleep(0.1)
+    finally:
+        phone.close()
+    info = found["info"]
+    assert info is not None and info.port == port
+    assert info.server == f"serve-test-{os.getpid()}.local."
+    heard = repr((info.name, info.server, info.properties, info.parsed_addresses()))
+    assert "s3cret" not in heard
+    assert ("remove", service) in seen
+    out = capsys.readouterr().out
+    assert f"or by the room's name: http://serve-test-{os.getpid()}.local:{port}/?token=" in out
