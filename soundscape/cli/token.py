@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from soundscape import roomtoken
+    from soundscape import roomlink, roomtoken
     from soundscape.cli.serve import DEFAULT_PORT, page_url, print_qr
     from soundscape.room import load_room
 
@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{'A new token was made and saved' if made else 'The room token is'} in {path}.")
     url = page_url("0.0.0.0", port, token)
     print(f"\n  {url}\n")
+    print(f"  or by the room's name: {roomlink.name_url(room, port, token)}\n")
     print_qr(url, sys.stdout)
     print("\nAnyone with this link controls the room: share it only with facilitators.")
     return 0
