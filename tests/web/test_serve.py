@@ -90,8 +90,8 @@ def test_serve_answers_with_the_token_and_stops_on_sigterm(monkeypatch, capsys, 
         os.kill(os.getpid(), signal.SIGTERM)
     threading.Thread(target=client, daemon=True).start()
 
-    status = main(["serve", "--host", "127.0.0.1", "--port", str(port), "--token", "s3cret",
-                   "--output", "none", "--seed", "7", "--resume", "no"])
+    status = main(["serve", "--no-announce", "--host", "127.0.0.1", "--port", str(port),
+                   "--token", "s3cret", "--output", "none", "--seed", "7", "--resume", "no"])
     assert status == 0
     assert answers == [200]
     assert engine.shut_down
@@ -150,7 +150,8 @@ def test_serve_command_end_to_end_over_the_demo(tmp_path):
     env = {**os.environ, "SOUNDSCAPE_TOKEN": "e2e-token", "XDG_STATE_HOME": str(tmp_path / "state"),
            "XDG_CONFIG_HOME": str(tmp_path / "config")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "soundscape", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "soundscape", "serve", "--no-announce", "--host", "127.0.0.1",
+         "--port", str(port),
          "--output", "none", "--log-dir", str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
