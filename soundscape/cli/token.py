@@ -33,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
     if args.rotate:
         token = roomtoken.rotate(path)
         print(f"A new token is saved in {path}.")
-        print("Every phone must open the new link (or scan the new QR code) once to rejoin; the "
-              "old link no longer works once soundscape serve restarts.")
+        print("Every phone must open the new link (or scan the new QR code, or a new room card) "
+              "once to rejoin; the old link stops working within a second, also in a session "
+              "under way (unless serve was given --token or $SOUNDSCAPE_TOKEN).")
     else:
         token, made = roomtoken.load(path)
         print(f"{'A new token was made and saved' if made else 'The room token is'} in {path}.")

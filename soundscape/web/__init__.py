@@ -21,6 +21,7 @@ WEB_DIR = Path(__file__).resolve().parent  # templates/ and static/ ship inside 
 
 DEFAULTS: dict[str, Any] = {
     "TOKEN": None,  # required: the shared secret of this session
+    "TOKEN_FILE": None,  # the lasting token's file, when TOKEN came from it: watched for --rotate
     "MAX_CONTENT_LENGTH": 16 * 1024,  # bytes; a command is a few dozen
     "SSE_HEARTBEAT_S": 1.0,  # a ping this often without a state: the page's sign of life
     "SSE_LIFETIME_S": 30 * 60.0,  # bounded so a forgotten phone frees its server thread
@@ -59,6 +60,9 @@ def create_app(engine: EngineAPI, config: dict[str, Any] | None = None) -> Flask
         max_failures=app.config["AUTH_MAX_FAILURES"], window_s=app.config["AUTH_WINDOW_S"],
         max_addresses=app.config["AUTH_MAX_ADDRESSES"])
     app.extensions["soundscape_preflight"] = preflight.make_runner(app.config)
+    if app.config.get("TOKEN_FILE"):  # the room's lasting token: a rotation takes effect at once
+        app.extensions["soundscape_token"] = auth.LastingToken(Path(app.config["TOKEN_FILE"]),
+                                                               token)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)

@@ -66,11 +66,52 @@ class FailureLimiter:
         return times
 
 
+class LastingToken:
+    """The room's token as its file holds it now (``TOKEN_FILE``): ``soundscape token --rotate``
+    locks the old link and every phone holding it out at once, with no restart of serve (which
+    would end a session under way). The file is looked at (a stat) at most once a second; a file
+    that cannot be read keeps the token last read."""
+
+    def __init__(self, path, token: str, now: Callable[[], float] = time.monotonic):
+        self.path, self.token, self.now = path, token, now
+        self._stamp = self._stat()
+        self._next_look = 0.0
+        self._lock = threading.Lock()
+
+    def _stat(self):
+        try:
+            st = self.path.stat()
+            return st.st_mtime_ns, st.st_size, st.st_ino
+        except OSError:
+            return None
+
+    def current(self) -> str:
+        with self._lock:
+            if self.now() >= self._next_look:
+                self._next_look = self.now() + 1.0
+                stamp = self._stat()
+                if stamp is not None and stamp != self._stamp:
+                    from soundscape import roomtoken
+                    from soundscape.errors import SoundscapeError
+
+                    try:
+                        self.token = roomtoken.load(self.path)[0]
+                        self._stamp = stamp
+                    except SoundscapeError:
+                        pass
+            return self.token
+
+
+def current_token() -> str:
+    lasting = current_app.extensions.get("soundscape_token")
+    return lasting.current() if lasting is not None else current_app.config["TOKEN"]
+
+
 def token_matches(candidate: str | None) -> bool:
     """Constant-time comparison, so response timing says nothing about the token."""
     if candidate is None:
         return False
-    expected = current_app.config["TOKEN"].encode()
+    expected = current_token().encode()
     return hmac.compare_digest(candidate.encode("utf-8", "surrogateescape"), expected)
 
 

@@ -35,18 +35,23 @@ def index():
         return _locked(429, "Too many wrong links from this device. Wait a minute, then open "
                             "the link again.", wait_s)
     if status == 401:
-        message = ("This link is not valid for the running session. Scan the QR code shown "
-                   "where soundscape runs, or open the link it printed."
+        message = ("This link is no longer the room's (a new one was made). Scan the room card "
+                   "on the box, or the code soundscape token shows."
                    if candidate is not None else
-                   "Scan the QR code shown where soundscape runs, or open the link with the "
-                   "token it printed.")
+                   "Scan the room card on the box, or the code soundscape token shows, or ask "
+                   "a facilitator to show you Join another phone.")
         return _locked(401, message)
     if token is not None:
-        response = redirect("/", code=303)
-        response.set_cookie(auth.COOKIE_NAME, token, max_age=current_app.config["COOKIE_MAX_AGE_S"],
-                            path="/", httponly=True, samesite="Strict", secure=request.is_secure)
-        return response
-    return render_template("index.html", authorized=True, message="")
+        return _with_cookie(redirect("/", code=303), token)
+    # Each visit renews the cookie: a phone in use is never locked out mid-session by its age.
+    return _with_cookie(current_app.make_response(
+        render_template("index.html", authorized=True, message="")), candidate)
+
+
+def _with_cookie(response, token: str):
+    response.set_cookie(auth.COOKIE_NAME, token, max_age=current_app.config["COOKIE_MAX_AGE_S"],
+                        path="/", httponly=True, samesite="Strict", secure=request.is_secure)
+    return response
 
 
 @bp.get("/join")
@@ -65,7 +70,7 @@ def join():
         return _locked(401, "Only a phone that has joined the room can show its code.")
     import segno
 
-    url = f"{request.host_url}?token={current_app.config['TOKEN']}"
+    url = f"{request.host_url}?token={auth.current_token()}"
     svg = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff",
                                                  omitsize=False)
     response = current_app.make_response(

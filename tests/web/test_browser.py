@@ -169,7 +169,7 @@ def test_page_without_token_shows_the_way_in(browser, served):
     try:
         response = page.goto(f"{server.url}/")
         assert response.status == 401
-        assert "Scan the QR code shown where soundscape runs" in page.inner_text("body")
+        assert "Scan the room card on the box" in page.inner_text("body")
         assert page.locator("#play").count() == 0
     finally:
         context.close()
