@@ -51,17 +51,32 @@ def not_announced(reason: str) -> str:
     return f"the room is not announced on the network ({reason}): phones open it by its address"
 
 
+VIRTUAL_INTERFACES = ("docker", "virbr", "veth", "br-", "lxcbr", "tun", "tap")
+
+
 def lan_addresses(adapters: Iterable[ifaddr.Adapter] | None = None) -> list[str]:
-    """Every address of this box a phone could reach: loopback is left out, and so is IPv6
-    link-local, which means nothing to a phone without the interface it belongs to."""
+    """Every address of this box a phone could reach: loopback is left out, and so are link-local
+    addresses (IPv6's mean nothing without their interface, IPv4's 169.254 are a DHCP failure's)
+    and the bridges of containers and VMs, which no phone is on."""
     adapters = ifaddr.get_adapters() if adapters is None else adapters
     found = set()
     for adapter in adapters:
+        if str(adapter.nice_name).startswith(VIRTUAL_INTERFACES):
+            continue
         for ip in adapter.ips:
             address = ipaddress.ip_address(ip.ip[0] if isinstance(ip.ip, tuple) else ip.ip)
-            if not (address.is_loopback or (address.version == 6 and address.is_link_local)):
+            if not (address.is_loopback or address.is_link_local):
                 found.add(address)
     return [str(a) for a in sorted(found, key=lambda a: (a.version, int(a)))]
+
+
+def own_addresses() -> list[str]:
+    """Every address of this box, whatever kind: an answer naming one of them is this box's."""
+    found = set()
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            found.add(str(ip.ip[0] if isinstance(ip.ip, tuple) else ip.ip).split("%")[0])
+    return sorted(found)
 
 
 def listened_addresses(host: str) -> tuple[str, ...]:
@@ -97,8 +112,10 @@ class Announcement:
 
     def __init__(self, zeroconf_factory: Callable[..., Zeroconf] = Zeroconf,
                  list_addresses: Callable[[], list[str]] = lan_addresses,
-                 recheck_s: float = RECHECK_S):
+                 recheck_s: float = RECHECK_S,
+                 on_warning: Callable[[str], None] | None = None):
         self._factory = zeroconf_factory
+        self._on_warning = on_warning  # told each new warning (serve: every phone sees it)
         self._list_addresses = list_addresses
         self.recheck_s = recheck_s
         self.warnings: list[str] = []  # every warning so far, those after start included
@@ -219,7 +236,8 @@ class Announcement:
             asking.result(timeout=CLASH_WAIT_MS / 1000 + 5)
         except Exception:  # noqa: BLE001 - the clash check is advice; the service is announced
             return
-        others = [a for a in resolver.parsed_addresses() if a not in ours]
+        mine = set(ours) | set(own_addresses())  # avahi answers for this box in every family
+        others = [a for a in resolver.parsed_addresses() if a not in mine]
         if others:
             self._warn(f"another device already answers to {info.server.rstrip('.')} "
                        f"({', '.join(others)}): give this room another name in the room config")
@@ -227,6 +245,8 @@ class Announcement:
     def _warn(self, warning: str) -> list[str]:
         if warning not in self.warnings:  # a recheck every 30 s must not repeat itself
             self.warnings.append(warning)
+            if self._on_warning is not None:
+                self._on_warning(warning)
         return [warning]
 
     def _run(self) -> None:

@@ -68,6 +68,10 @@ def sound_server(room: Room) -> Finding:
     kind = room.output or "auto"
     if kind in ("none", "alsa"):
         return _ok("sound server", f"not needed (the room's output is {kind})")
+    if not shutil.which("pactl"):
+        return Finding("sound server", "FAIL" if kind == "pulse" else "warn",
+                       "pactl is missing: soundscape cannot listen to the room or keep the "
+                       "speaker's volume", "sudo apt install pulseaudio-utils")
     if outputs.pulse_answers():
         info = subprocess.run(["pactl", "info"], capture_output=True, text=True, timeout=5)
         name = next((line.split(":", 1)[1].strip() for line in info.stdout.splitlines()
@@ -147,6 +151,9 @@ def service_state() -> Finding:
     detail = "; ".join(line for line in lines if not line.startswith(("fix:", "its last")))
     if ok:
         return _ok("service", detail)
+    if "running: failed" in lines or any(line.startswith("its last") for line in lines):
+        return Finding("service", "FAIL", detail,
+                       "its last words: journalctl --user -u soundscape -n 30")
     fix = next((line[5:] for line in lines if line.startswith("fix: ")),
                "soundscape service install")
     return Finding("service", "warn", detail, fix)
@@ -197,7 +204,7 @@ def room_name_state(room: Room, serving: bool, ask=who_answers) -> Finding:
     except Exception as exc:  # noqa: BLE001 - zeroconf's errors and the OS's: said, not raised
         return Finding("room name", "warn", f"mDNS cannot be used here ({exc}): phones open the "
                                             "room by its address", "allow multicast (UDP 5353)")
-    ours = set(announce.lan_addresses())
+    ours = set(announce.own_addresses())
     others = [a for a in answers if a not in ours]
     if others:
         return Finding("room name", "FAIL", f"another device answers to {host} "
@@ -219,6 +226,17 @@ def run_all(room_path: str | None, ask=who_answers) -> list[Finding]:
     port = roomlink.room_port(room)
     port_found = port_state(port)
     serving = port_found.detail.endswith("soundscape is serving")
-    return [libvlc(), decoders(), config, sound_server(room), speaker(room), token(),
-            service_state(), port_found, room_name_state(room, serving, ask)]
+    checks = [("libVLC", libvlc), ("decoders", decoders), ("room config", lambda: config),
+              ("sound server", lambda: sound_server(room)), ("speaker", lambda: speaker(room)),
+              ("token", token), ("service", service_state), ("port", lambda: port_found),
+              ("room name", lambda: room_name_state(room, serving, ask))]
+    return [_guarded(name, check) for name, check in checks]
+
+
+def _guarded(name: str, check) -> Finding:
+    """One check; whatever it raises is its FAIL line, and the other checks still run."""
+    try:
+        return check()
+    except Exception as exc:  # noqa: BLE001 - a broken check must not hide the others
+        return Finding(name, "FAIL", f"could not be checked ({type(exc).__name__}: {exc})")
 

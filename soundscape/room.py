@@ -133,7 +133,7 @@ class _RoomReader:
         if written is None:
             return None
         if not re.search(r"[A-Za-z0-9]", written) or len(written) > 63:
-            self.report.error(node, "name must hold a letter or digit and be at most 63 "
+            self.report.error(node, "name must hold a letter or digit (a-z, 0-9) and be at most 63 "
                                     f"characters (it becomes the room's address), not "
                                     f"{values.shown(written, True)}")
             return None

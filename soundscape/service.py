@@ -67,31 +67,38 @@ def _quote(arg: str) -> str:
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def serve_command(playlist: Path | None, room: Path | None, port: int | None) -> list[str]:
-    """``serve`` run by this installation's own Python (a venv's or pipx's): absolute paths."""
+def _quote_env(assignment: str) -> str:
+    """An Environment= assignment: specifiers (%) are expanded there, variables ($) are not."""
+    assignment = assignment.replace("%", "%%")
+    if not any(c in assignment for c in ' \t"\'\\'):
+        return assignment
+    return '"' + assignment.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def serve_command(playlist: Path | None) -> list[str]:
+    """``serve`` run by this installation's own Python (a venv's or pipx's): absolute paths.
+
+    The port, the speaker and the room's name come from the room config, read at each start, so
+    ``soundscape card``, ``token`` and ``doctor`` see the same values as the service."""
     cmd = [sys.executable, "-m", "soundscape", "serve"]
     if playlist is not None:
         cmd.append(os.path.abspath(playlist))  # a symlink stays one: repointing it still counts
-    cmd += ["--resume", "auto"]
-    if room is not None:
-        cmd += ["--room", os.path.abspath(room)]
-    if port is not None:
-        cmd += ["--port", str(port)]
-    return cmd
+    return cmd + ["--resume", "auto"]
 
 
 def unit_text(command: Sequence[str], environ=None, made: datetime | None = None) -> str:
     environ = os.environ if environ is None else environ
     made = made or datetime.now().astimezone()
-    env_lines = "".join(f"Environment={_quote(f'{name}={environ[name]}')}\n"
+    env_lines = "".join(f"Environment={_quote_env(f'{name}={environ[name]}')}\n"
                         for name in XDG_VARIABLES if os.path.isabs(environ.get(name, "")))
     return f"""\
 # Written by `soundscape service install` on {made:%Y-%m-%d %H:%M}; `soundscape service uninstall`
 # removes it. A user unit: it runs with this user's sound server and files (see docs/box.md).
 [Unit]
 Description=soundscape: the session room's music and its control page
-# The user's sound server, when it is one of these, is started first.
-After=pipewire.service pipewire-pulse.service pulseaudio.service
+# Ordered after the user's sound server; serve itself waits (up to 60 s) until it and the
+# room's speaker answer, since a server's start does not mean its devices are there yet.
+After=pipewire.service pipewire-pulse.service wireplumber.service pulseaudio.service
 # Restarted however often it fails: a room is never left without its controller.
 StartLimitIntervalSec=0
 
@@ -104,6 +111,7 @@ RestartSec={RESTART_S}
 # serve pings while its engine loop runs; a hung engine is killed and the session resumes.
 WatchdogSec={WATCHDOG_S}
 TimeoutStopSec={STOP_TIMEOUT_S}
+SyslogIdentifier=soundscape
 Environment=PYTHONUNBUFFERED=1
 {env_lines}
 [Install]
@@ -157,10 +165,15 @@ def install(text: str, runner: Runner = run_command, path: Path | None = None) -
                     f"the service starts only once {user} logs in; fix: "
                     f"sudo loginctl enable-linger {user}")
     was_active = _systemctl(runner, "is-active", "--quiet", UNIT).code == 0
-    for args in (("daemon-reload",), ("enable", "--now", UNIT)):
-        ran = _systemctl(runner, *args)
-        if ran.code != 0:
-            raise _no_manager(f"systemctl --user {' '.join(args)} failed", ran, user)
+    ran = _systemctl(runner, "daemon-reload")
+    if ran.code != 0:
+        raise _no_manager("systemctl --user daemon-reload failed", ran, user)
+    ran = _systemctl(runner, "enable", "--now", UNIT)
+    if ran.code != 0:  # the manager answered: the service itself would not start
+        said = (ran.err or ran.out).strip().splitlines()
+        raise SoundscapeError(f"the unit is installed and enabled, but it did not start "
+                              f"({said[-1] if said else ran.code}); why: journalctl --user -u "
+                              "soundscape -n 30, then soundscape doctor")
     done.append(f"enabled and started {UNIT}")
     if was_active and changed:
         done.append("it was already running and keeps its old settings until its next start: "

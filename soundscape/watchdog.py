@@ -14,6 +14,7 @@ and leaves reading ``WATCHDOG_USEC`` to its caller anyway.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import socket
 import threading
@@ -107,6 +108,7 @@ class WatchdogFeeder:
         if self.stalled:
             return None
         self.stalled = True
+        faulthandler.dump_traceback(all_threads=True)  # where it hung, for the journal
         age_s = self.heartbeat.age_s()
         self.notifier.send(f"STATUS=the engine loop has not run for {age_s:.1f} s: asking for a "
                            "restart", "WATCHDOG=trigger")

@@ -356,3 +356,12 @@ def test_serve_listening_on_loopback_is_not_announced():
         ("serve listens on 127.0.0.1 only, which phones cannot reach: the room is not announced "
          "on the network")]
     announcement.close()
+
+
+def test_each_new_warning_is_handed_on_once_as_it_happens():
+    told: list[str] = []
+    announcement = Announcement(zeroconf_factory=RefusingZeroconf(), on_warning=told.append)
+    announcement.start(Room(name="Room 2"), 8800, "127.0.0.1")
+    announcement._warn(announcement.warnings[0])  # a recheck saying it again
+    assert told == announcement.warnings and len(told) == 1
+    announcement.close()

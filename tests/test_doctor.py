@@ -29,7 +29,7 @@ def test_another_device_with_the_rooms_name_fails_with_the_fix():
 def test_the_rooms_name_free_announced_or_unheard(monkeypatch):
     from soundscape import announce
 
-    monkeypatch.setattr(announce, "lan_addresses", lambda: ["192.168.1.20"])
+    monkeypatch.setattr(announce, "own_addresses", lambda: ["192.168.1.20", "fe80::1"])
     room = Room(name="Room 2")
     assert doctor.room_name_state(room, False, lambda host: []).lines() == [
         "ok    room name: room-2.local is free: soundscape serve announces it"]
@@ -90,3 +90,28 @@ def test_the_command_checks_the_box_and_changes_nothing(home, capsys, monkeypatc
     assert "ok    room name: doctor-test.local is free" in out
     assert code == (1 if "FAIL" in out else 0)
     assert ours() == before
+
+
+def test_a_check_that_breaks_is_its_own_fail_line_and_the_others_still_run(home, monkeypatch):
+    def broken():
+        raise FileNotFoundError(2, "No such file or directory: 'pactl'")
+    monkeypatch.setattr(doctor, "token", broken)
+    findings = doctor.run_all(None, ask=lambda host: [])
+    [found] = [f for f in findings if f.name == "token"]
+    assert found.lines() == ["FAIL  token: could not be checked (FileNotFoundError: [Errno 2] No "
+                             "such file or directory: 'pactl')"]
+    assert len(findings) == 9
+
+
+def test_a_failed_service_is_a_fail_pointing_at_its_journal(monkeypatch):
+    from soundscape import service
+
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(service, "status", lambda: ([
+        "unit: /u/soundscape.service", "enabled: enabled", "running: failed",
+        "starts at boot without a login: yes",
+        "its last words: journalctl --user -u soundscape -n 30"], False))
+    assert doctor.service_state().lines() == [
+        "FAIL  service: unit: /u/soundscape.service; enabled: enabled; running: failed; starts at "
+        "boot without a login: yes",
+        "      fix: its last words: journalctl --user -u soundscape -n 30"]

@@ -199,5 +199,5 @@ def test_a_name_must_be_text_that_can_become_an_address(write):
     assert problems(write("name: 12\n")) == [
         "room.yaml:1:7: name must be text; write it in quotes: '12'"]
     assert problems(write("name: '---'\n")) == [
-        "room.yaml:1:7: name must hold a letter or digit and be at most 63 characters (it "
+        "room.yaml:1:7: name must hold a letter or digit (a-z, 0-9) and be at most 63 characters (it "
         "becomes the room's address), not '---'"]

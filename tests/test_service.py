@@ -43,14 +43,13 @@ def shown_unit(capsys, *args: str) -> str:
 
 def test_the_unit_passes_systemds_own_checker(tmp_path, capsys):
     unit = tmp_path / "soundscape.service"
-    unit.write_text(shown_unit(capsys, str(PLAYLIST), "--port", "8800"))
+    unit.write_text(shown_unit(capsys, str(PLAYLIST)))
     done = verify(unit, tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
     text = unit.read_text()
-    assert (f"ExecStart={sys.executable} -m soundscape serve {PLAYLIST} --resume auto "
-            "--port 8800\n") in text
+    assert f"ExecStart={sys.executable} -m soundscape serve {PLAYLIST} --resume auto\n" in text
     for line in ("Type=notify", "Restart=always", "WatchdogSec=30", "StartLimitIntervalSec=0",
-                 "WantedBy=default.target"):
+                 "WantedBy=default.target", "SyslogIdentifier=soundscape"):
         assert f"\n{line}\n" in text
 
 
@@ -74,11 +73,17 @@ def test_awkward_paths_are_quoted_as_systemd_reads_them(tmp_path, capsys):
     assert (done.returncode, done.stderr) == (0, "")
 
 
-def test_the_installing_shells_folders_go_with_the_unit(monkeypatch, tmp_path):
+def test_the_installing_shells_folders_go_with_the_unit(tmp_path):
     text = service.unit_text(["/bin/true"], {"XDG_STATE_HOME": str(tmp_path / "state"),
+                                             "XDG_DATA_HOME": "/srv/50% $HOME",
                                              "XDG_CONFIG_HOME": "relative/ignored"})
     assert f"\nEnvironment=XDG_STATE_HOME={tmp_path / 'state'}\n" in text
+    assert '\nEnvironment="XDG_DATA_HOME=/srv/50%% $HOME"\n' in text  # $ is not expanded there
     assert "XDG_CONFIG_HOME" not in text
+    unit = tmp_path / "soundscape.service"
+    unit.write_text(text)
+    done = verify(unit, tmp_path)
+    assert (done.returncode, done.stderr) == (0, "")
 
 
 def test_a_playlist_with_mistakes_is_refused_before_anything_is_written(tmp_path, capsys):
@@ -177,3 +182,21 @@ def test_status_says_what_boot_will_do(tmp_path):
         "running: failed", "starts at boot without a login: no",
         "its last words: journalctl --user -u soundscape -n 30",
         f"fix: sudo loginctl enable-linger {service._user()}"]
+
+
+def test_a_service_that_will_not_start_is_not_blamed_on_the_user_manager(tmp_path):
+    systemd = Systemd(**{"enable --now soundscape.service": service.Ran(
+        1, "", 'Job for soundscape.service failed. See "systemctl --user status" for details.\n')})
+    with pytest.raises(SoundscapeError) as caught:
+        service.install("[Unit]\n", systemd, tmp_path / "soundscape.service")
+    assert str(caught.value) == (
+        'the unit is installed and enabled, but it did not start (Job for soundscape.service '
+        'failed. See "systemctl --user status" for details.); why: journalctl --user -u '
+        "soundscape -n 30, then soundscape doctor")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root only: the refusal of root")
+def test_root_is_told_to_install_as_the_rooms_user(capsys):
+    assert main(["service", "install", str(PLAYLIST)]) == 1
+    assert capsys.readouterr().err.startswith(
+        "error: run soundscape service install as the user who runs the room, not as root")

@@ -131,3 +131,9 @@ def test_without_systemd_nothing_is_sent_and_nothing_runs():
     supervision.ready("serving")
     supervision.stopping()
     assert Notifier({"NOTIFY_SOCKET": "/nonexistent/socket"}).send("READY=1") is False
+
+
+def test_a_warning_from_outside_the_session_reaches_every_phone():
+    rig = StallingRig(0)
+    rig.engine.tell("another device already answers to room-2.local (192.168.1.7)")
+    assert rig.state.warnings[-1] == "another device already answers to room-2.local (192.168.1.7)"

@@ -122,23 +122,30 @@ def run(args: argparse.Namespace) -> int:
     from soundscape.engine import checkpoint
     from soundscape.room import load_room
     from soundscape.session import open_session
-    from soundscape.watchdog import Supervision
+    from soundscape.watchdog import Notifier, Supervision
     from soundscape.web import create_app
 
     token = resolve_token(args.token)
+    lasting = None if (args.token or os.environ.get("SOUNDSCAPE_TOKEN")) else \
+        roomtoken.default_path()
     playlist = args.playlist or DEMO_PLAYLIST
     room = load_room(args.room)
     args.port = args.port or room.port or DEFAULT_PORT
+    supervised = Notifier().enabled or bool(os.environ.get("JOURNAL_STREAM"))
+    if Notifier().enabled:
+        wait_for_sound(room, args.output, args.device, Notifier())
     engine = open_session(playlist, output=args.output, device=args.device,
                           log_dir=args.log_dir, seed=args.seed, resume=args.resume,
                           checkpoint_path=checkpoint.default_path(),
                           ask=_ask if sys.stdin.isatty() else None, room=room)
     server = None
-    announcement = Announcement()
+    serving = False  # until then a failure must not end (and forget) a session being resumed
+    announcement = Announcement(on_warning=engine.tell)  # its warnings reach every phone
     supervision = Supervision(engine.heartbeat)  # systemd's: ready, alive, stopping (watchdog.py)
     try:
         # The page's pre-flight opens an output of its own, as the session's was chosen.
-        app = create_app(engine, {"TOKEN": token, "PREFLIGHT_OUTPUT": args.output,
+        app = create_app(engine, {"TOKEN": token, "TOKEN_FILE": lasting,
+                                  "PREFLIGHT_OUTPUT": args.output,
                                   "PREFLIGHT_DEVICE": args.device, "PREFLIGHT_ROOM": room,
                                   "ROOM_NAME": roomlink.room_name(room)})
         # waitress logs no URLs (so never the token); no access log is added here on purpose.
@@ -149,11 +156,11 @@ def run(args: argparse.Namespace) -> int:
             raise SoundscapeError(f"cannot listen on {args.host}:{args.port}: "
                                   f"{exc.strerror or exc} (is another soundscape running? "
                                   f"try --port)") from None
-        if not args.no_announce:  # the room by name on the LAN, never its token (announce.py)
+        if not (args.no_announce or _loopback(args.host)):  # by name, never its token (announce.py)
             for warning in announcement.start(room, args.port, args.host):
                 print(f"warning: {warning}", file=sys.stderr, flush=True)
         url = page_url(args.host, args.port, token)
-        if supervision.notifier.enabled:
+        if supervised:
             print_keyless_invitation(url)
         else:
             named = announcement.announced
@@ -167,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
         # Our own SIGINT handler too: waitress would catch KeyboardInterrupt and first wait for
         # its threads, delaying the fade-out.
         previous = {sig: signal.signal(sig, on_term) for sig in (signal.SIGINT, signal.SIGTERM)}
+        serving = True
         try:
             server.run()
         except _Stop:
@@ -177,8 +185,55 @@ def run(args: argparse.Namespace) -> int:
         print("\nStopping: fading out…", flush=True)
     finally:
         supervision.stopping()
+        # A served session fades out and ends; one that never got served (the port taken, an
+        # error on the way) stops where it is, its checkpoint kept for the next start to resume.
+        engine.shutdown(fade=serving)
         announcement.close()  # goodbyes: phones' lists drop the room at once
-        engine.shutdown()  # first, so the room fades at once and open pages see the end
         if server is not None:
             server.close()
     return 0
+
+
+def _loopback(host: str) -> bool:
+    """Listening on loopback only (tests, a kiosk): no phone can reach it, nothing to announce."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+SOUND_WAIT_S = 60.0  # at boot, how long serve waits for the sound server and the room's device
+
+
+def wait_for_sound(room, output: str | None, device: str | None, notifier,
+                   timeout_s: float = SOUND_WAIT_S, sleep=None, clock=None) -> bool:
+    """Under systemd at boot the sound server (and a USB speaker) may come up after soundscape:
+    a session opened then would play silently for its whole life. So wait for them, at most
+    ``timeout_s``, saying so in the unit's status; True when they answered."""
+    import time
+
+    from soundscape.engine import outputs
+
+    import shutil
+
+    kind = output or room.output or "auto"
+    device = device or room.device
+    # auto on a box with no sound server installed plays on ALSA: nothing to wait for
+    installed = any(shutil.which(name) for name in ("pipewire-pulse", "pulseaudio"))
+    if kind == "none" or kind == "alsa" or (kind == "auto" and not installed):
+        return True
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    deadline = clock() + timeout_s
+    notifier.send("STATUS=waiting for the sound server" + (f" and {device}" if device else ""))
+    while True:
+        try:
+            ready = outputs.pulse_answers() and (
+                not device or any(d.name == device for d in outputs.list_devices("pulse")))
+        except Exception:  # noqa: BLE001 - not ready yet, whatever it said
+            ready = False
+        if ready or clock() >= deadline:
+            return ready
+        sleep(1.0)

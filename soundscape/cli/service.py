@@ -8,6 +8,7 @@ will start the room at boot and whether it runs now; ``uninstall`` stops and rem
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 COMMAND = "service"
@@ -21,9 +22,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("playlist", nargs="?", type=Path,
                        help="the playlist the room plays (default: the built-in demo)")
-        p.add_argument("--room", type=Path,
-                       help="room config (default: ~/.config/soundscape/room.yaml, read at start)")
-        p.add_argument("--port", type=int, help="port (default: the room config's, else 8700)")
     sub.add_parser("status", help="is it installed, enabled, running, started at boot?")
     sub.add_parser("uninstall", help="stop it (fading out) and remove the unit")
 
@@ -38,19 +36,24 @@ def _unit(args: argparse.Namespace) -> str:
         if not args.playlist.is_file():
             raise SoundscapeError(f"{args.playlist}: no such playlist")
         load_playlist(args.playlist)  # a playlist with mistakes is refused now, not at boot
-    if args.room is not None:
-        load_room(args.room)
-    return service.unit_text(service.serve_command(args.playlist, args.room, args.port))
+    load_room()  # the room config is read at each start: one with mistakes is refused now
+    return service.unit_text(service.serve_command(args.playlist))
 
 
 def run(args: argparse.Namespace) -> int:
     from soundscape import service
+    from soundscape.errors import SoundscapeError
 
     if args.action == "show":
         print(_unit(args), end="")
         return 0
     if args.action == "install":
-        for line in service.install(_unit(args)):
+        unit = _unit(args)  # a playlist or room config with mistakes is said first
+        if os.geteuid() == 0:
+            raise SoundscapeError("run soundscape service install as the user who runs the room, "
+                                  "not as root: the service is that user's (their sound server, "
+                                  "token and room config)")
+        for line in service.install(unit):
             print(line)
         print("The room's link for phones: soundscape token; a card to print: soundscape card.")
         return 0

@@ -34,6 +34,9 @@ class EngineAPI(Protocol):
     def heartbeat(self) -> Heartbeat:
         """The engine loop's pulse: serve feeds systemd's watchdog from it (watchdog.py)."""
 
+    def tell(self, message: str) -> None:
+        """A warning from outside the session (the room's announcement), for every phone."""
+
     def snapshot(self) -> State:
         """The latest state (immutable)."""
 

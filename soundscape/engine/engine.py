@@ -18,7 +18,7 @@ from pathlib import Path
 from soundscape.engine import checkpoint, snapshot
 from soundscape.engine.api import EngineTimeout
 from soundscape.engine.heartbeat import BEAT_EVERY_S, Heartbeat
-from soundscape.engine.inbox import Inbox, Pending
+from soundscape.engine.inbox import Inbox, Pending, Told
 from soundscape.engine.clock import Clock, RealClock
 from soundscape.engine.commands import Action, Command, CommandResult
 from soundscape.engine.core import SessionCore
@@ -304,6 +304,15 @@ class Engine:
         else:
             self._inbox.put(found)
 
+    def tell(self, message: str) -> None:
+        """A warning from outside the session (any thread), shown on every phone like its own."""
+        if self._stopped:
+            return
+        if self._thread is None:
+            self._handle_item(Told(message))
+        else:
+            self._inbox.put(Told(message))
+
     def _take_in(self, found: Learned | AnalysisDone) -> None:
         if isinstance(found, AnalysisDone):
             left = self.progress.finish()  # nothing more will come: Start is free
@@ -391,6 +400,9 @@ class Engine:
             item.carry_out(lambda command: (self._execute(command), self.snapshot()))
         elif isinstance(item, (Learned, AnalysisDone)):
             self._take_in(item)
+            self._publish(force=True)
+        elif isinstance(item, Told):
+            self.core.warn(item.message)
             self._publish(force=True)
         # a DeckEvent needs nothing more: the tick that follows reads the deck's status
 

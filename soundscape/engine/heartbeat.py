@@ -12,9 +12,10 @@ from __future__ import annotations
 from soundscape.engine.clock import Clock
 
 BEAT_EVERY_S = 1.0  # the loop's longest sleep: it passes at least this often
-# Far above any pass the loop makes when well (a pass is milliseconds; a checkpoint write on a slow
-# SD card can take a second or two), far below the time a facilitator keeps tapping a dead page.
-STALL_S = 10.0
+# Far above any pass the loop makes when well (a pass is milliseconds; a checkpoint's fsync on an
+# SD card busy writing back can take seconds), and a hung engine does not silence the room (libVLC
+# plays on by itself): what is lost meanwhile is steering, so a restart can wait this long.
+STALL_S = 20.0
 
 
 class Heartbeat:

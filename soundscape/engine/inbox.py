@@ -38,6 +38,13 @@ class Pending:
         self.done.set()
 
 
+@dataclass(frozen=True)
+class Told:
+    """A warning from outside the engine (the room's announcement on the LAN) for every phone."""
+
+    message: str
+
+
 class Inbox:
     def __init__(self):
         self._queue: queue.Queue = queue.Queue()

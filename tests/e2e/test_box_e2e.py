@@ -189,6 +189,11 @@ def sink(pulse):
         yield name
 
 
+def at_level(state: dict) -> bool:
+    """Playing, and the level the room hears has reached where it was going (a fade-in done)."""
+    return state.get("status") == "playing" and state["level"] >= state["level_target"] - 0.5
+
+
 def test_a_hung_engine_is_killed_by_the_watchdog_and_the_session_resumes(sink, pulse, tmp_path,
                                                                          record_property):
     home = tmp_path / "home"
@@ -208,9 +213,10 @@ def test_a_hung_engine_is_killed_by_the_watchdog_and_the_session_resumes(sink, p
         token = (home / "state" / "soundscape" / "token").read_text().strip()
         assert phone.join(token) == 200
         start(phone)
-        time.sleep(8.0)  # playing, checkpointed, fed
-        before = phone.state()[1]
-        assert before["status"] == "playing", before
+        before = wait_for(lambda: (lambda s: s if at_level(s) else None)(phone.state()[1]), 30,
+                          "the music never reached its level")
+        time.sleep(3.5)  # the steady level's measurement window, before the hang
+        assert (home / "state" / "soundscape" / "checkpoint.json").exists()
         pings_before = len(systemd.saw("WATCHDOG=1"))
         hung_at = time.monotonic()
         (tmp_path / "hang").touch()
@@ -219,9 +225,10 @@ def test_a_hung_engine_is_killed_by_the_watchdog_and_the_session_resumes(sink, p
         wait_for(lambda: len(systemd.saw("READY=1")) == 2, 60, "the restart never got READY")
         status, after = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(phone.state()),
                                  30, "the restarted server refused the phone's cookie")
-        time.sleep(8.0)  # the resumed music fades in at the rise limit
+        final = wait_for(lambda: (lambda s: s if at_level(s) else None)(phone.state()[1]), 30,
+                         "the resumed music never got back to its level")
+        time.sleep(1.0)  # what the room hears lags the level the engine sets
         heard_until = time.monotonic()
-        final = phone.state()[1]
     events = systemd.events
     triggered = [t for t, what in events if what == "WATCHDOG=trigger"]
     record_property("hang_to_trigger_s", round(triggered[0] - hung_at, 1) if triggered else None)

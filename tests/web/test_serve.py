@@ -115,7 +115,8 @@ def test_port_in_use_is_a_plain_error(monkeypatch, capsys):
         status = main(["serve", "--host", "127.0.0.1", "--port", str(port), "--token", "x"])
     assert status == 1
     assert f"error: cannot listen on 127.0.0.1:{port}: " in capsys.readouterr().err
-    assert engine.shut_down
+    # stopped without the fade that would end the session: a resumed one stays resumable
+    assert engine.shut_down and engine.shut_down_fading is False
 
 
 def test_token_never_reaches_the_logs(caplog):
@@ -267,6 +268,7 @@ def test_serve_announces_the_room_by_name_and_withdraws_it_on_stop(monkeypatch, 
     phone = Zeroconf()
     ServiceBrowser(phone, "_http._tcp.local.", Listener())
     found = {}
+    returned = threading.Event()  # serve is over: no signal may follow (it would end pytest)
 
     def look_then_stop():
         deadline = time.monotonic() + 30
@@ -281,11 +283,18 @@ def test_serve_announces_the_room_by_name_and_withdraws_it_on_stop(monkeypatch, 
                 break
             except OSError:
                 time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGTERM)
-    threading.Thread(target=look_then_stop, daemon=True).start()
+        if not returned.is_set():
+            os.kill(os.getpid(), signal.SIGTERM)
+    looker = threading.Thread(target=look_then_stop, daemon=True)
+    looker.start()
     try:
-        assert main(["serve", "--token", "s3cret-room-token", "--output", "none",
-                     "--resume", "no"]) == 0
+        try:
+            code = main(["serve", "--token", "s3cret-room-token", "--output", "none",
+                         "--resume", "no"])
+        finally:
+            returned.set()
+        assert code == 0
+        looker.join(60)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and ("remove", service) not in seen:
             time.sleep(0.1)
@@ -299,3 +308,58 @@ def test_serve_announces_the_room_by_name_and_withdraws_it_on_stop(monkeypatch, 
     assert ("remove", service) in seen
     out = capsys.readouterr().out
     assert f"or by the room's name: http://serve-test-{os.getpid()}.local:{port}/?token=" in out
+
+
+def test_under_systemd_serve_waits_for_the_sound_server_and_the_rooms_speaker(monkeypatch):
+    from soundscape.engine import outputs
+    from soundscape.engine.outputs import Device
+
+    now = [0.0]
+    sent = []
+
+    class Notifier:
+        def send(self, *lines):
+            sent.append(lines)
+
+    answers = iter([False, False, True, True, True])
+    devices = iter([[], [Device("usb-dac", "USB DAC")]] + [[Device("usb-dac", "USB DAC")]] * 9)
+    monkeypatch.setattr(outputs, "pulse_answers", lambda: next(answers))
+    monkeypatch.setattr(outputs, "list_devices", lambda kind: next(devices))
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/" + name)  # a server installed
+
+    def sleep(s):
+        now[0] += s
+    ready = serve.wait_for_sound(Room(output="pulse", device="usb-dac"), None, None, Notifier(),
+                                 sleep=sleep, clock=lambda: now[0])
+    assert ready and now[0] == 3.0  # two seconds without a server, one without the speaker
+    assert sent == [("STATUS=waiting for the sound server and usb-dac",)]
+    monkeypatch.setattr(outputs, "pulse_answers", lambda: False)
+    started = now[0]
+    assert serve.wait_for_sound(Room(), None, None, Notifier(), timeout_s=5, sleep=sleep,
+                                clock=lambda: now[0]) is False
+    assert now[0] - started == 5.0  # then the session opens anyway, saying NO SOUND
+    assert serve.wait_for_sound(Room(output="alsa"), None, None, Notifier()) is True
+    monkeypatch.setattr("shutil.which", lambda name: None)  # no sound server on this box
+    assert serve.wait_for_sound(Room(), None, None, Notifier()) is True
+
+
+def test_a_rotated_token_locks_the_old_one_out_of_a_running_server(tmp_path):
+    from soundscape import roomtoken
+    from soundscape.web import create_app
+
+    path = tmp_path / "token"
+    old = roomtoken.load(path)[0]
+    app = create_app(FakeEngine(), {"TOKEN": old, "TOKEN_FILE": path})
+    now = [0.0]
+    app.extensions["soundscape_token"].now = lambda: now[0]
+    phone = app.test_client()
+    assert phone.get(f"/?token={old}").status_code == 303
+    assert phone.get("/api/state").status_code == 200
+    new = roomtoken.rotate(path)
+    now[0] += 1.0  # the file is looked at once a second
+    assert phone.get("/api/state").status_code == 401
+    assert phone.get(f"/?token={new}").status_code == 303
+    assert phone.get("/api/state").status_code == 200
+    path.write_text("damaged\n")
+    now[0] += 1.0
+    assert phone.get("/api/state").status_code == 200  # a damaged file keeps the token last read

@@ -51,6 +51,9 @@ class FakeEngine:
         self.hung = False
         self.heartbeat = Heartbeat(RealClock())  # serve's watchdog reads it (no loop: no beats)
 
+    def tell(self, message: str) -> None:
+        self.set_state(warnings=tuple(self._state.warnings) + (message,))
+
     def snapshot(self) -> State:
         with self._changed:
             return self._state
@@ -100,6 +103,7 @@ class FakeEngine:
     def shutdown(self, fade: bool = True) -> None:
         with self._changed:
             self.shut_down = True
+            self.shut_down_fading = fade
             self._changed.notify_all()
 
 
