@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     playlist = args.playlist or DEMO_PLAYLIST
     room = load_room(args.room)
     args.port = args.port or room.port or DEFAULT_PORT
-    supervised = Notifier().enabled or bool(os.environ.get("JOURNAL_STREAM"))
+    supervised = Notifier().enabled or to_journal()
     if Notifier().enabled:
         wait_for_sound(room, args.output, args.device, Notifier())
     engine = open_session(playlist, output=args.output, device=args.device,
@@ -192,6 +192,19 @@ def run(args: argparse.Namespace) -> int:
         if server is not None:
             server.close()
     return 0
+
+
+def to_journal(environ=None, out=None) -> bool:
+    """True when standard output is the journal's stream: systemd names it in $JOURNAL_STREAM
+    (``device:inode``), which a terminal started from a desktop session inherits too, hence the
+    comparison with what stdout really is (systemd.exec(5))."""
+    environ = os.environ if environ is None else environ
+    device, _, inode = environ.get("JOURNAL_STREAM", "").partition(":")
+    try:
+        st = os.fstat((out or sys.stdout).fileno())
+        return (int(device), int(inode)) == (st.st_dev, st.st_ino)
+    except (ValueError, OSError, AttributeError):
+        return False
 
 
 def _loopback(host: str) -> bool:

@@ -363,3 +363,13 @@ def test_a_rotated_token_locks_the_old_one_out_of_a_running_server(tmp_path):
     path.write_text("damaged\n")
     now[0] += 1.0
     assert phone.get("/api/state").status_code == 200  # a damaged file keeps the token last read
+
+
+def test_the_journal_is_told_apart_from_a_terminal_that_inherited_its_variable(tmp_path):
+    with open(tmp_path / "stream", "w") as journal, open(tmp_path / "other", "w") as terminal:
+        st = os.fstat(journal.fileno())
+        environ = {"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"}
+        assert serve.to_journal(environ, journal)
+        assert not serve.to_journal(environ, terminal)  # the link and its QR code are shown
+        assert not serve.to_journal({}, journal)
+        assert not serve.to_journal({"JOURNAL_STREAM": "junk"}, journal)
