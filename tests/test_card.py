@@ -24,10 +24,6 @@ from soundscape.card import INSTRUCTIONS, KEY_WARNING
 from soundscape.cli.main import main
 
 A6_PT = (419.53, 297.64)  # ISO A6 landscape, 148 x 105 mm, in PostScript points
-CHROMIUM = next((path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-                 if Path(path).exists()), "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def _unavailable(reason: str) -> None:
@@ -54,22 +50,6 @@ def home(tmp_path, monkeypatch):
     room.parent.mkdir(parents=True)
     room.write_text("name: Room 2\nport: 8800\n")
     return tmp_path
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright; no browser download "
-                     "needed)")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium (chromium-browser on "
-                     "Ubuntu)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def links(token: str, port: int = 8800) -> list[str]:
@@ -168,10 +148,10 @@ def test_the_html_is_one_self_contained_file_with_the_key_warning(home):
 
 
 @pytest.mark.browser
-def test_the_html_in_chromium_scans_to_both_links_and_prints_one_a6_page(home, chromium,
+def test_the_html_in_chromium_scans_to_both_links_and_prints_one_a6_page(home, browser,
                                                                           tmp_path):
     card = make_card(home, "card.html")
-    page = chromium.new_page(viewport={"width": 640, "height": 480}, device_scale_factor=3)
+    page = browser.new_page(viewport={"width": 640, "height": 480}, device_scale_factor=3)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     try:

@@ -22,38 +22,11 @@ from webkit import TOKEN, FakeEngine, FakePreflight, ServerThread, real_engine
 
 pytestmark = pytest.mark.browser
 
-# Debian's package; Ubuntu names the same browser chromium-browser.
-CHROMIUM = next((path for path in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-                 if Path(path).exists()), "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = REPO / "test-output" / "browser"
 SCREENSHOT_DOC = REPO / "docs" / "screenshots" / "control-page.png"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2}
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright; no browser download "
-                     "needed)")
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium (chromium-browser on "
-                     "Ubuntu)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

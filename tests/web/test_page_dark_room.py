@@ -41,7 +41,6 @@ except ImportError:  # the browser fixture skips (fails in CI) with the reason
 
 pytestmark = pytest.mark.browser
 
-browser = test_browser.browser  # Chromium, once per module
 faked = test_browser.faked  # the page against the engine double, states set by the test
 
 REPO = Path(__file__).resolve().parents[2]

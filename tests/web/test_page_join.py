@@ -11,7 +11,7 @@ import pytest
 
 from soundscape.web import create_app
 
-from test_browser import PHONE, browser  # noqa: F401 - the browser fixture
+from test_browser import PHONE
 from webkit import TOKEN, FakeEngine, ServerThread
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def server():
         yield served
 
 
-def test_the_code_on_one_phone_joins_another(browser, server, tmp_path):  # noqa: F811
+def test_the_code_on_one_phone_joins_another(browser, server, tmp_path):
     first = browser.new_context(**PHONE)
     second = browser.new_context(**PHONE)
     try:
@@ -56,7 +56,7 @@ def test_the_code_on_one_phone_joins_another(browser, server, tmp_path):  # noqa
         second.close()
 
 
-def test_the_code_is_never_shown_without_the_token(browser, server):  # noqa: F811
+def test_the_code_is_never_shown_without_the_token(browser, server):
     context = browser.new_context(**PHONE)
     try:
         page = context.new_page()

@@ -18,7 +18,6 @@ from soundscape.web.report import file_name
 import test_browser
 from webkit import TOKEN, FakeEngine, ServerThread, real_engine
 
-browser = test_browser.browser  # Debian's Chromium, as the page's browser tests launch it
 OUTPUT_DIR, PHONE = test_browser.OUTPUT_DIR, test_browser.PHONE
 
 
