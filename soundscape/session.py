@@ -22,7 +22,7 @@ from soundscape.errors import SoundscapeError
 from soundscape.loudness.analyser import Analyser
 from soundscape.playlist import load_playlist
 from soundscape.room import Room
-from soundscape.schedule.sequence import phase_sequence
+from soundscape.schedule.sequence import default_path
 
 
 def find_resumable(playlist_path, checkpoint_path: Path | None) -> dict | None:
@@ -133,7 +133,7 @@ def needed_order(engine: Engine, files: list[Path]) -> tuple[list[Path], set[Pat
     first_phase = engine.playlist.phases[0] if engine.playlist.phases else None
     first: list[Path] = []
     if first_phase is not None:
-        slots = itertools.islice(phase_sequence(first_phase, engine.seed, 0),
+        slots = itertools.islice(default_path(first_phase, engine.seed, 0),
                                  len(first_phase.tracks))  # repeating phases never end
         seq = [slot.track.path for slot in slots]
         first = list(dict.fromkeys(seq))[:FIRST_TRACKS]  # beds play as they are: not awaited

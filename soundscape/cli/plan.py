@@ -50,8 +50,10 @@ def render(playlist, plan) -> str:
             extra.append(f"fade out {clock(phase.fade_out_s)}")
         lines.append(f"+{clock(planned.start_s):>7}  {phase.name}  {clock(planned.duration_s)}"
                      f"  level {phase.level_pct:g}%" + (f"  ({', '.join(extra)})" if extra else ""))
+        several = len(planned.pools) > 1
         for track in planned.tracks:
             marks = (" [repeat]" if track.repeat else "") + (" [cut at phase end]" if track.cut else "")
+            marks += f" [intensity {track.intensity}]" if several else ""
             marks += _cue_marks(track)
             lines.append(f"  +{clock(track.start_s):>7}  {clock(track.duration_s):>7}  "
                          f"{track.title}{marks}")
@@ -65,8 +67,31 @@ def render(playlist, plan) -> str:
                          "past the phase's end]")
         if not phase.tracks:
             lines.append(f"  {'':>8}  {'':>7}  [ambience only]")
+        if several:
+            lines += _pools(phase, planned)
         lines.append("")
+    lines += _cues(plan)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _pools(phase, planned) -> list[str]:
+    """What each intensity of a phase holds: where Softer and Deeper take the music."""
+    titles = {t.path: t.title for t in phase.tracks}
+    out = [f"  intensities (starts at {planned.intensity}; Softer and Deeper move it):"]
+    for intensity, paths in planned.pools.items():
+        out.append(f"    {intensity}  " + ", ".join(titles[p] for p in paths))
+    return out
+
+
+def _cues(plan) -> list[str]:
+    """The silent cues, at their planned times (a dose-relative one: the dose as planned)."""
+    if not plan.cues:
+        return []
+    out = ["Cues (shown on the phones, never played in the room):"]
+    for cue, at_s in plan.cues:
+        when = f"+{clock(at_s):>7}" if at_s is not None else f"{'':>8}"
+        out.append(f"  {when}  {cue.at}: {cue.text}")
+    return out
 
 
 def run(args: argparse.Namespace) -> int:

@@ -51,6 +51,10 @@ class ValueReader:
     def gain(self, node: Node) -> float | None:
         return self._parsed(node, "gain", lambda n: values.parse_gain(n.value, is_bare(n)))
 
+    def intensity(self, node: Node) -> int | None:
+        """A whole number from 1 (the gentlest) to 5 (the deepest)."""
+        return self._parsed(node, "intensity", lambda n: values.parse_intensity(n.value, is_bare(n)))
+
     def choice(self, node: Node, what: str, choices: tuple[str, ...]) -> str | None:
         return self._parsed(
             node, what, lambda n: values.parse_choice(n.value, choices, what, is_bare(n)))

@@ -106,6 +106,17 @@ def parse_gain(text: str, bare: bool) -> float:
     return value
 
 
+INTENSITY_PATTERN = r"^[1-5]$"
+
+
+def parse_intensity(text: str, bare: bool) -> int:
+    """1 (the gentlest) to 5 (the deepest), as a whole number."""
+    if not re.match(INTENSITY_PATTERN, text.strip()):
+        raise ValueError(f"intensity must be a whole number from 1 (gentlest) to 5 (deepest), "
+                         f"not {shown(text, not bare)}")
+    return int(text.strip())
+
+
 def parse_choice(text: str, choices: tuple[str, ...], what: str, bare: bool = False) -> str:
     """One word out of a fixed list; the message lists them all."""
     if not bare and text in choices:

@@ -25,6 +25,22 @@ class EngineTimeout(SoundscapeError):
     """
 
 
+def phase_tracks(playlist, state: State, durations: dict) -> dict:
+    """``EngineAPI.phase_tracks`` from immutable things: the playlist, a state, file lengths."""
+    index = state.phase.index if state.phase is not None else 0
+    if state.status == "ended":
+        return {"phase": None, "intensity": None, "tracks": []}
+    phase = playlist.phases[index]
+    banned = {b["path"] for b in state.banned}
+    queued = set(state.queue)
+    playing = state.track.path if state.track is not None else None
+    tracks = [{"title": t.title, "path": str(t.path), "intensity": t.intensity,
+               "duration_s": durations.get(t.path), "banned": str(t.path) in banned,
+               "queued": str(t.path) in queued, "playing": str(t.path) == playing}
+              for t in dict((t.path, t) for t in phase.tracks).values()]
+    return {"phase": phase.name, "intensity": state.intensity, "tracks": tracks}
+
+
 class EngineAPI(Protocol):
     @property
     def playlist_path(self) -> Path:
@@ -47,6 +63,11 @@ class EngineAPI(Protocol):
     def submit(self, command: Command, timeout_s: float = 2.0) -> tuple[CommandResult, State]:
         """Carry out ``command``: its result (refused with a reason, or done) and the state after
         it. Raises ``EngineTimeout`` when the engine does not take it within ``timeout_s``."""
+
+    def phase_tracks(self) -> dict:
+        """The current phase's tracks (before Start: the first phase's), for the page's picker:
+        {"phase", "intensity", "tracks": [{"title", "path", "intensity", "duration_s",
+        "banned", "queued", "playing"}]}."""
 
     def log_entries(self) -> list[dict]:
         """The session log so far (what ``soundscape report`` renders)."""

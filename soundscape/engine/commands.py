@@ -31,14 +31,55 @@ class Action(str, Enum):
     STOP = "stop"
     DOSE = "dose"  # the medicine was given: the dose phase ends, later phases are timed from now
     BOOSTER = "booster"  # a booster was given: the booster phase is extended
+    INTENSITY = "intensity"  # the phase's music softer or deeper (now, or from the next track)
+    PLAY_NEXT = "play_next"  # a track of the library next
+    BAN = "ban"  # a track never again this session (crossfaded away if it plays)
+    ACK_CUE = "ack_cue"  # a cue was seen to, for every phone
+    NOTE = "note"  # a line for the record: time, phase, track, who
 
 
-# action -> {param: (required, minimum, maximum)}; every parameter is a number. An optional one
-# left out takes the room's default (RoomSettings: extend 5 min, fade out 60 s) in the engine.
-PARAMS: dict[Action, dict[str, tuple[bool, float, float]]] = {
-    Action.EXTEND: {"minutes": (False, 0.5, 120.0)},
-    Action.SET_LEVEL: {"level": (True, 0.0, 100.0)},
-    Action.FADE_OUT: {"seconds": (False, 3.0, 1800.0)},
+@dataclass(frozen=True)
+class Number:
+    required: bool
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Choice:
+    required: bool
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """true or false; left out: false."""
+
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Text:
+    """Printable text, its spaces collapsed; longer than ``max_chars`` is refused, not cut."""
+
+    required: bool
+    max_chars: int
+
+
+MAX_NOTE_CHARS = 200
+MAX_PATH_CHARS = 4096
+
+# action -> {param: spec}. An optional number left out takes the room's default (RoomSettings:
+# extend 5 min, fade out 60 s) in the engine.
+PARAMS: dict[Action, dict[str, Number | Choice | Flag | Text]] = {
+    Action.EXTEND: {"minutes": Number(False, 0.5, 120.0)},
+    Action.SET_LEVEL: {"level": Number(True, 0.0, 100.0)},
+    Action.FADE_OUT: {"seconds": Number(False, 3.0, 1800.0)},
+    Action.INTENSITY: {"direction": Choice(True, ("softer", "deeper")), "now": Flag()},
+    Action.PLAY_NEXT: {"path": Text(True, MAX_PATH_CHARS)},
+    Action.BAN: {"path": Text(True, MAX_PATH_CHARS)},
+    Action.ACK_CUE: {"id": Text(True, 20)},
+    Action.NOTE: {"text": Text(True, MAX_NOTE_CHARS)},
 }
 
 MAX_BY_CHARS = 40
@@ -51,7 +92,7 @@ class CommandError(SoundscapeError):
 @dataclass(frozen=True)
 class Command:
     action: Action
-    params: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # numbers, words, flags, text
     by: str = ""  # who, for the log
     source: str = "api"  # "api", "terminal", "engine", ...
 
@@ -83,18 +124,50 @@ def parse_command(data: Any, source: str = "api") -> Command:
     if unknown:
         allowed = ", ".join(spec) or "none"
         raise CommandError(f"{action.value} takes no parameter {unknown[0]!r} (parameters: {allowed})")
-    params: dict[str, float] = {}
-    for key, (required, low, high) in spec.items():
+    params: dict[str, Any] = {}
+    for key, kind in spec.items():
         value = data.get(key)
         if value is None:
-            if required:
-                raise CommandError(f"{action.value} needs '{key}' ({low:g}-{high:g})")
+            if kind.required:
+                raise CommandError(f"{action.value} needs '{key}' ({_expected(kind)})")
             continue
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**12:
-            value = float("inf")  # a huge integer would overflow a float: out of range below
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-            raise CommandError(f"'{key}' must be a number, not {value!r}")
-        if not low <= value <= high:
-            raise CommandError(f"'{key}' must be between {low:g} and {high:g}, not {value:g}")
-        params[key] = float(value)
+        params[key] = _value(key, value, kind)
     return Command(action, params, by, source)
+
+
+def _expected(kind: Number | Choice | Flag | Text) -> str:
+    if isinstance(kind, Number):
+        return f"{kind.low:g}-{kind.high:g}"
+    if isinstance(kind, Choice):
+        return " or ".join(kind.choices)
+    if isinstance(kind, Flag):
+        return "true or false"
+    return f"text, up to {kind.max_chars} characters"
+
+
+def _value(key: str, value: Any, kind: Number | Choice | Flag | Text) -> Any:
+    if isinstance(kind, Flag):
+        if not isinstance(value, bool):
+            raise CommandError(f"'{key}' must be true or false, not {value!r}")
+        return value
+    if isinstance(kind, Choice):
+        if not isinstance(value, str) or value not in kind.choices:
+            raise CommandError(f"'{key}' must be {_expected(kind)}, not {value!r:.60}")
+        return value
+    if isinstance(kind, Text):
+        if not isinstance(value, str):
+            raise CommandError(f"'{key}' must be text, not {value!r:.60}")
+        cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+        if not cleaned:
+            raise CommandError(f"'{key}' must not be empty")
+        if len(cleaned) > kind.max_chars:
+            raise CommandError(f"'{key}' must be at most {kind.max_chars} characters, "
+                               f"not {len(cleaned)}")
+        return cleaned
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**12:
+        value = float("inf")  # a huge integer would overflow a float: out of range below
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise CommandError(f"'{key}' must be a number, not {value!r:.60}")
+    if not kind.low <= value <= kind.high:
+        raise CommandError(f"'{key}' must be between {kind.low:g} and {kind.high:g}, not {value:g}")
+    return float(value)

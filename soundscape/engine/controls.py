@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from soundscape.engine import steering
 from soundscape.engine.commands import Action, Command, CommandResult
 from soundscape.engine.state import Status
 from soundscape.timefmt import clock
@@ -18,7 +19,8 @@ if TYPE_CHECKING:  # the core imports this module; only its type is needed here
 
 
 def handle(core: SessionCore, cmd: Command, s: float) -> CommandResult:
-    reason = refusal(core, cmd)
+    reason = refusal(core, cmd) or (steering.refusal(core, cmd)
+                                    if cmd.action in steering.STEERING else "")
     if reason:
         return CommandResult(False, reason)
     ACTIONS[cmd.action](core, cmd, s)
@@ -28,13 +30,17 @@ def handle(core: SessionCore, cmd: Command, s: float) -> CommandResult:
 def refusal(core: SessionCore, cmd: Command) -> str:
     """Why ``cmd`` cannot be done now, or "" when it can."""
     a, st = cmd.action, core.status
+    if a is Action.NOTE:
+        return ""  # a note is for the record, before, during and after the session
     if st is Status.ENDED:
         return "the session has ended"
     if a is Action.START:
         return "" if st is Status.READY else "the session has already started"
     if st is Status.READY:
-        return "" if a is Action.STOP else "the session has not started yet"
-    if core.ending and a is not Action.STOP:
+        if a is Action.INTENSITY and cmd.params.get("now"):
+            return "the session has not started yet; change the intensity without now"
+        return "" if a in (Action.STOP, *steering.STEERING) else "the session has not started yet"
+    if core.ending and a not in (Action.STOP, Action.ACK_CUE):
         return "the session is ending"
     if a is Action.STOP and core.ending == "stop":
         return "the room is already being quieted"
@@ -221,4 +227,5 @@ ACTIONS: dict[Action, Callable[[SessionCore, Command, float], None]] = {
     Action.STOP: _stop,
     Action.DOSE: _dose,
     Action.BOOSTER: _booster,
+    **steering.ACTIONS,
 }

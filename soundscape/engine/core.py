@@ -22,6 +22,7 @@ from typing import Callable
 from soundscape.engine import controls, snapshot
 from soundscape.engine.beds import AMBIENCE_CHANGE_S, Beds
 from soundscape.engine.commands import Command, CommandResult
+from soundscape.engine.cuebook import CueBook
 from soundscape.engine.deck import BrokenDeck, Deck, Notify, Output
 from soundscape.engine.fades import TICK_S
 from soundscape.engine.levels import Levels
@@ -76,6 +77,8 @@ class SessionCore:
                            {} if undecodable is None else undecodable)
         self.beds = Beds(self.levels, self._new_deck, durations, self.warn,
                          settings.ambience_loop_overlap_s)
+        self.cuebook = CueBook(playlist.cues)
+        self.notes: list[dict] = []  # the last few facilitators' notes, for every phone
 
     # ----------------------------------------------------------------- what the session is at
 
@@ -218,6 +221,7 @@ class SessionCore:
         self.music.due, self.beds.due = [], []
         if self.status in (Status.ENDED, Status.READY):
             return
+        self.cuebook.tick(self, s)
         if self.ending == "fade_out" and self.status is Status.PLAYING:
             self._music_rules(s)  # a long fade-out goes on over the next tracks
         if self.ending:
@@ -314,7 +318,7 @@ class SessionCore:
             return TICK_S
         due = [self.timeline.end_s() - self.phase.fade_out_s, self.timeline.end_s(), self.end_at,
                self.music.pause_decks_at, *self.music.due, *self.beds.due]
-        due += [v.natural_end for v in voices]
+        due += [v.natural_end for v in voices] + self.cuebook.next_due(self)
         due += [v.env.out_t0 for v in voices if v.env.leaving]  # a fade-out set to begin later
         waits = [t - s for t in due if t is not None and t > s]
         return max(0.001, min([1.0] + waits))
@@ -329,7 +333,8 @@ class SessionCore:
         return {"status": self.status, "session_s": round(s, 3), **self.timeline.checkpoint(),
                 **self.levels.checkpoint(), "track": self.music.checkpoint(s), "held": self.held,
                 "dosed_at": self.dosed_at, "boosters": self.boosters, "warnings": self.warnings,
-                "warnings_at_s": self.warnings_at_s}
+                "warnings_at_s": self.warnings_at_s, "cues": self.cuebook.checkpoint(),
+                "notes": self.notes}
 
     def restore(self, data: dict, s: float) -> None:
         """Carry on from a checkpoint at session time ``s``: same phase and track, from silence.
@@ -345,6 +350,8 @@ class SessionCore:
         self.held = bool(data.get("held"))
         self.dosed_at = data.get("dosed_at")
         self.boosters = list(data.get("boosters", []))
+        self.cuebook.restore(data.get("cues", {}))
+        self.notes = [n for n in data.get("notes", []) if isinstance(n, dict)]
         self.warnings = list(data.get("warnings", []))[-MAX_WARNINGS:]
         times = list(data.get("warnings_at_s", []))[-len(self.warnings):] if self.warnings else []
         self.warnings_at_s = [None] * (len(self.warnings) - len(times)) + times
@@ -352,6 +359,11 @@ class SessionCore:
         paused = self.status is Status.PAUSED
         self.levels.restore(data, s, paused)
         self.retarget(s)
-        slot = self.timeline.take(self.timeline.index, track["path"]) if resume_current else None
+        slot = None
+        if resume_current and "orders" in data:  # the track was taken before the crash
+            slot = self.timeline.resume_slot(self.timeline.index, track["path"],
+                                             bool(track.get("repeat")), bool(track.get("queued")))
+        elif resume_current:  # a checkpoint from before intensities: its order is replayed
+            slot = self.timeline.take(self.timeline.index, track["path"])
         if slot is not None:
             self.music.resume_track(s, slot, float(track["position_s"]), paused)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from soundscape.engine import checkpoint, snapshot
-from soundscape.engine.api import EngineTimeout
+from soundscape.engine.api import phase_tracks, EngineTimeout
 from soundscape.engine.heartbeat import BEAT_EVERY_S, Heartbeat
 from soundscape.engine.inbox import Inbox, Pending, Told
 from soundscape.engine.clock import Clock, RealClock
@@ -361,6 +361,10 @@ class Engine:
 
     def log_entries(self) -> list[dict]:
         return self._log.snapshot()
+
+    def phase_tracks(self) -> dict:
+        """See ``EngineAPI.phase_tracks``: built from the playlist and the latest state only."""
+        return phase_tracks(self.playlist, self.snapshot(), self.facts.durations)
 
     def submit(self, command: Command, timeout_s: float = 2.0) -> tuple[CommandResult, State]:
         """See ``EngineAPI.submit``: raises ``EngineTimeout`` when the thread does not take it."""

@@ -128,6 +128,7 @@ class Music(VoiceGroup):
                           track.path, self.default_gain_db())),
                       from_s, self.timeline.taken(index) - 1, slot.repeat)
         voice.started_s, voice.start_position_s = s, from_s + into_s
+        voice.intensity, voice.queued = track.intensity, slot.queued
         if window is not None:
             voice.own_fade_s, voice.trimmed_end = window.fade_s, window.trimmed_end
         voice.verified = track.path in self._cues
@@ -153,17 +154,30 @@ class Music(VoiceGroup):
         self._log("track_start", phase=self.timeline.playlist.phases[index].name,
                   path=str(track.path), title=track.title,
                   planned_s=self.timeline.planned_track_start(index, voice.number),
-                  actual_s=round(s, 3), repeat=slot.repeat)
+                  actual_s=round(s, 3), repeat=slot.repeat, intensity=track.intensity,
+                  queued=slot.queued)
         return voice
 
-    def skip(self, s: float, crossfade_s: float, fault_fade_in_s: float) -> None:
+    def skip(self, s: float, crossfade_s: float, fault_fade_in_s: float,
+             reason: str = "skipped") -> None:
         """The next track now: the current one crossfades out (or the new one fades in)."""
+        self.crossfade_to(s, self.timeline.next_slot(self.timeline.index), crossfade_s,
+                          fault_fade_in_s, reason)
+
+    def crossfade_to(self, s: float, slot: Slot, crossfade_s: float, fault_fade_in_s: float,
+                     reason: str) -> None:
+        """A taken slot now: the current track crossfades out (or the new one fades in)."""
         cur = self.current()
-        slot = self.timeline.next_slot(self.timeline.index)
         if cur is not None:
-            cur.fade_out(s, crossfade_s)
-            self._log("track_end", path=str(cur.path), reason="skipped")
+            cur.fade_out(s, min(crossfade_s, cur.fade_left_s(s)) if cur.natural_end is not None
+                         else crossfade_s)
+            self._log("track_end", path=str(cur.path), reason=reason)
         self.start(s, slot, crossfade_s if cur is not None else fault_fade_in_s)
+
+    def learn_file(self, path: Path, duration_s: float | None) -> None:
+        """A file outside the playlist (put next from its music folder): its length, if read."""
+        if path not in self._durations:
+            self._durations[path] = duration_s
 
     def leave_phase(self, s: float, crossfade_s: float, new_index: int) -> None:
         """A new phase begins: every track fades out over the crossfade, ending within its file."""
@@ -319,9 +333,11 @@ class Music(VoiceGroup):
         if cur is not None and not cur.failed:
             heard_s = s if self.decks_paused_at is None else self.decks_paused_at
             return {"path": str(cur.path), "position_s": round(cur.position_s(heard_s), 3),
-                    "phase_index": cur.phase_index}
+                    "phase_index": cur.phase_index, "repeat": cur.repeat,
+                    "queued": cur.queued}
         if self.pending is not None:
             slot, position_s = self.pending
             return {"path": str(slot.track.path), "position_s": position_s,
-                    "phase_index": self.timeline.index}
+                    "phase_index": self.timeline.index, "repeat": slot.repeat,
+                    "queued": slot.queued}
         return None

@@ -116,7 +116,8 @@ def build(core: SessionCore, s: float, revision: int, info: SessionInfo) -> Stat
         cur = core.music.current()
         if cur is not None:
             track = TrackInfo(cur.title, str(cur.path), round(cur.position_s(s), 2),
-                              round((cur.length_s or 0.0) + cur.trim_start_s, 2))
+                              round((cur.length_s or 0.0) + cur.trim_start_s, 2),
+                              cur.intensity, cur.queued)
         upcoming = timeline.peek(index) or timeline.peek(index + 1)
         if upcoming is not None:
             next_track = NextTrack(upcoming.track.title, str(upcoming.track.path))
@@ -134,11 +135,59 @@ def build(core: SessionCore, s: float, revision: int, info: SessionInfo) -> Stat
         epoch=info.epoch, interruption_s=info.interruption_s, level_return=return_pct(core),
         level_set_by_hand=core.levels.override_pct is not None and core.status is not Status.ENDED,
         total_s=total_s(core, s, phases), total_open=bool(open_end),
+        **_steering(core, s, phases),
         extras={"seed": info.seed, "output_ok": info.output_ok,
                 "ceiling": core.settings.ceiling_pct, "log": info.log_path,
                 "stop_fade_s": core.settings.stop_fade_s,
                 "hush_pct": core.settings.hush_pct},
     )
+
+
+UPCOMING = 3  # tracks shown in the queue
+
+
+def _steering(core: SessionCore, s: float, phases: tuple[PhaseSlot, ...]) -> dict:
+    """Intensity, the queue, cues, bans and notes, as every phone shows them."""
+    timeline, ended = core.timeline, core.status is Status.ENDED
+    order = timeline.order(timeline.index)
+    titles = {t.path: t.title for p in core.playlist.phases for t in p.tracks}
+    return {
+        "intensity": None if ended else order.level,
+        "intensities": () if ended else order.intensities,
+        "upcoming": () if ended or core.ending else upcoming(core, s),
+        "queue": tuple(str(slot.track.path) for slot in timeline.queue),
+        "cues": core.cuebook.view(core, [p.start_s for p in phases]),
+        "banned": tuple({"path": str(p), "title": titles.get(p, p.stem)}
+                        for p in sorted(timeline.banned)),
+        "notes": tuple(core.notes),
+    }
+
+
+def upcoming(core: SessionCore, s: float) -> tuple[dict, ...]:
+    """The next tracks as things stand: the queue, then the phase's order while the phase
+    lasts (each track's length counted, crossfades taken off), then the next phase's."""
+    timeline, music = core.timeline, core.music
+    cur = music.current()
+    clock = [s if cur is None or cur.natural_end is None else cur.natural_end]
+    for slot in timeline.queue[:UPCOMING]:  # the queue plays first
+        clock[0] += (music.length_s(slot.track) or 0.0) - core.phase.crossfade_s
+
+    def fits(index: int, slot) -> bool:
+        if index != timeline.index or core.waiting or not timeline.started:
+            return True
+        if clock[0] >= timeline.end_s():
+            return False  # the phase ends before this one would begin
+        clock[0] += (music.length_s(slot.track) or 0.0) - core.phase.crossfade_s
+        return True
+
+    out = []
+    for index, slot in timeline.upcoming(UPCOMING, fits):
+        length = music.length_s(slot.track)
+        out.append({"title": slot.track.title, "path": str(slot.track.path),
+                    "duration_s": None if length is None else round(length, 1),
+                    "intensity": slot.track.intensity,
+                    "phase": core.playlist.phases[index].name, "queued": slot.queued})
+    return tuple(out)
 
 
 def _medicine(core: SessionCore) -> dict | None:
@@ -158,7 +207,10 @@ def signature(core: SessionCore, s: float) -> tuple:
     return (core.status, core.timeline.index, core.held, core.levels.hushed, core.ending,
             cur.path if cur else None, tuple(core.warnings), core.levels.override_pct,
             tuple(core.timeline.ends), core.levels.frozen, core.levels.master.moving(s),
-            core.awaiting_dose, core.dosed_at, len(core.boosters))
+            core.awaiting_dose, core.dosed_at, len(core.boosters),
+            core.timeline.order(core.timeline.index).level, len(core.timeline.queue),
+            len(core.timeline.banned), len(core.notes), core.cuebook.signature(),
+            core.notes[-1]["at_s"] if core.notes else None)
 
 
 class Publisher:

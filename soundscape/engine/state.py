@@ -38,6 +38,8 @@ class TrackInfo:
     path: str
     position_s: float
     duration_s: float
+    intensity: int = 3  # the pool of its phase it comes from
+    queued: bool = False  # put next by a facilitator
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,15 @@ class State:
     level_set_by_hand: bool = False  # a facilitator's set_level holds (until the phase ends)
     total_s: float = 0.0  # when the session ends as things stand now (holds and waits counted)
     total_open: bool = False  # the end moves later while a hold or the wait for the dose lasts
+    intensity: int | None = None  # the current phase's intensity, 1-5 (None once ended)
+    intensities: tuple[int, ...] = ()  # the intensities the current phase's tracks have
+    upcoming: tuple[dict, ...] = ()  # the next tracks: title, path, duration_s, intensity,
+    # phase, queued (put there by play_next)
+    queue: tuple[str, ...] = ()  # the paths put next by facilitators, in order
+    cues: tuple[dict, ...] = ()  # every cue: id, text, at, at_s, status (coming, due, acked),
+    # due_s, acked_by, acked_at_s
+    banned: tuple[dict, ...] = ()  # path, title of each track banned for the session
+    notes: tuple[dict, ...] = ()  # the last few notes: text, by, at_s, phase
     extras: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:

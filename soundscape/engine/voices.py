@@ -54,6 +54,8 @@ class Voice:
     verified: bool = False  # the analysis decoded the whole file: it is audio
     own_fade_s: float = 0.0  # the file fades out by itself over this long before natural_end
     trimmed_end: bool = False  # natural_end comes before the file's end (a trim or a cue point)
+    intensity: int = 3  # the pool of its phase it came from
+    queued: bool = False  # put next by a facilitator (play_next)
 
     @property
     def natural_end(self) -> float | None:

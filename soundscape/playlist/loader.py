@@ -17,16 +17,20 @@ from soundscape.config.readers import ValueReader
 from soundscape.config.yamlnodes import (NULL_TAG, STR_TAG, Report, mapping, read_bounded,
                                          read_nodes, text)
 from soundscape.errors import PlaylistError, Problem
+from soundscape.playlist.cues import read_cues
 from soundscape.playlist.medicine import read_medicine
 from soundscape.playlist.model import (AT_END, DEFAULT_AMBIENCE_LEVEL_PCT, DEFAULT_CROSSFADE_S,
-                                       DEFAULT_LEVEL_PCT, ORDERS, WHEN_SHORT, Ambience, Phase,
-                                       Playlist, Track, Where)
+                                       DEFAULT_INTENSITY, DEFAULT_LEVEL_PCT, ORDERS, WHEN_SHORT,
+                                       Ambience, Phase, Playlist, Track, Where)
 from soundscape.playlist.tracks import Files
 
-TOP_KEYS = ("title", "phases", "description", "music_dir", "defaults", "ambience", "medicine")
+TOP_KEYS = ("title", "phases", "description", "music_dir", "defaults", "ambience", "medicine",
+            "cues")
 SETTING_KEYS = ("level", "crossfade", "order", "at_end", "when_short")
-PHASE_KEYS = ("name", "duration", "tracks", "ambience", "fade_in", "fade_out") + SETTING_KEYS
-TRACK_KEYS = ("file", "gain", "title", "start", "end")
+PHASE_KEYS = ("name", "duration", "tracks", "ambience", "fade_in", "fade_out",
+              "intensity") + SETTING_KEYS
+TRACK_KEYS = ("file", "gain", "title", "start", "end", "intensity")
+ONE_FILE_KEYS = ("title", "start", "end")  # a mapping with one of these names a single file
 AMBIENCE_KEYS = ("file", "level")
 LONG_SESSION_S = 12 * 3600
 BUILTIN_DEMO = "builtin:demo"
@@ -126,12 +130,18 @@ class _Builder:
                 self.report.error(items["end"][1], f"end must be after start "
                                                    f"({values.format_duration(start)})")
                 end = None
-        if None in (written, gain, title, start) or self.files is None:
+        intensity = (self.read.intensity(items["intensity"][1]) if "intensity" in items
+                     else DEFAULT_INTENSITY)
+        if None in (written, gain, title, start, intensity) or self.files is None:
             return []
-        path = self.files.one_file(written, file_node)
+        if not any(k in items for k in ONE_FILE_KEYS):  # a folder or glob may carry gain, intensity
+            return [Track(p, p.stem, gain, where=_where(node), intensity=intensity)
+                    for p in self.files.entry(written, file_node)]
+        path = self.files.one_file(written, file_node,
+                                   single_because=", ".join(k for k in ONE_FILE_KEYS if k in items))
         if path is None:
             return []
-        return [Track(path, title or path.stem, gain, start, end, _where(node))]
+        return [Track(path, title or path.stem, gain, start, end, _where(node), intensity)]
 
     def _tracks(self, node: Node) -> tuple[int, list[Track]]:
         """(number of entries, tracks); entries count even when files cannot be checked."""
@@ -167,6 +177,8 @@ class _Builder:
         duration = (self.read.duration(duration_node, "duration", positive=True)
                     if duration_node is not None else None)
         settings = {**defaults, **self._settings(items)}
+        intensity = (self.read.intensity(items["intensity"][1]) if "intensity" in items
+                     else DEFAULT_INTENSITY)
         fade_in = self.read.duration(items["fade_in"][1], "fade_in") if "fade_in" in items else 0.0
         fade_out = (self.read.duration(items["fade_out"][1], "fade_out")
                     if "fade_out" in items else 0.0)
@@ -178,7 +190,7 @@ class _Builder:
                                     "give it tracks or an ambience bed")
         if duration is not None:
             self._fits(items, settings, duration, fade_in, fade_out, duration_node, count > 0)
-        if None in (name, duration, fade_in, fade_out):
+        if None in (name, duration, fade_in, fade_out, intensity):
             return None
         crossfade = settings.get("crossfade", (DEFAULT_CROSSFADE_S, None))[0]
         return Phase(
@@ -190,7 +202,7 @@ class _Builder:
             when_short=settings.get("when_short", ("repeat", None))[0],
             fade_in_s=fade_in, fade_out_s=fade_out, tracks=tuple(tracks),
             ambience=ambience if isinstance(ambience, Ambience) else None,
-            where=_where(node))
+            where=_where(node), intensity=intensity)
 
     def _fits(self, items, settings, duration, fade_in, fade_out, duration_node,
               has_tracks) -> None:
@@ -239,11 +251,18 @@ class _Builder:
         if "medicine" in items:
             medicine = read_medicine(items["medicine"][1], list(self.phase_names), phases,
                                      self.report)
+        cues = ()
+        if "cues" in items:
+            built = len(phases) == len(self.phase_names)
+            cues = read_cues(items["cues"][1], list(self.phase_names),
+                             medicine if medicine is not None or "medicine" not in items else True,
+                             sum(p.duration_s for p in phases) if built else None, self.report)
         if self.files is not None:
             self.files.verify()
         if self.report.has_errors or title is None:
             return None
-        playlist = Playlist(self.path, title, tuple(phases), description, music_dir, medicine)
+        playlist = Playlist(self.path, title, tuple(phases), description, music_dir, medicine,
+                            cues)
         if playlist.duration_s > LONG_SESSION_S:
             self.report.warning(items["phases"][0], f"the session lasts "
                                                     f"{values.format_duration(playlist.duration_s)}"

@@ -18,14 +18,18 @@ from soundscape.playlist.model import DEFAULT_BOOSTER_EXTEND_S, ROUTES, Medicine
 MEDICINE_KEYS = ("route", "dose_phase", "booster", "booster_phase", "booster_extend")
 
 
+def close_name_hint(written: str, names: list[str]) -> str:
+    """'did you mean ...?' for a near miss of a phase name, else the list of phases."""
+    close = difflib.get_close_matches(written, names, n=1)
+    return f"did you mean '{close[0]}'?" if close else f"the phases are {', '.join(names)}"
+
+
 def _phase_name(node: Node, what: str, names: list[str], report: Report) -> str | None:
     """A written phase name that must name one of ``names``; a near miss gets a suggestion."""
     written = text(node, what, report)
     if written is None or written in names:
         return written
-    close = difflib.get_close_matches(written, names, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"the phases are {', '.join(names)}"
-    report.error(node, f"{what} '{written}' names no phase; {hint}")
+    report.error(node, f"{what} '{written}' names no phase; {close_name_hint(written, names)}")
     return None
 
 

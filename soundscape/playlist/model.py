@@ -12,6 +12,8 @@ WHEN_SHORT = ("repeat", "silence")
 DEFAULT_LEVEL_PCT = 70.0
 DEFAULT_CROSSFADE_S = 6.0
 DEFAULT_AMBIENCE_LEVEL_PCT = 30.0
+MIN_INTENSITY, MAX_INTENSITY = 1, 5  # how deep a track goes: 1 the gentlest, 5 the deepest
+DEFAULT_INTENSITY = 3
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Track:
     start_s: float = 0.0  # trim: start playing here
     end_s: float | None = None  # trim: stop here (None: the file's end)
     where: Where = field(default=Where(), compare=False)
+    intensity: int = DEFAULT_INTENSITY  # which pool of its phase it belongs to (1-5)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,12 @@ class Phase:
     tracks: tuple[Track, ...] = ()
     ambience: Ambience | None = None  # already resolved: phase override, else top level, else None
     where: Where = field(default=Where(), compare=False)
+    intensity: int = DEFAULT_INTENSITY  # where the phase starts (the nearest pool plays)
+
+    @property
+    def intensities(self) -> tuple[int, ...]:
+        """The intensities its tracks have, gentlest first (one pool of tracks each)."""
+        return tuple(sorted({t.intensity for t in self.tracks}))
 
 
 ROUTES = ("im", "sublingual", "iv", "other")
@@ -81,6 +90,27 @@ class Medicine:
     where: Where = field(default=Where(), compare=False)
 
 
+CUE_KINDS = ("session", "dose", "phase")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A silent reminder for the facilitators (a blood-pressure check, a booster decision).
+
+    ``at`` as written: ``20m`` (session time), ``dose+20m`` (after the dose mark) or
+    ``peak+5m`` (after the phase named ``peak`` began). Never heard in the room: every phone
+    shows it when it is due, until one facilitator acknowledges it.
+    """
+
+    id: str  # "c1", "c2", ... in the playlist's order
+    at: str
+    kind: str  # one of CUE_KINDS
+    offset_s: float
+    text: str
+    phase: str | None = None  # the phase a phase-relative cue counts from
+    where: Where = field(default=Where(), compare=False)
+
+
 @dataclass(frozen=True)
 class Playlist:
     path: Path  # the YAML file, absolute
@@ -89,6 +119,7 @@ class Playlist:
     description: str = ""
     music_dir: Path | None = None
     medicine: Medicine | None = None
+    cues: tuple[Cue, ...] = ()
 
     @property
     def duration_s(self) -> float:

@@ -45,8 +45,10 @@ class Files:
         self.report.error(node, message)
         self.bad.append((self.report.problems[-1], written, reason))
 
-    def one_file(self, written: str, node: Node, what: str = "file") -> Path | None:
-        """A single audio file (a track mapping's ``file`` or an ambience ``file``)."""
+    def one_file(self, written: str, node: Node, what: str = "file",
+                 single_because: str = "") -> Path | None:
+        """A single audio file (an ambience ``file``, or a track mapping's that sets a title or
+        trims: ``single_because`` names those keys)."""
         full = _full(self.base, written)
         if full.is_file():
             if not library.is_audio_name(full):
@@ -54,11 +56,14 @@ class Files:
                 return None
             self._pending.append((full, written, node))
             return full
+        because = f" in an entry with {single_because}" if single_because else ""
         if full.is_dir():
-            self.report.error(node, f"{what} must name one audio file, and {full} is a folder")
+            self.report.error(node, f"{what} must name one audio file{because}, and {full} is "
+                                    "a folder")
         elif written.endswith("/") or any(c in written for c in _GLOB_CHARS):
-            self.report.error(node, f"{what} must name one audio file; list folders and globs "
-                                    "as plain entries in tracks")
+            fix = (f"leave out {single_because} to play a folder or glob" if single_because
+                   else "list folders and globs as plain entries in tracks")
+            self.report.error(node, f"{what} must name one audio file{because}; {fix}")
         else:
             self._bad(node, f"no such file: {full}", written, "cannot open: file not found")
         return None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from soundscape.playlist.model import Phase, Playlist
 from soundscape.schedule.handover import END_MARGIN_S, handover_floor_s, handover_s
-from soundscape.schedule.sequence import phase_sequence, track_window
+from soundscape.schedule.sequence import default_path, track_window
 
 MAX_TRACKS_PER_PHASE = 10_000  # a guard against zero-length tracks looping forever
 
@@ -31,6 +31,7 @@ class PlannedTrack:
     cued_out: bool = False  # its silent tail is not played (ends at its audible end)
     own_fade_s: float = 0.0  # it fades out by itself over this long at its end
     slot: int = 0  # its place in the phase's sequence (passed-over tracks hold a place too)
+    intensity: int = 3  # the pool it comes from (the nearest to the phase's intensity)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class PlannedPhase:
     silence_s: float = 0.0  # music missing before the phase ends (when_short: silence), or unknown
     unknown: tuple[Path, ...] = ()  # files whose length could not be read
     overrun_s: float = 0.0  # time the last track runs past the planned end (at_end: finish)
+    intensity: int = 3  # where the phase starts
+    pools: dict = field(default_factory=dict)  # intensity -> its tracks' paths (listed order)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Plan:
     phases: tuple[PlannedPhase, ...] = field(default_factory=tuple)
     file_durations: dict = field(default_factory=dict, compare=False, repr=False)
     file_cues: dict = field(default_factory=dict, compare=False, repr=False)
+    cues: tuple = ()  # (Cue, planned session time or None) of the playlist's cues
 
     @property
     def total_s(self) -> float:
@@ -69,6 +73,9 @@ class Plan:
                     "start_s": round(p.start_s, 3),
                     "duration_s": round(p.duration_s, 3),
                     "level": p.level_pct,
+                    "intensity": p.intensity,
+                    "intensities": {str(k): [str(path) for path in v]
+                                    for k, v in p.pools.items()},
                     "silence_s": round(p.silence_s, 3),
                     "tracks": [
                         {
@@ -82,12 +89,16 @@ class Plan:
                             "cued_in": t.cued_in,
                             "cued_out": t.cued_out,
                             "own_fade_s": round(t.own_fade_s, 3),
+                            "intensity": t.intensity,
                         }
                         for t in p.tracks
                     ],
                 }
                 for p in self.phases
             ],
+            "cues": [{"id": cue.id, "at": cue.at, "text": cue.text,
+                      "planned_s": None if at_s is None else round(at_s, 3)}
+                     for cue, at_s in self.cues],
         }
 
 
@@ -112,7 +123,7 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
     t = start_s
     previous_len = None
     exhausted = True  # the sequence ran out (when_short: silence) before the phase's end
-    for n, slot in enumerate(phase_sequence(phase, seed, index)):
+    for n, slot in enumerate(default_path(phase, seed, index)):
         if n >= MAX_TRACKS_PER_PHASE or t >= end_s:
             exhausted = False
             break
@@ -134,7 +145,7 @@ def _fill_phase(phase: Phase, index: int, start_s: float, end_s: float, duration
                 break
         tracks.append(PlannedTrack(slot.track.path, slot.track.title, t, length, slot.repeat,
                                    False, window.start_s, window.cued_in, window.cued_out,
-                                   window.fade_s, n))
+                                   window.fade_s, n, slot.track.intensity))
         previous_len = length
         t += length
     if not tracks:
@@ -182,7 +193,25 @@ def make_plan(playlist: Playlist, durations: dict, seed: int = 0, cues: dict | N
             boundary_s = max(end_s, music_end_s)
         planned.append(PlannedPhase(
             phase.name, start_s, boundary_s - start_s, phase.level_pct, tuple(tracks),
-            silence_s, unknown, overrun_s,
+            silence_s, unknown, overrun_s, phase.intensity,
+            {i: tuple(dict.fromkeys(t.path for t in phase.tracks if t.intensity == i))
+             for i in phase.intensities},
         ))
         start_s = boundary_s
-    return Plan(playlist.title, seed, tuple(planned), dict(durations), cues)
+    return Plan(playlist.title, seed, tuple(planned), dict(durations), cues,
+                tuple(_planned_cues(playlist, planned)))
+
+
+def _planned_cues(playlist: Playlist, phases: list[PlannedPhase]) -> list[tuple]:
+    """(cue, planned session time) of each cue: a dose-relative one counts from the dose
+    phase's planned end (where the dose is expected), a phase-relative one from its start."""
+    starts = {p.name: p.start_s for p in phases}
+    dose_s = None
+    if playlist.medicine is not None:
+        dose = next(p for p in phases if p.name == playlist.medicine.dose_phase)
+        dose_s = dose.start_s + dose.duration_s
+    out = []
+    for cue in playlist.cues:
+        base = {"session": 0.0, "dose": dose_s, "phase": starts.get(cue.phase)}[cue.kind]
+        out.append((cue, None if base is None else base + cue.offset_s))
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ class Slot:
 
     track: Track
     cycle: int  # 0 = first pass; >0 = a repeat
+    queued: bool = False  # put next by a facilitator (play_next), not by the phase's order
 
     @property
     def repeat(self) -> bool:
@@ -99,3 +101,135 @@ def play_length_s(track: Track, file_duration_s: float | None, cues=None) -> flo
     """How long a track plays once trims and cue points apply; None when its length is unknown."""
     window = track_window(track, file_duration_s, cues)
     return None if window is None else window.length_s
+
+
+class PhaseOrder:
+    """What a phase plays next, by intensity: one ``phase_sequence`` per pool of tracks.
+
+    The tracks of each intensity form a pool, ordered (and reshuffled on each pass) exactly as a
+    phase of only those tracks would be, so a phase whose tracks share one intensity plays as it
+    always has. The next track comes from the pool nearest the phase's intensity (a tie goes the
+    way the intensity last moved, softer when it has not moved); a pool that has run out
+    (``when_short: silence``) gives way to the next nearest. Banned tracks are passed over, and
+    so is a pool's next occurrence of a track that was played early (from the queue).
+
+    The state is small and replayable (``consumed`` per pool, ``level``, ``lean``): ``plan`` and
+    the engine's checkpoint rebuild the same order from the seed.
+    """
+
+    def __init__(self, phase: Phase, seed: int, phase_index: int,
+                 banned: set | frozenset = frozenset()):
+        self.phase = phase
+        self.seed, self.phase_index = seed, phase_index
+        self.banned = banned  # paths; the session's set, shared (bans reach every phase)
+        self.level = phase.intensity
+        self.lean = -1  # -1 softer, +1 deeper: where a tie between two pools goes
+        self.recycled = False  # held past its tracks (when_short: silence): they play again
+        self.early: list = []  # paths played from the queue, passed over once in their pool
+        self.consumed: dict[int, int] = {i: 0 for i in phase.intensities}
+        self._iters: dict[int, Iterator[Slot]] = {}
+        self._heads: dict[int, Slot | None] = {}
+        for intensity in phase.intensities:
+            self._iters[intensity] = self._pool_sequence(intensity)
+
+    def _pool_sequence(self, intensity: int) -> Iterator[Slot]:
+        tracks = tuple(t for t in self.phase.tracks if t.intensity == intensity)
+        phase = dataclasses.replace(self.phase, tracks=tracks)
+        if self.recycled:
+            phase = dataclasses.replace(phase, when_short="repeat")
+        return phase_sequence(phase, self.seed, self.phase_index)
+
+    @property
+    def intensities(self) -> tuple[int, ...]:
+        return tuple(self.consumed)
+
+    def preference(self) -> list[int]:
+        """The pools, nearest the phase's intensity first."""
+        return sorted(self.consumed, key=lambda i: (abs(i - self.level), -self.lean * i))
+
+    def _head(self, intensity: int) -> Slot | None:
+        """The pool's next playable slot (passed-over ones are consumed), or None: run out."""
+        pool = [t.path for t in self.phase.tracks if t.intensity == intensity]
+        if all(path in self.banned for path in pool):
+            return None  # (a repeating pool would pass over its banned tracks forever)
+        for _ in range(2 * len(pool) + 2):
+            if intensity not in self._heads:
+                self._heads[intensity] = next(self._iters[intensity], None)
+            head = self._heads[intensity]
+            if head is None:
+                return None
+            path = head.track.path
+            if path in self.banned or path in self.early:
+                if path in self.early:
+                    self.early.remove(path)
+                self._drop(intensity)
+                continue
+            return head
+        return None
+
+    def _drop(self, intensity: int) -> None:
+        del self._heads[intensity]
+        self.consumed[intensity] += 1
+
+    def peek(self) -> Slot | None:
+        for intensity in self.preference():
+            head = self._head(intensity)
+            if head is not None:
+                return head
+        return None
+
+    def take(self) -> Slot | None:
+        """The next slot, consumed (None when every pool has run out)."""
+        slot = self.peek()
+        if slot is not None:
+            self._drop(slot.track.intensity)
+        return slot
+
+    def played_early(self, path) -> None:
+        """``path`` played from the queue: its pool's next occurrence is passed over."""
+        if any(t.path == path for t in self.phase.tracks):
+            self.early.append(path)
+
+    def recycle(self) -> None:
+        """Held past the end of its tracks (``when_short: silence``): they play again."""
+        self.recycled = True
+        self._iters = {i: self._advanced(i, n) for i, n in self.consumed.items()}
+        self._heads = {}
+
+    def _advanced(self, intensity: int, count: int) -> Iterator[Slot]:
+        it = self._pool_sequence(intensity)
+        for _ in range(count):
+            if next(it, None) is None:
+                break
+        return it
+
+    def nearest(self, level: int) -> int | None:
+        """The pool that plays at ``level`` (the tie rule applied), or None for no tracks."""
+        if not self.consumed:
+            return None
+        return min(self.consumed, key=lambda i: (abs(i - level), -self.lean * i))
+
+    # -- checkpoints
+    def checkpoint(self) -> dict:
+        return {"level": self.level, "lean": self.lean, "recycled": self.recycled,
+                "early": [str(p) for p in self.early],
+                "consumed": {str(k): v for k, v in self.consumed.items()}}
+
+    def restore(self, data: dict) -> None:
+        self.level = int(data.get("level", self.level))
+        self.lean = -1 if int(data.get("lean", -1)) < 0 else 1
+        self.recycled = bool(data.get("recycled"))
+        by_name = {str(t.path): t.path for t in self.phase.tracks}
+        self.early = [by_name[p] for p in data.get("early", []) if p in by_name]
+        for key, count in data.get("consumed", {}).items():
+            if int(key) in self.consumed:
+                self.consumed[int(key)] = int(count)
+        self._iters = {i: self._advanced(i, n) for i, n in self.consumed.items()}
+        self._heads = {}
+
+
+def default_path(phase: Phase, seed: int, phase_index: int) -> Iterator[Slot]:
+    """The phase's tracks as they play when nobody steers: what ``plan`` lays out."""
+    order = PhaseOrder(phase, seed, phase_index)
+    while (slot := order.take()) is not None:
+        yield slot

@@ -18,7 +18,7 @@ def test_a_valid_command_with_defaults():
     ({"action": 3}, "'action' is required and must be a string"),
     ({"action": "louder"}, "unknown action 'louder'; valid actions: start, pause, resume, skip, "
                            "next_phase, extend, hold, release, set_level, hush, unhush, fade_out, "
-                           "stop, dose, booster"),
+                           "stop, dose, booster, intensity, play_next, ban, ack_cue, note"),
     ({"action": "set_level"}, "set_level needs 'level' (0-100)"),
     ({"action": "set_level", "level": "50"}, "'level' must be a number, not '50'"),
     ({"action": "set_level", "level": True}, "'level' must be a number, not True"),

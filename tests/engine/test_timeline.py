@@ -58,7 +58,19 @@ def test_a_checkpoint_restores_the_same_ends_and_the_same_next_tracks():
     assert (fresh.ends, fresh.starts, fresh.index) == (t.ends, t.starts, t.index)
     assert fresh.peek(0) == t.peek(0)
     replay = arc()
-    replay.restore(data, replay_current=True)  # the track that was playing comes again
+    replay.restore(data, replay_current=True)  # the track that was playing is resumed by path
+    assert replay.resume_slot(0, str(t.playlist.phases[0].tracks[1].path)).track.title == "b"
+    assert replay.peek(0) == t.peek(0) and replay.taken(0) == 2
+
+
+def test_a_checkpoint_from_before_intensities_replays_the_tracks_taken():
+    t = arc()
+    t.enter(0, 0.0)
+    t.next_slot(0)
+    t.next_slot(0)
+    legacy = {k: v for k, v in t.checkpoint().items() if k in ("index", "ends", "starts", "taken")}
+    replay = arc()
+    replay.restore(legacy, replay_current=True)  # the track that was playing comes again
     assert replay.peek(0).track.title == "b"
 
 

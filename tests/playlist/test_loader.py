@@ -278,7 +278,7 @@ def test_duplicate_and_unknown_keys(write):
         "t.yaml:7:5: duplicate key 'duration' (first at line 5)",
         "t.yaml:8:5: unknown key 'durration' in phase; did you mean 'duration'?",
         "t.yaml:9:5: unknown key 'volume' in phase; valid keys are name, duration, tracks, "
-        "ambience, fade_in, fade_out, level, crossfade, order, at_end, when_short",
+        "ambience, fade_in, fade_out, intensity, level, crossfade, order, at_end, when_short",
         "t.yaml:10:1: duplicate key 'title' (first at line 1)",
     ]
 
@@ -532,8 +532,8 @@ def test_file_problems(write, here, make_wav):
               - "*.flac"
               - songs
               - songs/
-              - {file: songs/}
-              - {file: "*.wav"}
+              - {file: songs/, title: S}
+              - {file: "*.wav", start: 1s}
               - {file: gone.wav}
             ambience: {file: notes.txt}
     """)
@@ -550,9 +550,10 @@ def test_file_problems(write, here, make_wav):
         f"t.yaml:13:9: '*.flac' matches no audio file in {here_}",
         f"t.yaml:14:9: {here_}/songs is a folder; write 'songs/' to play the audio files in it",
         "t.yaml:15:9: 'songs/broken.wav' is not an audio file (its contents are not audio)",
-        f"t.yaml:16:16: file must name one audio file, and {here_}/songs is a folder",
-        "t.yaml:17:16: file must name one audio file; list folders and globs as plain entries "
-        "in tracks",
+        f"t.yaml:16:16: file must name one audio file in an entry with title, and "
+        f"{here_}/songs is a folder",
+        "t.yaml:17:16: file must name one audio file in an entry with start; leave out start "
+        "to play a folder or glob",
         f"t.yaml:18:16: no such file: {here_}/gone.wav",
         "t.yaml:19:22: 'notes.txt' is not an audio file; audio files end in .mp3, .flac, .ogg, "
         ".oga, .opus, .wav, .m4a, .aac, .aiff, .aif, .wma",
