@@ -163,7 +163,8 @@ def test_on_a_phone_wide_tables_become_cards_labelled_by_their_columns(recorded_
             assert [unescape(label.group(1)) for label in labels if label] == headers
             free = [h for h, c in zip(headers, cells) if 'class="free"' in c]
             assert free == [h for h in headers if h in ("Phase", "Track", "File", "By", "Action",
-                                                         "Result", "Message", "Event")]
+                                                         "Result", "Message", "Event", "What",
+                                                         "Playing")]
 
 def test_the_header_says_what_session_this_was(recorded_html):
     page = Page(recorded_html)

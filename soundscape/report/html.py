@@ -13,7 +13,7 @@ from soundscape.report.tables import Table, facts, tables, totals
 CARD_COLUMNS = 4
 
 
-def _html_table(table: Table) -> str:
+def html_table(table: Table) -> str:
     """A table whose every cell also carries its column name, shown before it on a phone."""
     if not table.rows:
         return f"<p>{escape(table.empty)}</p>"
@@ -31,7 +31,7 @@ def _html_table(table: Table) -> str:
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def _html_facts(pairs: list[tuple[str, str]]) -> str:
+def html_facts(pairs: list[tuple[str, str]]) -> str:
     items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v or '–')}</dd>" for k, v in pairs)
     return f'<dl class="facts">{items}</dl>'
 
@@ -43,24 +43,30 @@ def render_html(entries: list[dict], *, torn: bool = False, live: bool = False) 
     that is still running.
     """
     session = summarize(entries, torn=torn, live=live)
-    phases, tracks, actions, warnings, events = tables(session)
+    phases, tracks, room, actions, warnings, events = tables(session)
     note = f'<p class="note" role="status">{escape(session.note)}</p>' if session.note else ""
     body = [
-        f"<header><h1>{escape(session.title)}</h1>{_html_facts(facts(session))}</header>", note,
+        f"<header><h1>{escape(session.title)}</h1>{html_facts(facts(session))}</header>", note,
         # the picture scrolls inside its own box on a phone, never the page
         ('<section><h2>Timeline</h2><div class="figure" role="region" tabindex="0" '
-         'aria-label="Timeline picture">'), timeline_svg(session.phases, session.planned_total_s),
+         'aria-label="Timeline picture">'),
+        timeline_svg(session.phases, session.planned_total_s, session.room),
         "</div>",
-        _html_table(phases), "</section>",
-        *(f"<section><h2>{escape(t.title)}</h2>{_html_table(t)}</section>"
-          for t in (tracks, actions, warnings)),
-        f"<section><h2>Totals</h2>{_html_facts(totals(session))}</section>",
-        f"<section><h2>{escape(events.title)}</h2>{_html_table(events)}</section>",
+        html_table(phases), "</section>",
+        *(f"<section><h2>{escape(t.title)}</h2>{html_table(t)}</section>"
+          for t in (tracks, room, actions, warnings)),
+        f"<section><h2>Totals</h2>{html_facts(totals(session))}</section>",
+        f"<section><h2>{escape(events.title)}</h2>{html_table(events)}</section>",
     ]
-    # dark on screen whatever the device's setting (the style says so), light in print
+    return html_page(f"Session report: {session.title}", body)
+
+
+def html_page(title: str, body: list[str]) -> str:
+    """A standalone page: dark on screen whatever the device's setting (the style says so),
+    light in print."""
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="color-scheme" content="dark light">'
-            f"<title>Session report: {escape(session.title)}</title><style>{STYLE}</style></head>"
+            f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
             f"<body><main>{''.join(body)}</main></body></html>\n")
 

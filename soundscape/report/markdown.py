@@ -13,7 +13,7 @@ def md(value: str) -> str:
     return " ".join(value.split()).translate(_MD_SPECIAL) or "–"
 
 
-def _md_table(table: Table) -> list[str]:
+def md_table(table: Table) -> list[str]:
     if not table.rows:
         return [table.empty]
     lines = ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
@@ -29,7 +29,7 @@ def render_markdown(entries: list[dict], *, torn: bool = False, live: bool = Fal
     if session.note:
         lines += ["", f"> **Note:** {md(session.note)}"]
     for table in tables(session):
-        lines += ["", f"## {table.title}", "", *_md_table(table)]
+        lines += ["", f"## {table.title}", "", *md_table(table)]
         if table.title == "Warnings and faults":
             lines += ["", "## Totals", ""] + [f"- **{k}:** {md(v)}" for k, v in totals(session)]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,8 @@ is black with dim grey text in the control page's colours (soundscape/web/static
 whatever the device's light or dark setting, and every text meets WCAG AA (4.5:1) on what it sits
 on: body #9a9a9a on #000 is 7.5:1, labels #808080 5.3:1, warnings #b39255 on #120f08 6.5:1,
 faults #c8806f on #1c0806 6.2:1, bar names #b8b8b8 on the dimmed bars at least 5.2:1; the lines
-#6b6b6b are 3.9:1.
+#6b6b6b are 3.9:1. The timeline's marks of what the room did are #b8b8b8 (10.6:1), a cue never
+acknowledged a hollow #b39255 (7.2:1); in print both are black.
 
 Below 40rem (a phone) each row of a table too wide for it becomes a card whose cells carry their
 column's name (the ``data-label`` the renderer writes) and the narrow tables stay tables; text
@@ -54,6 +55,10 @@ svg.timeline rect.planned { fill-opacity: var(--planned-opacity); }
 svg.timeline rect.rest { fill: none; stroke: var(--muted); stroke-dasharray: 4 3; }
 svg.timeline text.rest { fill: var(--muted); font-style: italic; }
 svg.timeline line.axis { stroke: var(--muted); }
+/* what the room did: shapes, never text, so marks close together stay legible */
+svg.timeline .mark { fill: var(--strong); stroke: var(--strong); stroke-width: 1; }
+svg.timeline .mark.ban { fill: none; stroke-width: 2; }
+svg.timeline .mark.missed { fill: none; stroke: var(--warn-fg); stroke-width: 1.5; }
 /* a phone: a wide table's rows as cards, each value after its column's name */
 @media screen and (max-width: 40rem) {
   body { font-size: 16px; }

@@ -1,20 +1,20 @@
 """What a session log says happened, gathered in one pass: phases, tracks, actions, warnings.
 
+What the room did (cues, notes, intensity, play next, bans) is gathered by ``steering``.
+
 The log is untrusted (a file anyone could edit): every value is read with ``num`` or ``text``,
 never trusted to have the type it should.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from soundscape.engine.sessionlog import read_log
 from soundscape.errors import SoundscapeError
-from soundscape.timefmt import clock as clock_text
+from soundscape.report import steering
+from soundscape.report.values import num, text, wall_time
 
 ABRUPT_NOTE = "the log ends abruptly (the session was interrupted)"
 RUNNING_NOTE = "the session is still running; this report shows it so far"
@@ -55,6 +55,9 @@ class TrackRow:
     end_s: float | None = None
     end_wall: str = ""
     ending: str = ""  # crossfade, skipped, failed, phase ended, session ended, interrupted
+    intensity: int | None = None  # the pool of its phase it was played from
+    queued: bool = False  # played because a facilitator chose play next
+    queued_by: str = ""  # who did
 
 
 @dataclass
@@ -76,50 +79,12 @@ class Session:
     actions: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
+    room: list[steering.Happening] = field(default_factory=list)  # what the room did
 
-
-def num(value) -> float | None:
-    """A finite number from the log, or None (the log is untrusted and may hold anything)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def text(value) -> str:
-    return "" if value is None else value if isinstance(value, str) else json.dumps(value)
-
-
-def clock(seconds: float | None) -> str:
-    """Session time as m:ss or h:mm:ss (the way the control page shows it); – when unknown."""
-    return "–" if seconds is None else clock_text(seconds)
-
-
-def difference(actual: float | None, planned: float | None) -> str:
-    if actual is None or planned is None:
-        return "–"
-    delta = actual - planned
-    return "on time" if abs(delta) < 1 else ("+" if delta > 0 else "-") + clock(abs(delta))
-
-
-def wall_time(stamp) -> str:
-    """HH:MM:SS of an ISO wall-clock stamp, or the stamp as written when it does not parse."""
-    try:
-        return datetime.fromisoformat(text(stamp)).strftime("%H:%M:%S")
-    except ValueError:
-        return text(stamp)
-
-
-def wall_date(stamp) -> str:
-    try:
-        moment = datetime.fromisoformat(text(stamp))
-    except ValueError:
-        return text(stamp)
-    offset = moment.utcoffset()
-    zone = ""
-    if offset is not None:
-        minutes = round(offset.total_seconds() / 60)
-        zone = f" (UTC{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d})"
-    return moment.strftime("%A %d %B %Y, %H:%M") + zone
+    @property
+    def intensities(self) -> set[int]:
+        """The intensities the tracks were played at (one or none: the column is left out)."""
+        return {t.intensity for t in self.tracks if t.intensity is not None}
 
 
 def action_label(entry: dict) -> str:
@@ -150,6 +115,9 @@ def event_summary(entry: dict) -> str:
         return f"{action_label(entry)} by {who}: {result}"
     if kind == "warning":
         return f"warning: {text(entry.get('message'))}"
+    if kind in steering.KINDS:
+        by = text(entry.get("by"))
+        return steering.describe(entry) + (f" (by {by})" if by else "")
     if kind == "session_end":
         return f"session ended: {text(entry.get('reason'))}"
     rest = [f"{k}={text(v)}" for k, v in entry.items() if k not in ("t", "event", "session_s")]
@@ -160,6 +128,7 @@ def summarize(entries: list[dict], *, torn: bool = False, live: bool = False) ->
     """Gather a report from log entries. ``live``: a running session, so no end is not a crash."""
     session = Session()
     open_tracks: list[TrackRow] = []
+    queued_by: dict[str, str] = {}  # path -> who put it next, until it plays
     last_s = None
     for entry in entries:
         if not isinstance(entry, dict):
@@ -187,6 +156,10 @@ def summarize(entries: list[dict], *, torn: bool = False, live: bool = False) ->
             row = TrackRow(text(entry.get("phase")), text(entry.get("title")), text(entry.get("path")),
                            at if at is not None else here, wall_time(entry.get("t")),
                            num(entry.get("planned_s")), entry.get("repeat") is True)
+            level = num(entry.get("intensity"))
+            row.intensity = None if level is None else int(level)
+            row.queued = entry.get("queued") is True
+            row.queued_by = queued_by.pop(row.path, "") if row.queued else ""
             session.tracks.append(row)
             open_tracks.append(row)
         elif kind == "track_end":
@@ -196,6 +169,8 @@ def summarize(entries: list[dict], *, torn: bool = False, live: bool = False) ->
                 match.end_s, match.end_wall = here, wall_time(entry.get("t"))
                 reason = text(entry.get("reason"))
                 match.ending = ENDINGS.get(reason, reason or "ended")
+        elif kind == "play_next":
+            queued_by[text(entry.get("path"))] = text(entry.get("by"))
         elif kind == "command":
             session.actions.append(entry)
         elif kind == "warning":
@@ -218,6 +193,7 @@ def summarize(entries: list[dict], *, torn: bool = False, live: bool = False) ->
                 row.end_s = last_s
     if live and session.phases and session.phases[-1].end_s is None:
         session.phases[-1].end_s = last_s
+    session.room = steering.gather(session.events, live=live)
     return session
 
 

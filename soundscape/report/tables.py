@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from soundscape.report.summary import (Session, action_label, clock, difference, event_summary, num,
-                                       text, wall_date, wall_time)
+from soundscape.report import steering
+from soundscape.report.summary import Session, TrackRow, action_label, event_summary
+from soundscape.report.values import clock, difference, num, text, wall_date, wall_time
 
 
 @dataclass
@@ -23,7 +24,8 @@ class Table:
     free: frozenset[str] = frozenset()
 
 
-FREE = frozenset({"Phase", "Track", "File", "By", "Action", "Result", "Message", "Event"})
+FREE = frozenset({"Phase", "Track", "File", "By", "Action", "Result", "Message", "Event", "What",
+                  "Playing"})
 
 
 def facts(session: Session) -> list[tuple[str, str]]:
@@ -39,16 +41,12 @@ def tables(session: Session) -> list[Table]:
                    [(p.name, clock(p.planned_start_s), clock(p.planned_length_s), clock(p.start_s),
                      clock(p.length_s), difference(p.length_s, p.planned_length_s))
                     for p in session.phases], empty="No phase started.", free=FREE)
-    tracks = Table("Tracks",
-                   ("#", "Phase", "Track", "File", "Start", "End", "Start (clock)", "End (clock)",
-                    "Played", "How it ended"),
-                   [(str(n), t.phase, t.title + (" (again)" if t.repeat else ""),
-                     Path(t.path).name, clock(t.start_s), clock(t.end_s), t.start_wall, t.end_wall or "–",
-                     clock(None if t.end_s is None or t.start_s is None else t.end_s - t.start_s),
-                     t.ending or "–")
-                    for n, t in enumerate(session.tracks, 1)],
-                   ["fault" if t.ending == "failed" else "" for t in session.tracks],
-                   empty="No track played.", free=FREE)
+    tracks = tracks_table(session)
+    room = Table("What the room did",
+                 ("Session time", "Wall clock", "Phase", "What", "Playing", "By"),
+                 [(clock(r.session_s), r.wall, r.phase or "–", r.what, r.playing or "–", r.by)
+                  for r in session.room], [r.css for r in session.room],
+                 empty="No cue, note, intensity change, play next or ban.", free=FREE)
     actions = Table("Facilitator actions", ("Session time", "Wall clock", "By", "Action", "Result"),
                     [(clock(num(a.get("session_s"))), wall_time(a.get("t")),
                       text(a.get("by")) or f"({text(a.get('source'))})", action_label(a),
@@ -66,7 +64,33 @@ def tables(session: Session) -> list[Table]:
                    ["warning" if e.get("event") == "warning" else
                     "refused" if e.get("event") == "command" and e.get("ok") is not True else ""
                     for e in session.events], free=FREE)
-    return [phases, tracks, actions, warnings, events]
+    return [phases, tracks, room, actions, warnings, events]
+
+
+def tracks_table(session: Session) -> Table:
+    """Every track in playing order; with its intensity when the session moved between them."""
+    several = len(session.intensities) > 1
+    headers = ("#", "Phase", "Track", *(("Intensity",) if several else ()), "File", "Start", "End",
+               "Start (clock)", "End (clock)", "Played", "How it ended")
+    rows = []
+    for n, t in enumerate(session.tracks, 1):
+        level = (("–" if t.intensity is None else str(t.intensity)),) if several else ()
+        rows.append((str(n), t.phase, track_name(t), *level, Path(t.path).name, clock(t.start_s),
+                     clock(t.end_s), t.start_wall, t.end_wall or "–", clock(played_s(t)),
+                     t.ending or "–"))
+    return Table("Tracks", headers, rows,
+                 ["fault" if t.ending == "failed" else "" for t in session.tracks],
+                 empty="No track played.", free=FREE)
+
+
+def track_name(track: TrackRow) -> str:
+    """Its title, marked when it came round again or was put next by a facilitator."""
+    queued = f" (queued by {track.queued_by})" if track.queued_by else " (queued)"
+    return track.title + (" (again)" if track.repeat else "") + (queued if track.queued else "")
+
+
+def played_s(track: TrackRow) -> float | None:
+    return None if track.end_s is None or track.start_s is None else track.end_s - track.start_s
 
 
 def totals(session: Session) -> list[tuple[str, str]]:
@@ -81,4 +105,5 @@ def totals(session: Session) -> list[tuple[str, str]]:
                    f"{endings.count('failed')} failed"),
         ("Facilitator actions", f"{len(session.actions)} ({refused} refused)"),
         ("Warnings", str(len(session.warnings))),
+        *steering.totals(session.room),
     ]
