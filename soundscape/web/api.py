@@ -1,4 +1,4 @@
-"""The JSON API: read the state, send a command, read the session log.
+"""The JSON API: read the state and the phase's tracks, send a command, read the session log.
 
 Validation lives in ``parse_command`` (400); whether an action makes sense now is the engine's
 call (409). This module only guards the door (same-origin, JSON, size) and translates.
@@ -75,6 +75,13 @@ def read_json(what: str, empty: Any = None) -> tuple[Any, Any]:
 @bp.get("/state")
 def get_state():
     return jsonify(engine().snapshot().to_json())
+
+
+@bp.get("/tracks")
+def get_tracks():
+    """The current phase's tracks (before the start: the first phase's), for the page's picker:
+    read when a facilitator opens it, not pushed with every state, as a phase may hold many."""
+    return jsonify(engine().phase_tracks())
 
 
 @bp.get("/log")

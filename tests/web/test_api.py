@@ -33,6 +33,13 @@ ALL_ACTIONS = [
     ({"action": "stop"}, {}),
     ({"action": "dose"}, {}),
     ({"action": "booster"}, {}),
+    ({"action": "intensity", "direction": "deeper"}, {"direction": "deeper"}),
+    ({"action": "intensity", "direction": "softer", "now": True},
+     {"direction": "softer", "now": True}),
+    ({"action": "play_next", "path": "/m/salt-marsh.ogg"}, {"path": "/m/salt-marsh.ogg"}),
+    ({"action": "ban", "path": "/m/low-tide.ogg"}, {"path": "/m/low-tide.ogg"}),
+    ({"action": "ack_cue", "id": "c1"}, {"id": "c1"}),
+    ({"action": "note", "text": "needs support"}, {"text": "needs support"}),
 ]
 
 
@@ -69,7 +76,7 @@ def test_pause_changes_the_returned_state(client):
 @pytest.mark.parametrize("body,message", [
     ({"action": "explode"}, "unknown action 'explode'; valid actions: start, pause, resume, skip, "
                             "next_phase, extend, hold, release, set_level, hush, unhush, fade_out, "
-                            "stop, dose, booster"),
+                            "stop, dose, booster, intensity, play_next, ban, ack_cue, note"),
     ({}, "'action' is required and must be a string"),
     ({"action": 3}, "'action' is required and must be a string"),
     ({"action": "set_level"}, "set_level needs 'level' (0-100)"),
@@ -188,6 +195,27 @@ def test_log_is_the_engines_entries(client, engine):
     assert response.status_code == 200
     assert response.json == engine.log_entries()
     assert response.json[-1]["action"] == "start"
+
+
+def test_tracks_are_the_engines_phase_tracks(client, engine):
+    from soundscape.engine.state import Status
+
+    engine.set_state(status=Status.PLAYING,
+                     banned=({"path": "/m/salt-marsh.ogg", "title": "Salt Marsh"},))
+    response = client.get("/api/tracks")
+    assert response.status_code == 200
+    assert response.json == engine.phase_tracks()
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.json["phase"] == "Arrival" and response.json["intensity"] == 3
+    assert [(t["title"], t["playing"], t["banned"]) for t in response.json["tracks"]] == [
+        ("Harbour Light", False, False), ("Low Tide", True, False), ("Salt Marsh", False, True),
+        ("Deep Current", False, False)]
+
+
+def test_tracks_are_read_only(client):
+    response = client.post("/api/tracks", json={})
+    assert response.status_code == 405
+    assert response.is_json and response.headers["Allow"] in ("GET, HEAD", "HEAD, GET")
 
 
 EXPECTED_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

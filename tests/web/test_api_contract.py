@@ -92,6 +92,24 @@ def test_the_log_is_a_list_of_entries(api):
     assert entries and all(isinstance(e, dict) and "event" in e for e in entries)
 
 
+TRACK_KEYS = {"title", "path", "intensity", "duration_s", "banned", "queued", "playing"}
+
+
+def test_the_phase_tracks_are_the_current_phase_s_marked_as_the_state_says(api):
+    state, listed = api.snapshot(), api.phase_tracks()
+    assert listed["phase"] == state.phases[0].name  # before the start: the first phase
+    assert listed["intensity"] == state.intensity
+    assert listed["tracks"] and all(set(t) == TRACK_KEYS for t in listed["tracks"])
+    assert all(isinstance(t["intensity"], int) and 1 <= t["intensity"] <= 5
+               for t in listed["tracks"])
+    assert not any(t["playing"] or t["banned"] for t in listed["tracks"])
+    assert {t["intensity"] for t in listed["tracks"]} == set(state.intensities)
+    api.submit(command(Action.START))
+    state, listed = api.snapshot(), api.phase_tracks()
+    assert listed["phase"] == state.phase.name
+    assert [t["path"] for t in listed["tracks"] if t["playing"]] == [state.track.path]
+
+
 def test_a_command_the_engine_does_not_take_in_time_raises_engine_timeout(api):
     hold = _hang(api)
     try:

@@ -98,7 +98,8 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
                                                                  max_size=3),
     max_leaves=8)
-field_names = st.sampled_from(["action", "by", "level", "minutes", "seconds"]) | st.text(max_size=8)
+field_names = st.sampled_from(["action", "by", "level", "minutes", "seconds", "direction", "now",
+                               "path", "id", "text"]) | st.text(max_size=8)
 commands_like = st.builds(
     lambda action, rest: {"action": action, **rest},
     st.sampled_from(ACTIONS) | st.text(max_size=12) | json_values,

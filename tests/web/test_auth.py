@@ -14,7 +14,8 @@ UNAUTHORIZED = ("missing or wrong token: open the link (or scan the QR code) tha
                 "serve printed")
 
 
-@pytest.mark.parametrize("path", ["/api/state", "/api/log", "/api/events", "/api/nothing-here"])
+@pytest.mark.parametrize("path", ["/api/state", "/api/tracks", "/api/log", "/api/events",
+                                  "/api/nothing-here"])
 def test_api_without_token_is_401_json(anon, path):
     response = anon.get(path)
     assert response.status_code == 401
@@ -33,6 +34,12 @@ def test_wrong_bearer_is_401(anon, header):
     response = anon.get("/api/state", headers={"Authorization": header})
     assert response.status_code == 401
     assert response.json["error"] == UNAUTHORIZED
+
+
+def test_the_track_list_needs_the_token_too(anon, engine):
+    assert anon.get("/api/tracks", headers={"Authorization": f"Bearer {TOKEN}x"}).status_code == 401
+    response = anon.get("/api/tracks", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200 and response.json == engine.phase_tracks()
 
 
 def test_bearer_token_is_accepted(anon):

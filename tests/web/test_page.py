@@ -23,9 +23,11 @@ def page(anon) -> str:
     return response.get_data(as_text=True)
 
 
-def test_page_is_under_40_kb_in_total():
+def test_page_is_under_52_kb_in_total():
     total = sum(path.stat().st_size for path in PAGE_FILES)
-    assert total < 40 * 1024, f"page is {total} bytes"
+    # 40 KB until issue 14 added steering the music live (intensity, the queue and its track
+    # picker, cues due on every phone, notes): about 11.5 KB of markup, code and style, so 52 KB
+    assert total < 52 * 1024, f"page is {total} bytes"
 
 
 def test_page_has_no_inline_script_or_style(page):

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import test_browser
 from test_browser import OUTPUT_DIR, PHONE, RestartableEngine, playing_in_the_room, wait_text
-from webkit import TOKEN, FakePreflight, ServerThread, real_engine
+from webkit import TOKEN, FakePreflight, ServerThread, real_engine, upcoming
 
 from soundscape.engine.state import Status
 from soundscape.web import create_app
@@ -694,7 +694,19 @@ def test_text_and_control_edges_are_readable_in_both_modes(browser):
         medicine={"route": "im", "dose_phase": "Arrival", "booster_phase": "Onset",
                   "awaiting_dose": True, "dosed_at_s": None, "boosters_s": []},
         warnings=("NO SOUND: the audio output could not be opened", "a track was skipped"),
-        warnings_at_s=(None, 125.0))
+        warnings_at_s=(None, 125.0),
+        # steering (issue 14): a due cue's banner, the cue list, the queue, bans and notes
+        cues=tuple({"id": f"c{i}", "text": text, "at": at, "at_s": at_s, "status": status,
+                    "due_s": at_s if status != "coming" else None, "acked_by": by,
+                    "acked_at_s": at_s and at_s + 30 if by else None}
+                   for i, (text, at, at_s, status, by) in enumerate((
+                       ("Blood pressure check", "20m", 1200.0, "due", ""),
+                       ("Ask about a booster", "dose+40m", None, "coming", ""),
+                       ("Water for everyone", "5m", 300.0, "acked", "Ana")), 1)),
+        upcoming=upcoming("Arrival", "/m/deep-current.ogg", "/m/harbour-light.ogg",
+                          queued=("/m/deep-current.ogg",)),
+        banned=({"path": "/m/salt-marsh.ogg", "title": "Salt Marsh"},),
+        notes=({"text": "distress", "by": "Ana", "at_s": 754.0, "phase": "Arrival"},))
     preflight = FakePreflight(checks=(("playlist", True, "test.yaml: 3 phases"),
                                       ("gone.ogg", False, "cannot open: no such file")))
     app = create_app(engine, {"TOKEN": TOKEN, "SSE_HEARTBEAT_S": 0.5, "PREFLIGHT": preflight})
@@ -719,7 +731,10 @@ def test_text_and_control_edges_are_readable_in_both_modes(browser):
         live(page)
         page.locator("#pfbtn").tap()
         wait_text(page, "#pfsum", "1 of 2 checks failed", 3)
-        look(page, "ready, pre-flight run")
+        page.locator("#pick").tap()
+        expect(page.locator("#picklist li")).to_have_count(4, timeout=2000)
+        expect(page.locator("#cues")).to_be_visible()
+        look(page, "ready, pre-flight run, track list open, a cue due")
 
         playing_in_the_room(engine, muted=True, volume_pct=40, heard_dbfs=-30.0)
         engine.set_state(phase=replace(phase, held=True, overrun_s=30.0, remaining_s=0.0),

@@ -19,15 +19,38 @@ TOKEN = "test-token-0123456789"
 FUZZ_CASES: Counter = Counter()  # examples run per fuzz test, printed at the end of the run
 
 
+# What each phase of initial_state() holds: (title, path, intensity, duration_s); the double's
+# phase_tracks() reads it (a test may change it), its state says which plays, is queued, banned.
+PHASE_TRACKS = {
+    "Arrival": (("Harbour Light", "/m/harbour-light.ogg", 2, 240.0),
+                ("Low Tide", "/m/low-tide.ogg", 3, 300.0),
+                ("Salt Marsh", "/m/salt-marsh.ogg", 3, 420.0),
+                ("Deep Current", "/m/deep-current.ogg", 4, None)),  # not analysed yet
+    "Onset": (("Slow Water", "/m/slow-water.ogg", 3, 900.0),),
+    "Return": (("Morning Field", "/m/morning.ogg", 2, 600.0),),
+}
+
+
+def upcoming(phase: str, *paths: str, queued: tuple[str, ...] = ()) -> tuple[dict, ...]:
+    """``State.upcoming`` for tracks of ``PHASE_TRACKS[phase]``, by path."""
+    found = {path: (title, intensity, length) for title, path, intensity, length
+             in PHASE_TRACKS[phase]}
+    return tuple({"title": found[path][0], "path": path, "duration_s": found[path][2],
+                  "intensity": found[path][1], "phase": phase, "queued": path in queued}
+                 for path in paths)
+
+
 def initial_state() -> State:
     phases = (PhaseSlot("Arrival", 0.0, 600.0), PhaseSlot("Onset", 600.0, 900.0),
               PhaseSlot("Return", 1500.0, 600.0))
     return State(revision=1, status=Status.READY, title="Test session", session_id="s1",
                  phase=PhaseInfo(0, "Arrival", 0.0, 600.0, False), phases=phases,
-                 track=TrackInfo("Low Tide", "/m/low-tide.ogg", 0.0, 300.0), next_track=None,
+                 track=TrackInfo("Low Tide", "/m/low-tide.ogg", 0.0, 300.0, intensity=3),
+                 next_track=None,
                  level=70.0, level_target=70.0, hushed=False, session_elapsed_s=0.0,
                  warnings=(), output="none", epoch="e1", level_return=70.0,
-                 total_s=2100.0)
+                 total_s=2100.0, intensity=3, intensities=(2, 3, 4),
+                 upcoming=upcoming("Arrival", "/m/salt-marsh.ogg", "/m/harbour-light.ogg"))
 
 
 class FakeEngine:
@@ -50,6 +73,7 @@ class FakeEngine:
         self.playlist_path = Path("/playlists/test.yaml")
         self.hung = False
         self.heartbeat = Heartbeat(RealClock())  # serve's watchdog reads it (no loop: no beats)
+        self.tracks = dict(PHASE_TRACKS)
 
     def tell(self, message: str) -> None:
         self.set_state(warnings=tuple(self._state.warnings) + (message,))
@@ -89,6 +113,22 @@ class FakeEngine:
             Action.STOP: {"ending": True, "ending_kind": "stop"},
         }.get(command.action, {})
         return CommandResult(True), self.set_state(**changes)
+
+    def phase_tracks(self) -> dict:
+        """The current phase's tracks from ``self.tracks`` (before the start: the first phase's),
+        marked from the state as the engine marks them."""
+        state = self.snapshot()
+        if state.status is Status.ENDED or not state.phases:
+            return {"phase": None, "intensity": None, "tracks": []}
+        name = state.phase.name if state.phase else state.phases[0].name
+        banned = {t["path"] for t in state.banned}
+        queued = {t["path"] for t in state.upcoming if t["queued"]}
+        playing = state.track.path if state.track and state.status in (
+            Status.PLAYING, Status.PAUSED) else None
+        return {"phase": name, "intensity": state.intensity, "tracks": [
+            {"title": title, "path": path, "intensity": intensity, "duration_s": length,
+             "banned": path in banned, "queued": path in queued, "playing": path == playing}
+            for title, path, intensity, length in self.tracks.get(name, ())]}
 
     def wait_for_change(self, after_revision: int, timeout_s: float) -> State:
         self.wait_calls += 1

@@ -6,6 +6,8 @@ let state = null, receivedAt = 0, es = null, heardAt = 0, online = false, errorT
 let msgTimer = 0, drag = null, pendingLevel = null, lock = null, noticeKey = "", frozen = null, tried = 0;
 let name = localStorage.getItem("soundscape.name") || "";
 let pfRunning = false, pfTimer = 0, pfLoaded = false, badgeKey = "", warnKey = "";
+let keys = {}, tracks = null, asked = 0, notedTimer = 0, noteBusy = false;
+const buzzed = new Set();
 
 function fmt(s) {
   s = Math.max(0, Math.round(s || 0));
@@ -24,10 +26,19 @@ const sinceS = () => (frozen !== null ? frozen : live(state) ? (performance.now(
 function text(id, value) { const el = $(id); if (el.textContent !== value) el.textContent = value; }
 const firstPending = (s) => ((s.analysis && s.analysis.first_pending) || []).length > 0;
 const buzz = (ms) => { if (navigator.vibrate) try { navigator.vibrate(ms); } catch (e) { /* none */ } };
+function span(t, cls) { const e = mk("span"); e.className = cls || "sub"; e.textContent = t; return e; }
+// Rebuilt only when what it shows changed: an armed button or a live region is left alone.
+function changed(name, value) { const k = JSON.stringify(value); if (keys[name] === k) return false; keys[name] = k; return true; }
+// A step of the phase's intensity is possible while the phase has music on that side of it.
+const further = (s, dir) => s.intensity != null &&
+  (s.intensities || []).some((x) => (dir === "deeper" ? x > s.intensity : x < s.intensity));
+const playing = (s, path) => live(s) && !!s.track && s.track.path === path;
+const about = (t) => " · intensity " + t.intensity + (t.duration_s != null ? " · " + fmt(t.duration_s) : "");
 
-function applies(action, s) {
+function applies(action, s, b) {
   if (!online || !s) return false;
-  const open = live(s) && !s.ending, phases = s.phases || [], m = s.medicine;
+  const open = live(s) && !s.ending, phases = s.phases || [], m = s.medicine, d = b ? b.dataset : {};
+  const going = s.status !== "ended" && !s.ending;
   switch (action) {
     case "start": return s.status === "ready" && !pfRunning && !firstPending(s);
     case "pause": return s.status === "playing" && !s.ending;
@@ -42,6 +53,10 @@ function applies(action, s) {
       const at = m ? phases.findIndex((p) => p.name === m.booster_phase) : -1;
       return open && !!m && m.dosed_at_s != null && at >= 0 && !!s.phase && s.phase.index <= at;
     }
+    case "intensity": return going && (!("now" in d) || s.status === "playing") && !!s.phase && further(s, d.dir);
+    case "play_next": return going && !playing(s, d.path);
+    case "ban": return going;
+    case "ack_cue": case "note": return true;
   }
   return false;
 }
@@ -57,6 +72,9 @@ function consequence(b) {
     next_phase: "go on to " + next + " now",
     dose: "mark the dose now" + (s.medicine && s.medicine.awaiting_dose ? "; " + next + " begins" : ""),
     booster: "mark a booster now",
+    intensity: "crossfade to intensity " + (s.intensity + (b.dataset.dir === "deeper" ? 1 : -1)) + " now",
+    ban: playing(s, b.dataset.path) ? "ban it; it crossfades away now" : "ban it for the whole session",
+    ack_cue: "done, for every phone",
   }[b.dataset.action] || "confirm";
 }
 
@@ -104,7 +122,7 @@ function draw() {
   const np = document.querySelector('[data-action="next_phase"]');
   if (!np.dataset.armedAt) np.textContent = m && m.awaiting_dose ? "Next phase: mark the dose first" : "Next phase";
   document.querySelectorAll("button[data-action]").forEach((b) => {
-    b.disabled = !applies(b.dataset.action, s);
+    b.disabled = !applies(b.dataset.action, s, b);
     if (b.disabled || b.textContent !== "Tap again: " + consequence(b)) disarm(b); // its consequence changed
   });
   const levelOk = applies("set_level", s);
@@ -143,7 +161,17 @@ function draw() {
         (m.awaiting_dose ? ": this phase goes on until it is" : ""));
   }
   renderWarnings(s);
-  text("next", s.next_track ? s.next_track.title : "—");
+  renderMusic(s);
+  renderCues(s);
+  if (changed("notes", s.notes)) {
+    const ul = $("notelist"); ul.textContent = "";
+    (s.notes || []).slice().reverse().forEach((n) => {
+      const li = mk("li");
+      li.append(span(fmt(n.at_s), "wtime"), " " + n.text, span(" · " + [n.by, n.phase].filter(Boolean).join(" · ")));
+      ul.appendChild(li);
+    });
+  }
+  $("notesend").disabled = !online || noteBusy;
   $("preflight").hidden = s.status !== "ready";
   $("pfbtn").disabled = pfRunning || !online;
   if (s.status === "ready" && !pfLoaded) { pfLoaded = true; pollPreflight(); }
@@ -168,6 +196,115 @@ function renderPhases(s) {
     b.textContent = fmt(p.start_s) + "–" + fmt(p.start_s + p.duration_s);
     li.append(a, b); list.appendChild(li);
   });
+}
+
+// The next tracks; the picker of this phase's tracks follows what plays, is queued and banned.
+function renderMusic(s) {
+  const up = s.upcoming || [], i = s.intensity, soft = further(s, "softer"), deep = further(s, "deeper");
+  if (changed("next", [up, s.next_track, s.phase && s.phase.name])) {
+    const ol = $("next"); ol.textContent = "";
+    (up.length ? up : [s.next_track || { title: "—" }]).forEach((t) => {
+      const li = mk("li");
+      li.append(t.title);
+      if (t.intensity != null) li.append(span(about(t) + (s.phase && t.phase !== s.phase.name ? " · " + t.phase : "")));
+      if (t.queued) li.append(" ", span("queued", "tag"));
+      ol.appendChild(li);
+    });
+  }
+  $("intensity").hidden = i == null;
+  text("intout", i + " of 1–5");
+  text("inthas", "this phase has " + ((s.intensities || []).join(", ") || "no music"));
+  text("intwhy", soft && deep ? "Softer and Deeper change the next track; now crossfades at once"
+    : "No " + (soft ? "deeper" : deep ? "softer" : "softer or deeper") + " music in this phase");
+  const banned = s.banned || [];
+  $("banned").hidden = !banned.length;
+  text("banned", "Banned for this session: " + banned.map((t) => t.title).join(", "));
+  if (changed("tracks", [s.phase && s.phase.name, s.track && s.track.path, up, banned, s.status]) && !$("picker").hidden) loadTracks();
+}
+
+function btn(label, action, data, confirm) {
+  const b = mk("button");
+  b.type = "button"; b.textContent = label; b.dataset.action = action;
+  Object.assign(b.dataset, data);
+  if (confirm) b.dataset.confirm = "";
+  b.disabled = !applies(action, state, b);
+  b.addEventListener("click", () => press(b));
+  return b;
+}
+
+function renderPicker() {
+  const ul = $("picklist"), q = $("find").value.trim().toLowerCase();
+  ul.textContent = "";
+  if (!tracks) return;
+  const all = tracks.tracks || [], hits = all.filter((t) => t.title.toLowerCase().includes(q));
+  text("pickhead", "Tracks of " + (tracks.phase || "this phase"));
+  text("pickmsg", !all.length ? "This phase has no tracks." : q ? hits.length + " of " + all.length + " tracks" : "");
+  hits.forEach((t) => {
+    const li = mk("li"), p = mk("p");
+    p.append(t.title, span(about(t)));
+    ["playing", "queued", "banned"].forEach((k) => { if (t[k]) p.append(" ", span(k, "tag")); });
+    li.appendChild(p);
+    if (!t.banned) {
+      const row = mk("div");
+      row.className = "row";
+      row.append(btn("Play next", "play_next", { path: t.path }), btn("Ban", "ban", { path: t.path }, true));
+      li.appendChild(row);
+    }
+    ul.appendChild(li);
+  });
+}
+async function loadTracks() {
+  const n = ++asked;
+  if (!tracks) text("pickmsg", "Loading the tracks…");
+  try {
+    const r = await fetch("/api/tracks", { credentials: "same-origin", cache: "no-store" });
+    if (r.status === 401) { locked(); return; }
+    const j = await r.json();
+    if (n !== asked || $("picker").hidden) return;
+    if (!r.ok) throw j;
+    tracks = j;
+  } catch (e) {
+    if (n !== asked) return;
+    tracks = null; text("pickmsg", "Could not load the tracks: close the list and open it again.");
+  }
+  renderPicker();
+}
+$("pick").addEventListener("click", () => {
+  const open = $("picker").hidden;
+  $("picker").hidden = !open; $("pick").setAttribute("aria-expanded", String(open));
+  text("pick", open ? "Close the track list" : "Choose a track…");
+  tracks = null; asked++; renderPicker();
+  if (open) loadTracks();
+});
+$("find").addEventListener("input", renderPicker);
+
+// A cue just due buzzes each phone once; Done on one phone clears it on all.
+function renderCues(s) {
+  const cues = s.cues || [], due = cues.filter((c) => c.status === "due");
+  due.forEach((c) => { if (!buzzed.has(s.session_id + c.id)) { buzzed.add(s.session_id + c.id); buzz([400, 200, 400]); } });
+  if (changed("cues", due)) {
+    const box = $("cues"); box.textContent = "";
+    due.forEach((c) => {
+      const d = mk("div"), p = mk("p"), w = mk("strong");
+      w.textContent = c.text;
+      p.append(w, span("Cue, due since " + fmt(c.due_s != null ? c.due_s : c.at_s) + " (" + c.at + ")"));
+      d.append(p, btn("Done", "ack_cue", { cue: c.id }, true));
+      box.appendChild(d);
+    });
+    box.hidden = !due.length;
+  }
+  const rest = cues.filter((c) => c.status !== "due");
+  $("cuebox").hidden = !rest.length;
+  if (changed("cuelist", rest)) {
+    const ul = $("cuelist"); ul.textContent = "";
+    rest.forEach((c) => {
+      const li = mk("li"), done = c.status === "acked";
+      li.className = done ? "done" : "";
+      li.append(span(c.at_s != null ? fmt(c.at_s) : "after the dose", "wtime"), " " + (done ? "✓ " : "") + c.text,
+        span(done ? " · done" + (c.acked_by ? " by " + c.acked_by : "") + (c.acked_at_s != null ? " at " + fmt(c.acked_at_s) : "") : " · " + c.at));
+      ul.appendChild(li);
+    });
+  }
 }
 
 function renderWarnings(s) {
@@ -293,7 +430,13 @@ async function send(action, params) {
   if (!a) { if (state) renderLevel(state); return; }
   if (action === "start" && a[0] === 409) pollPreflight(); // another phone's pre-flight
   if (a[1].state) render(a[1].state);
-  if (a[0] < 300) { $("msg").hidden = true; buzz(30); }
+  if (a[0] >= 300) return false;
+  $("msg").hidden = true; buzz(30);
+  if (action === "note") {
+    text("noted", "Noted: " + params.text);
+    clearTimeout(notedTimer); notedTimer = setTimeout(() => text("noted", ""), 4000);
+  }
+  return true;
 }
 
 function showPreflight(p) {
@@ -331,8 +474,13 @@ $("pfbtn").addEventListener("click", async () => {
 });
 
 function params(b) {
-  if (b.dataset.minutes) return { minutes: Number(b.dataset.minutes) };
-  if (b.dataset.action === "fade_out") return { seconds: Number($("fadesecs").value) };
+  const d = b.dataset;
+  if (d.minutes) return { minutes: Number(d.minutes) };
+  if (d.action === "fade_out") return { seconds: Number($("fadesecs").value) };
+  if (d.dir) return { direction: d.dir, now: "now" in d };
+  if (d.path) return { path: d.path };
+  if (d.cue) return { id: d.cue };
+  if (d.text) return { text: d.text };
   return {};
 }
 function disarm(b) {
@@ -482,6 +630,15 @@ async function wake() {
   } catch (e) { lock = null; }
 }
 function unwake() { if (lock && lock.release) { const l = lock; lock = null; l.release().catch(() => {}); } }
+
+$("noteform").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const t = $("note").value.replace(/[\x00-\x1f\x7f]/g, "").trim();
+  if (!t || noteBusy || !online) return;
+  noteBusy = true; $("notesend").disabled = true;
+  if (await send("note", { text: t })) $("note").value = "";
+  noteBusy = false; $("notesend").disabled = !online;
+});
 
 $("noticeok").addEventListener("click", () => { $("notice").hidden = true; });
 function showName() {
