@@ -14,7 +14,7 @@ import pytest
 
 from soundscape.engine.commands import Action
 from soundscape.engine.sessionlog import read_log
-from soundscape.playlist.model import Ambience
+from soundscape.playlist.model import Ambience, Phase, Track
 from soundscape.schedule.handover import handover_s
 from soundscape.testing.audio import RATE, longest_quiet_s, write_noise, write_tone
 
@@ -349,3 +349,61 @@ def test_ambience_bed_loops_without_a_gap(sink, tmp_path, record_property):
     assert quiet_s == 0.0, f"{quiet_s * 1000:.0f} ms below {QUIET_DBFS:g} dBFS in the looping bed"
     assert steady.max() - steady.min() < 3.0, (
         f"the bed's level moved {steady.min():.1f}..{steady.max():.1f} dBFS at its loops")
+
+
+# ------------------------------------------------------------------ 8. deeper, now
+
+def test_deeper_now_is_heard_as_a_crossfade_within_the_rise_limit(sink, tmp_path,
+                                                                   record_property):
+    """A facilitator taps "Deeper, now": the room hears the playing track cross into the deeper
+    pool's over the phase's crossfade, and the room's level never rises faster than its limit."""
+    xf, rise = 2.0, 30.0  # the start rises 60 dB in 2 s; the crossfade starts 1.5 s after that
+    paths, durations = tone_files(tmp_path, {440: 12.0, 660: 12.0})
+    tracks = (Track(paths[440], "gentle", intensity=3), Track(paths[660], "deep", intensity=4))
+    pl = playlist(tmp_path, Phase("peak", 20.0, level_pct=100.0, crossfade_s=xf, tracks=tracks))
+    with live_session(pl, durations, settings(rise_db_per_s=rise), tmp_path, sink) as run:
+        run.sleep_until(3.5)
+        asked_s = run.submit(Action.INTENSITY, direction="deeper", now=True)
+        state = run.engine.snapshot()
+        run.sleep_until(asked_s + xf + 1.2)
+    amps = run.amplitudes(440, 660)
+    t = run.centres_s(len(amps[440]))
+    before = (t > asked_s - 1.0) & (t < asked_s - WINDOW_S)
+    onset = onset_rec_s(amps[660], 0.02 * TONE, from_rec_s=run.rec_s(asked_s - 0.5))
+    assert onset is not None, "the deeper track was never heard"
+    cross = crossover_rec_s(amps[440], amps[660], onset)
+    assert cross is not None, "the deeper track never became louder than the gentle one"
+    full = onset_rec_s(amps[660], TONE - 0.01, from_rec_s=onset)
+    assert full is not None, "the deeper track never reached its level"
+    after = t > run.session_of(onset) + xf + 0.2
+    # by the end of the first window that holds it: an upper bound on when it entered
+    heard_after_ms = (run.session_of(onset + WINDOW_S) - asked_s) * 1000
+    # The whole room (both tones): no window rises faster than the limit allows.
+    db = run.rms_dbfs(WINDOW_S)
+    tw = run.centres_s(len(db), WINDOW_S)
+    inside = (tw > asked_s - 0.2) & (tw < asked_s + xf + 1.0)
+    steps, step_db, _ = rises(db[inside], -55)
+    ramp = rise * WINDOW_S
+    half = db[inside][10:] - db[inside][:-10]
+    print(f"\n  deeper now: the deeper track heard by {heard_after_ms:.0f} ms after the tap, louder "
+          f"than the gentle one {run.session_of(cross) - run.session_of(onset):.2f} s after its "
+          f"onset (half the {xf:g} s crossfade: {xf / 2:.2f}), at its level after "
+          f"{full - onset:.2f} s; the room's largest rise {steps.max():+.2f} dB per 50 ms "
+          f"(limit {ramp:.1f} + one volume step), {half.max():+.2f} dB per 0.5 s; level range "
+          f"{db[inside].min():.1f}..{db[inside].max():.1f} dBFS")
+    record_property("deeper_now_heard_after_ms", round(heard_after_ms))
+    record_property("deeper_now_largest_rise_db_per_50ms", round(float(steps.max()), 2))
+    assert state.intensity == 4 and state.track.intensity == 4 and state.track.title == "deep"
+    assert [(e["from"], e["to"], e["now"]) for e in run.log("intensity")] == [(3, 4, True)]
+    assert amps[440][before].min() > TONE - 0.02 and amps[660][before].max() < 0.02 * TONE
+    assert 0 <= heard_after_ms < 700, (
+        f"the crossfade began {heard_after_ms:.0f} ms after the tap")
+    assert abs(cross - onset - xf / 2) < 0.35, (
+        f"the tracks crossed {cross - onset:.2f} s into the fade: not a {xf:g} s crossfade")
+    assert abs(full - onset - xf) < 0.5, f"the crossfade took {full - onset:.2f} s, not {xf:g} s"
+    assert amps[440][after].max() < 0.01, "the gentle track still plays after the crossfade"
+    assert amps[660][after].min() > TONE - 0.02, "the deeper track is not at the phase's level"
+    assert_no_dropout(run, asked_s - 0.5, asked_s + xf + 1.0)
+    assert (steps <= ramp + step_db + 0.1).all(), (
+        f"the room rose {steps.max():.2f} dB in 50 ms during the crossfade")
+    assert half.max() <= rise * 0.5 + 0.3, f"the room rose {half.max():.2f} dB in 0.5 s"
