@@ -19,8 +19,8 @@ import numpy as np
 from soundscape import paths
 from soundscape.errors import SoundscapeError
 
-RATE_HZ = 22050  # mono 16-bit: soft pads need no more, and the cache stays ~36 MB
-CACHE_NAME = "demo-music-v1"  # bump the suffix whenever the synthesis changes
+RATE_HZ = 22050  # mono 16-bit: soft pads need no more, and the cache stays ~44 MB
+CACHE_NAME = "demo-music-v2"  # bump the suffix whenever the synthesis changes
 MUSIC_PEAK_DBFS = -9.0
 BED_PEAK_DBFS = -14.0
 CHIME_PEAK_DBFS = -12.0
@@ -63,6 +63,11 @@ PIECES: tuple[Piece, ...] = (
     Piece("return-1", 80, 41, (IV, I_SUS2, VI, I), 18.0, harmonics=2, shimmer=0.03, drone=0.7),
     Piece("return-2", 70, 42, (VI, IV, I), 20.0, octave=0.75, harmonics=2, drone=0.7),
     Piece("integration-1", 75, 51, (I_SUS2, IV, I), 25.0, octave=0.75, harmonics=1, drone=0.9),
+    # The pools either side of a phase's own tracks (intensity 2 and 4), for Softer and Deeper:
+    # a low, slow, dark pad for a participant in distress, and a fuller, brighter one.
+    Piece("gentle-1", 90, 71, (I_SUS2, IV, I_SUS2, I), 24.0, octave=0.75, harmonics=1, drone=0.9),
+    Piece("deep-1", 100, 81, (VI, IV_ADD9, I_ADD9, IV_ADD9), 20.0, octave=2.0, harmonics=5,
+          shimmer=0.18, drone=0.6),
 )
 BED_NAME, BED_DURATION_S, BED_SEED = "ambience-bed", 90.0, 61
 CHIME_NAME, CHIME_DURATION_S = "chime", 5.0

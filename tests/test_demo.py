@@ -22,6 +22,7 @@ EXPECTED_S = {
     "peak-1.wav": 100.0, "peak-2.wav": 100.0,
     "return-1.wav": 80.0, "return-2.wav": 70.0,
     "integration-1.wav": 75.0,
+    "gentle-1.wav": 90.0, "deep-1.wav": 100.0,
     "ambience-bed.wav": 90.0,
     "chime.wav": 5.0,
 }
@@ -53,13 +54,13 @@ def folder(cache):
 
 def test_lives_in_the_xdg_cache(cache):
     root, folder = cache
-    assert folder == root / "soundscape" / "demo-music-v1"
+    assert folder == root / "soundscape" / "demo-music-v2"
 
 
 def test_default_cache_is_under_home(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert demo.demo_music_dir() == tmp_path / ".cache" / "soundscape" / "demo-music-v1"
+    assert demo.demo_music_dir() == tmp_path / ".cache" / "soundscape" / "demo-music-v2"
 
 
 def test_every_file_is_a_mono_16_bit_wav_of_its_intended_length(folder):
@@ -170,7 +171,7 @@ def test_losing_a_race_keeps_the_winners_folder_and_leaves_no_debris(monkeypatch
     monkeypatch.setattr(demo, "build_demo_music", build_while_another_process_finishes)
     assert demo.ensure_demo_music() == final
     assert (final / "chime.wav").read_bytes() == b"winner"
-    assert [p.name for p in final.parent.iterdir()] == ["demo-music-v1"]
+    assert [p.name for p in final.parent.iterdir()] == ["demo-music-v2"]
 
 
 def test_a_failed_build_leaves_no_folder_behind(monkeypatch, tmp_path):
@@ -184,7 +185,7 @@ def test_a_failed_build_leaves_no_folder_behind(monkeypatch, tmp_path):
     with pytest.raises(SoundscapeError) as err:
         demo.ensure_demo_music()
     assert str(err.value) == (
-        f"cannot write the demo music to {tmp_path}/soundscape/demo-music-v1: disk full; "
+        f"cannot write the demo music to {tmp_path}/soundscape/demo-music-v2: disk full; "
         "set XDG_CACHE_HOME to a folder you can write to")
     assert list((tmp_path / "soundscape").iterdir()) == []
 
@@ -193,7 +194,7 @@ def test_an_unwritable_cache_says_what_to_do(monkeypatch, tmp_path):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a file, not a folder
     with pytest.raises(SoundscapeError, match=r"^cannot write the demo music to .*file/soundscape"
-                                              r"/demo-music-v1: Not a directory; set XDG_CACHE"):
+                                              r"/demo-music-v2: Not a directory; set XDG_CACHE"):
         demo.ensure_demo_music()
 
 
@@ -233,8 +234,14 @@ def test_demo_playlist_is_a_short_full_arc_with_level_changes(load, folder):
     assert first.fade_in_s == 20.0 and last.fade_out_s == 30.0
     for phase in playlist.phases:
         assert phase.ambience.path == folder / "ambience-bed.wav"
-        assert [t.path.name for t in phase.tracks] == [
+        assert phase.intensity == 3
+        assert [t.path.name for t in phase.tracks if t.intensity == 3] == [
             f"{phase.name.lower()}-1.wav", f"{phase.name.lower()}-2.wav"]
+    # Softer and Deeper have somewhere to go after the dose; Arrival is one pool.
+    assert [p.intensities for p in playlist.phases] == [(3,), (2, 3), (2, 3, 4), (2, 3)]
+    assert [(c.kind, c.phase, c.offset_s) for c in playlist.cues] == [
+        ("dose", None, 60.0), ("phase", "Peak", 60.0), ("dose", None, 300.0),
+        ("phase", "Return", 0.0)]
 
 
 @pytest.mark.parametrize("relative, total_min, phases_min", [
@@ -249,6 +256,11 @@ def test_kap_templates_load_with_their_documented_timings(load, relative, total_
     assert [minutes for _, minutes, _ in arc(playlist)] == phases_min
     assert all(phase.tracks and phase.when_short == "repeat" for phase in playlist.phases)
     assert playlist.phases[0].fade_in_s > 0 and playlist.phases[-1].fade_out_s > 0
+    # every phase after the dose has a gentler pool; the peak a deeper one too
+    assert [p.intensities for p in playlist.phases] == [(3,), (2, 3), (2, 3, 4), (2, 3), (2, 3)]
+    dose_cues = [c.offset_s / 60 for c in playlist.cues if c.kind == "dose"]
+    assert dose_cues == sorted(dose_cues) and len(dose_cues) >= 4
+    assert {c.phase for c in playlist.cues if c.kind == "phase"} == {"Return", "Integration"}
 
 
 # --- the private PulseAudio server that `make run` and `make test` start ----------------------

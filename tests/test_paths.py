@@ -35,4 +35,4 @@ def test_the_files_live_where_the_docs_say(tmp_path, monkeypatch):
     assert default_room_path() == tmp_path / "xdg_config_home" / "soundscape" / "room.yaml"
     assert default_path() == tmp_path / "xdg_state_home" / "soundscape" / "checkpoint.json"
     assert default_log_dir() == tmp_path / "xdg_data_home" / "soundscape" / "sessions"
-    assert demo_music_dir() == tmp_path / "xdg_cache_home" / "soundscape" / "demo-music-v1"
+    assert demo_music_dir() == tmp_path / "xdg_cache_home" / "soundscape" / "demo-music-v2"
