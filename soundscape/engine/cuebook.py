@@ -57,6 +57,19 @@ class CueBook:
                 at = phase_starts[j] + cue.offset_s
         return at
 
+    def never_due(self, core: SessionCore, cue: Cue) -> bool:
+        """A cue that can no longer fall due: the session ended first, or its phase was passed
+        without being played (the dose mark ends every phase up to the dose phase)."""
+        from soundscape.engine.core import Status  # the core imports this module
+        if self.marks[cue.id].due_s is not None:
+            return False
+        if core.status is Status.ENDED:
+            return True
+        if cue.kind != "phase" or not core.timeline.started:
+            return False
+        j = [p.name for p in core.playlist.phases].index(cue.phase)
+        return j < core.timeline.index and core.timeline.starts[j] is None
+
     def tick(self, core: SessionCore, s: float) -> None:
         """Cues whose time has come are due now (logged once, with the time they were due)."""
         for cue in self.cues:
@@ -106,9 +119,10 @@ class CueBook:
         out = []
         for cue in self.cues:
             mark = self.marks[cue.id]
-            status = "acked" if mark.acked else "due" if mark.due_s is not None else "coming"
-            at = mark.due_s if mark.due_s is not None else self.expected_at(core, cue,
-                                                                           phase_starts)
+            status = "acked" if mark.acked else "due" if mark.due_s is not None else \
+                "skipped" if self.never_due(core, cue) else "coming"
+            at = mark.due_s if mark.due_s is not None else None if status == "skipped" else \
+                self.expected_at(core, cue, phase_starts)
             out.append({"id": cue.id, "text": cue.text, "at": cue.at,
                         "at_s": None if at is None else round(at, 2), "status": status,
                         "due_s": None if mark.due_s is None else round(mark.due_s, 2),

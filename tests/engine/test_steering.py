@@ -174,6 +174,29 @@ def test_cues_fall_due_on_session_dose_and_phase_time_and_move_with_them(rig_fac
     assert "no cue 'c9'" in rig.do("ack_cue", id="c9").reason
 
 
+def test_a_cue_that_can_no_longer_fall_due_is_skipped_not_coming(rig_factory):
+    pl = playlist(phase("arrival", 300, ["g1.wav"]), phase("onset", 300, ["m1.wav"]),
+                  phase("peak", 300, ["p1.wav"]))
+    pl = dataclasses.replace(pl, medicine=Medicine("im", "onset"),
+                             cues=(cue(1, "onset+1m", "phase", 60.0, "onset"),
+                                   cue(2, "peak+1m", "phase", 60.0, "peak"),
+                                   cue(3, "60m", "session", 3600.0)))
+    rig = rig_factory(pl, DURS)
+    rig.do("start")
+    rig.run(30)
+    assert [c["status"] for c in rig.state.cues] == ["coming"] * 3
+    rig.do("dose")  # given during arrival: onset is passed unplayed, peak begins
+    state = rig.run(1)
+    assert state.phase.name == "peak"
+    assert [(c["status"], c["at_s"] is None) for c in state.cues] == [
+        ("skipped", True), ("coming", False), ("coming", False)]
+    rig.do("stop")
+    state = rig.run(10)
+    assert state.status is Status.ENDED
+    assert [c["status"] for c in state.cues] == ["skipped"] * 3
+    assert not [e for e in rig.engine.log_entries() if e["event"] == "cue_due"]
+
+
 def test_an_extension_moves_a_phase_relative_cue(rig_factory):
     pl = with_cues(pools(), cue(1, "peak+1m", "phase", 60.0, "peak"))
     rig = rig_factory(pl, DURS)

@@ -298,10 +298,11 @@ function renderCues(s) {
   if (changed("cuelist", rest)) {
     const ul = $("cuelist"); ul.textContent = "";
     rest.forEach((c) => {
-      const li = mk("li"), done = c.status === "acked";
-      li.className = done ? "done" : "";
-      li.append(span(c.at_s != null ? fmt(c.at_s) : "after the dose", "wtime"), " " + (done ? "✓ " : "") + c.text,
-        span(done ? " · done" + (c.acked_by ? " by " + c.acked_by : "") + (c.acked_at_s != null ? " at " + fmt(c.acked_at_s) : "") : " · " + c.at));
+      const li = mk("li"), done = c.status === "acked", gone = c.status === "skipped";
+      li.className = done || gone ? "done" : "";
+      li.append(span(c.at_s != null ? fmt(c.at_s) : gone ? "–" : "after the dose", "wtime"), " " + (done ? "✓ " : "") + c.text,
+        span(done ? " · done" + (c.acked_by ? " by " + c.acked_by : "") + (c.acked_at_s != null ? " at " + fmt(c.acked_at_s) : "")
+          : gone ? " · " + c.at + ", never due" : " · " + c.at));
       ul.appendChild(li);
     });
   }
