@@ -258,3 +258,21 @@ def test_odd_values_in_the_rooms_entries_do_not_break_the_report():
     page = Page(render_html(entries))
     assert page.errors == []
     assert len(page.tables["What the room did"]) == 7
+
+
+def test_steering_done_is_listed_once_and_a_refused_one_under_the_commands(tmp_path, capsys):
+    entries = steered_session() + [
+        at(2300, "command", action="note", params={"text": "asleep"}, by="Ben", source="page",
+           ok=True),
+        at(2300, "note", text="asleep", by="Ben", phase="Peak", path=None, title=None),
+        at(2310, "command", action="intensity", params={"direction": "deeper"}, by="Eve",
+           source="page", ok=False, reason="the intensity is already at its deepest (5)"),
+    ]
+    assert main(["report", write_log(tmp_path, entries)]) == 0
+    out = capsys.readouterr().out
+    actions = out[out.index("## Facilitator actions"):].split("\n## ")[0]
+    room = out[out.index("## What the room did"):].split("\n## ")[0]
+    assert "| note: asleep | – | Ben |" in room
+    assert "asleep" not in actions  # once is enough
+    assert ("| Eve | intensity direction=deeper | refused: the intensity is already at its "
+            "deepest (5) |") in actions

@@ -87,6 +87,10 @@ class Session:
         return {t.intensity for t in self.tracks if t.intensity is not None}
 
 
+# the commands whose effect has its own log entry, shown under "What the room did"
+STEERING_ACTIONS = ("intensity", "play_next", "ban", "ack_cue", "note")
+
+
 def action_label(entry: dict) -> str:
     """``set_level`` with ``{level: 55}`` reads as 'set level 55%'."""
     action = text(entry.get("action")).replace("_", " ") or "?"
@@ -172,7 +176,8 @@ def summarize(entries: list[dict], *, torn: bool = False, live: bool = False) ->
         elif kind == "play_next":
             queued_by[text(entry.get("path"))] = text(entry.get("by"))
         elif kind == "command":
-            session.actions.append(entry)
+            if not (entry.get("ok") is True and entry.get("action") in STEERING_ACTIONS):
+                session.actions.append(entry)  # steering done is under what the room did
         elif kind == "warning":
             session.warnings.append(entry)
         elif kind == "session_end":
