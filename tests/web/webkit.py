@@ -111,6 +111,9 @@ class FakeEngine:
             Action.SET_LEVEL: {"level_target": command.params.get("level", state.level_target)},
             Action.FADE_OUT: {"ending": True, "ending_kind": "fade_out"},
             Action.STOP: {"ending": True, "ending_kind": "stop"},
+            Action.NOTE: {"notes": (state.notes + ({  # as steering.note keeps them
+                "text": command.params.get("text"), "by": command.by,
+                "at_s": state.session_elapsed_s, "phase": phase and phase.name},))[-5:]},
         }.get(command.action, {})
         return CommandResult(True), self.set_state(**changes)
 
@@ -122,7 +125,7 @@ class FakeEngine:
             return {"phase": None, "intensity": None, "tracks": []}
         name = state.phase.name if state.phase else state.phases[0].name
         banned = {t["path"] for t in state.banned}
-        queued = {t["path"] for t in state.upcoming if t["queued"]}
+        queued = set(state.queue)  # as the engine does (soundscape/engine/api.py)
         playing = state.track.path if state.track and state.status in (
             Status.PLAYING, Status.PAUSED) else None
         return {"phase": name, "intensity": state.intensity, "tracks": [

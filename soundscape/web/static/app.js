@@ -25,7 +25,7 @@ const live = (s) => s && (s.status === "playing" || s.status === "paused");
 const sinceS = () => (frozen !== null ? frozen : live(state) ? (performance.now() - receivedAt) / 1000 : 0);
 function text(id, value) { const el = $(id); if (el.textContent !== value) el.textContent = value; }
 const firstPending = (s) => ((s.analysis && s.analysis.first_pending) || []).length > 0;
-const buzz = (ms) => { if (navigator.vibrate) try { navigator.vibrate(ms); } catch (e) { /* none */ } };
+const buzz = (ms) => { try { return !!navigator.vibrate && navigator.vibrate(ms); } catch (e) { return false; } }; // true: it did
 function span(t, cls) { const e = mk("span"); e.className = cls || "sub"; e.textContent = t; return e; }
 // Rebuilt only when what it shows changed: an armed button or a live region is left alone.
 function changed(name, value) { const k = JSON.stringify(value); if (keys[name] === k) return false; keys[name] = k; return true; }
@@ -33,7 +33,11 @@ function changed(name, value) { const k = JSON.stringify(value); if (keys[name] 
 const further = (s, dir) => s.intensity != null &&
   (s.intensities || []).some((x) => (dir === "deeper" ? x > s.intensity : x < s.intensity));
 const playing = (s, path) => live(s) && !!s.track && s.track.path === path;
-const about = (t) => " · intensity " + t.intensity + (t.duration_s != null ? " · " + fmt(t.duration_s) : "");
+const about = (t) => (t.intensity != null ? " · intensity " + t.intensity : "") + (t.duration_s != null ? " · " + fmt(t.duration_s) : "");
+// Why the engine would refuse to put a track next (steering.py), or "".
+const nextWhy = (s, p) => { const q = s.queue || [];
+  return playing(s, p) ? "Playing now" : q.includes(p) ? "In the queue" : (s.banned || []).some((t) => t.path === p) ? "Banned"
+    : q.length >= 10 ? "Queue full (10)" : ""; };
 
 function applies(action, s, b) {
   if (!online || !s) return false;
@@ -54,7 +58,7 @@ function applies(action, s, b) {
       return open && !!m && m.dosed_at_s != null && at >= 0 && !!s.phase && s.phase.index <= at;
     }
     case "intensity": return going && (!("now" in d) || s.status === "playing") && !!s.phase && further(s, d.dir);
-    case "play_next": return going && !playing(s, d.path);
+    case "play_next": return going && !nextWhy(s, d.path);
     case "ban": return going;
     case "ack_cue": case "note": return true;
   }
@@ -72,10 +76,28 @@ function consequence(b) {
     next_phase: "go on to " + next + " now",
     dose: "mark the dose now" + (s.medicine && s.medicine.awaiting_dose ? "; " + next + " begins" : ""),
     booster: "mark a booster now",
-    intensity: "crossfade to intensity " + (s.intensity + (b.dataset.dir === "deeper" ? 1 : -1)) + " now",
-    ban: playing(s, b.dataset.path) ? "ban it; it crossfades away now" : "ban it for the whole session",
+    intensity: nowTo(s, b.dataset.dir),
+    ban: playing(s, b.dataset.path) ? "ban it; " + away(s, b.dataset.path) : "ban it for the whole session",
     ack_cue: "done, for every phone",
   }[b.dataset.action] || "confirm";
+}
+
+// "now": to the pool nearest the new step (ties: the way it moves), unless the track playing is of it.
+function nowTo(s, dir) {
+  const up = dir === "deeper" ? 1 : -1, to = s.intensity + up, t = s.track;
+  const pool = (s.intensities || []).slice().sort((a, b) => Math.abs(a - to) - Math.abs(b - to) || up * (b - a))[0];
+  return t && t.intensity === pool && !t.queued ? "the track playing is already intensity " + pool + "; the next one follows it"
+    : "crossfade to intensity " + pool + " now";
+}
+// Banning the track playing (steering.py _away): paused, it stops; else the next track of the
+// phase (or the queue) crossfades in; with none left the next phase begins, or only the bed plays.
+function away(s, path) {
+  const out = (s.banned || []).map((t) => t.path).concat(path), p = s.phase, ph = s.phases || [];
+  if (s.status === "paused") return "it stops now";
+  if ((s.queue || []).concat(((tracks || {}).tracks || []).filter((t) => !t.banned).map((t) => t.path))
+    .some((x) => !out.includes(x))) return "it crossfades away now";
+  return !p || p.index >= ph.length - 1 || p.held || p.overrun_s > 0 || (s.medicine || {}).awaiting_dose
+    ? "only the ambience plays on" : ph[p.index + 1].name + " begins now";
 }
 
 // A state is believed when it is newer than the one shown, or from another server start
@@ -121,10 +143,7 @@ function draw() {
   hush.classList.toggle("on", !!s.hushed);
   const np = document.querySelector('[data-action="next_phase"]');
   if (!np.dataset.armedAt) np.textContent = m && m.awaiting_dose ? "Next phase: mark the dose first" : "Next phase";
-  document.querySelectorAll("button[data-action]").forEach((b) => {
-    b.disabled = !applies(b.dataset.action, s, b);
-    if (b.disabled || b.textContent !== "Tap again: " + consequence(b)) disarm(b); // its consequence changed
-  });
+  document.querySelectorAll("button[data-action]").forEach((b) => dress(b, s));
   const levelOk = applies("set_level", s);
   ["down", "up", "fadesecs"].forEach((id) => { $(id).disabled = !(id === "fadesecs" ? applies("fade_out", s) : levelOk); });
   $("level").classList.toggle("off", !levelOk);
@@ -206,7 +225,7 @@ function renderMusic(s) {
     (up.length ? up : [s.next_track || { title: "—" }]).forEach((t) => {
       const li = mk("li");
       li.append(t.title);
-      if (t.intensity != null) li.append(span(about(t) + (s.phase && t.phase !== s.phase.name ? " · " + t.phase : "")));
+      if (t.phase) li.append(span(about(t) + (s.phase && t.phase !== s.phase.name ? " · " + t.phase : "")));
       if (t.queued) li.append(" ", span("queued", "tag"));
       ol.appendChild(li);
     });
@@ -219,21 +238,36 @@ function renderMusic(s) {
   const banned = s.banned || [];
   $("banned").hidden = !banned.length;
   text("banned", "Banned for this session: " + banned.map((t) => t.title).join(", "));
-  if (changed("tracks", [s.phase && s.phase.name, s.track && s.track.path, up, banned, s.status]) && !$("picker").hidden) loadTracks();
+  if (changed("tracks", [s.phase && s.phase.name, s.track && s.track.path, up, s.queue, banned, s.status]) && !$("picker").hidden) loadTracks();
 }
 
+// What applies, and a confirmation whose consequence changed is called off.
+function dress(b, s) {
+  b.disabled = !applies(b.dataset.action, s, b);
+  if (b.disabled || b.textContent !== "Tap again: " + consequence(b)) disarm(b);
+  named(b);
+}
+// A picker button's name says its track ("Ban: Low Tide"); Play next says why it is off.
+function named(b) {
+  const d = b.dataset, why = d.action === "play_next" && state ? nextWhy(state, d.path) : "";
+  if (!d.title) return;
+  if (d.action === "play_next") b.textContent = why || d.name;
+  b.setAttribute("aria-label", (d.armedAt ? b.textContent + " — " : "") + d.name + ": " + d.title + (why ? " — " + why : ""));
+}
 function btn(label, action, data, confirm) {
   const b = mk("button");
-  b.type = "button"; b.textContent = label; b.dataset.action = action;
+  b.type = "button"; b.textContent = b.dataset.name = label; b.dataset.action = action;
   Object.assign(b.dataset, data);
   if (confirm) b.dataset.confirm = "";
-  b.disabled = !applies(action, state, b);
+  dress(b, state);
   b.addEventListener("click", () => press(b));
   return b;
 }
 
+// Rebuilt only when the list or the search changed: an armed Ban stays armed.
 function renderPicker() {
   const ul = $("picklist"), q = $("find").value.trim().toLowerCase();
+  if (!changed("picker", [tracks, q])) return;
   ul.textContent = "";
   if (!tracks) return;
   const all = tracks.tracks || [], hits = all.filter((t) => t.title.toLowerCase().includes(q));
@@ -243,14 +277,11 @@ function renderPicker() {
     const li = mk("li"), p = mk("p");
     p.append(t.title, span(about(t)));
     ["playing", "queued", "banned"].forEach((k) => { if (t[k]) p.append(" ", span(k, "tag")); });
-    li.appendChild(p);
-    if (!t.banned) {
-      const row = mk("div");
-      row.className = "row";
-      row.append(btn("Play next", "play_next", { path: t.path }), btn("Ban", "ban", { path: t.path }, true));
-      li.appendChild(row);
-    }
-    ul.appendChild(li);
+    const row = mk("div"), d = { path: t.path, title: t.title };
+    row.className = "row"; // a banned row keeps its height: nothing moves under a finger
+    if (t.banned) row.append(btn("Banned", "", d));
+    else row.append(btn("Play next", "play_next", d), btn("Ban", "ban", d, true));
+    li.append(p, row); ul.appendChild(li);
   });
 }
 async function loadTracks() {
@@ -278,29 +309,37 @@ $("pick").addEventListener("click", () => {
 });
 $("find").addEventListener("input", renderPicker);
 
-// A cue just due buzzes each phone once; Done on one phone clears it on all.
+// A cue just due buzzes each phone once (a phone may refuse until touched: asked again on the
+// next touch or wake); Done on one phone clears it on all.
+function buzzCues() {
+  const s = state, due = s && $("authmsg").hidden ? (s.cues || []).filter((c) => c.status === "due").map((c) => s.session_id + c.id) : [];
+  if (due.some((k) => !buzzed.has(k)) && buzz([400, 200, 400])) due.forEach((k) => buzzed.add(k));
+}
+["pointerdown", "pointerup"].forEach((e) => document.addEventListener(e, buzzCues, true));
+// One cue at a time, in a place kept while the session runs: nothing moves when one is due or done.
 function renderCues(s) {
-  const cues = s.cues || [], due = cues.filter((c) => c.status === "due");
-  due.forEach((c) => { if (!buzzed.has(s.session_id + c.id)) { buzzed.add(s.session_id + c.id); buzz([400, 200, 400]); } });
-  if (changed("cues", due)) {
-    const box = $("cues"); box.textContent = "";
-    due.forEach((c) => {
+  const cues = s.cues || [], due = cues.filter((c) => c.status === "due"), c = due[0], box = $("cues");
+  buzzCues();
+  box.hidden = !$("authmsg").hidden || !(c || live(s) && cues.length);
+  if (changed("cues", [c, due.length])) {
+    box.textContent = "";
+    if (c) {
       const d = mk("div"), p = mk("p"), w = mk("strong");
       w.textContent = c.text;
-      p.append(w, span("Cue, due since " + fmt(c.due_s != null ? c.due_s : c.at_s) + " (" + c.at + ")"));
+      p.append(w, span("Cue, due since " + fmt(c.due_s != null ? c.due_s : c.at_s) + " (" + c.at + ")" +
+        (due.length > 1 ? " · +" + (due.length - 1) + " more" : "")));
       d.append(p, btn("Done", "ack_cue", { cue: c.id }, true));
       box.appendChild(d);
-    });
-    box.hidden = !due.length;
+    }
   }
-  const rest = cues.filter((c) => c.status !== "due");
-  $("cuebox").hidden = !rest.length;
-  if (changed("cuelist", rest)) {
+  $("cuebox").hidden = !cues.length;
+  if (changed("cuelist", cues)) {
     const ul = $("cuelist"); ul.textContent = "";
-    rest.forEach((c) => {
+    cues.forEach((c) => {
       const li = mk("li"), done = c.status === "acked", gone = c.status === "skipped";
       li.className = done || gone ? "done" : "";
-      li.append(span(c.at_s != null ? fmt(c.at_s) : gone ? "–" : "after the dose", "wtime"), " " + (done ? "✓ " : "") + c.text,
+      li.append(span((c.at_s != null ? fmt(c.at_s) : gone ? "–" : "after the dose") + (c.status === "due" ? " due" : ""), "wtime"),
+        " " + (done ? "✓ " : "") + c.text,
         span(done ? " · done" + (c.acked_by ? " by " + c.acked_by : "") + (c.acked_at_s != null ? " at " + fmt(c.acked_at_s) : "")
           : gone ? " · " + c.at + ", never due" : " · " + c.at));
       ul.appendChild(li);
@@ -433,8 +472,9 @@ async function send(action, params) {
   if (a[1].state) render(a[1].state);
   if (a[0] >= 300) return false;
   $("msg").hidden = true; buzz(30);
-  if (action === "note") {
-    text("noted", "Noted: " + params.text);
+  if (action === "note") { // what the player wrote down, as it wrote it
+    const n = ((a[1].state || state).notes || []).slice(-1)[0];
+    text("noted", n ? "Noted: " + n.text : "");
     clearTimeout(notedTimer); notedTimer = setTimeout(() => text("noted", ""), 4000);
   }
   return true;
@@ -487,7 +527,7 @@ function params(b) {
 function disarm(b) {
   if (!b.dataset.armedAt) return;
   delete b.dataset.armedAt; clearTimeout(Number(b.dataset.timer));
-  b.classList.remove("arming"); b.textContent = b.dataset.label;
+  b.classList.remove("arming"); b.textContent = b.dataset.label; named(b);
 }
 function press(b) {
   const action = b.dataset.action, now = performance.now();
@@ -498,7 +538,7 @@ function press(b) {
     const armed = Number(b.dataset.armedAt || 0);
     if (!armed) {
       b.dataset.armedAt = String(now); b.dataset.label = b.textContent;
-      b.textContent = "Tap again: " + consequence(b); b.classList.add("arming");
+      b.textContent = "Tap again: " + consequence(b); b.classList.add("arming"); named(b);
       b.dataset.timer = String(setTimeout(() => disarm(b), CONFIRM_MS));
       buzz(15);
       return;
@@ -583,7 +623,7 @@ setInterval(() => {
 function locked() {
   if (es) { es.close(); es = null; }
   online = false;
-  $("main").hidden = true; $("bar").hidden = true; $("namebox").hidden = true;
+  $("main").hidden = $("bar").hidden = $("namebox").hidden = $("cues").hidden = true;
   $("offline").hidden = true; $("authmsg").hidden = false;
   text("conn", "Not connected"); $("conn").className = "conn lost";
 }
@@ -616,7 +656,7 @@ function connect() {
 // A phone that slept may hold a dead connection: start afresh on wake.
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState !== "visible" || !$("authmsg").hidden) return;
-  connect();
+  connect(); buzzCues();
   if (state && live(state)) wake();
 });
 
