@@ -67,7 +67,6 @@ def environment() -> list[tuple[str, str]]:
         ("waitress", _version("waitress")),
         ("Flask", _version("flask")),
         ("numpy", _version("numpy")),
-        ("pulsectl", _version("pulsectl")),
         ("PulseAudio", _pulse()),
     ]
 
