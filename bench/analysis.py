@@ -99,6 +99,24 @@ def largest_step_db(env: np.ndarray, floor: float = 1e-3) -> float:
     return float(np.max(np.abs(20 * np.log10(b[ok] / a[ok]))))
 
 
+def step_error_db(env: np.ndarray, ideal: np.ndarray, floor: float,
+                  steeper_than_db: float = float("inf")) -> float:
+    """Largest difference in dB between a measured step (consecutive envelope values) and the
+    ideal curve's step sampled the same way, where all four values are above ``floor`` and the
+    ideal step is at most ``steeper_than_db``."""
+    n = min(len(env), len(ideal))
+    env, ideal = np.asarray(env[:n], dtype=float), np.asarray(ideal[:n], dtype=float)
+    ok = (env[:-1] > floor) & (env[1:] > floor) & (ideal[:-1] > floor) & (ideal[1:] > floor)
+    if not ok.any():
+        return 0.0
+    measured = 20 * np.log10(env[1:][ok] / env[:-1][ok])
+    wanted = 20 * np.log10(ideal[1:][ok] / ideal[:-1][ok])
+    gentle = np.abs(wanted) <= steeper_than_db
+    if not gentle.any():
+        return 0.0
+    return float(np.max(np.abs(measured - wanted)[gentle]))
+
+
 def onset_s(env: np.ndarray, hop_s: float, threshold: float, from_s: float = 0.0) -> float | None:
     """Time (window start) of the first window from ``from_s`` on above ``threshold``."""
     first = max(0, int(np.ceil(from_s / hop_s - 1e-9)))

@@ -69,12 +69,13 @@ def one_phase_playlist(folder: Path, name: str, tracks: list[str], *, level: str
 
 
 @contextmanager
-def recorded_session(name: str, playlist: Path, home: Path, room: Path | None = None):
+def recorded_session(name: str, playlist: Path, home: Path, room: Path | None = None,
+                     env: dict[str, str] | None = None):
     """``soundscape serve`` on a bench sink of its own, recorded from before its start: yields
     (server, recorder, monotonic time of the start command). The recording is complete, and the
-    server stopped, after the block."""
+    server stopped, after the block. ``env``: more environment for the server."""
     with bench_sink(f"bench_{name}_{os.getpid()}") as sink:
-        server = Server(playlist, home, device=sink, room=room)
+        server = Server(playlist, home, device=sink, room=room, env=env)
         try:
             with Recorder(device=f"{sink}.monitor") as rec:
                 time.sleep(0.2)  # some silence before the start
@@ -103,7 +104,8 @@ class Server:
     """``soundscape serve`` in a subprocess on loopback, with a keep-alive API connection."""
 
     def __init__(self, playlist: Path, home: Path, *, output: str = "pulse",
-                 device: str | None = None, room: Path | None = None):
+                 device: str | None = None, room: Path | None = None,
+                 env: dict[str, str] | None = None):
         self.port = free_port()
         cmd = [SOUNDSCAPE, "serve", str(playlist), "--host", "127.0.0.1", "--port",
                str(self.port), "--token", TOKEN, "--output", output, "--resume", "no",
@@ -112,7 +114,8 @@ class Server:
             cmd += ["--device", device]
         if room:
             cmd += ["--room", str(room)]
-        self.proc = subprocess.Popen(cmd, env=isolated_env(home), stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(cmd, env=isolated_env(home, **(env or {})),
+                                     stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self._conn: http.client.HTTPConnection | None = None
         deadline = time.monotonic() + 20

@@ -67,6 +67,7 @@ def environment() -> list[tuple[str, str]]:
         ("waitress", _version("waitress")),
         ("Flask", _version("flask")),
         ("numpy", _version("numpy")),
+        ("pulsectl", _version("pulsectl")),
         ("PulseAudio", _pulse()),
     ]
 

@@ -9,6 +9,7 @@ fake clock (``execute`` and ``run_for``). ``Engine`` implements ``EngineAPI`` (a
 
 from __future__ import annotations
 
+import gc
 import random
 import secrets
 import threading
@@ -413,6 +414,11 @@ class Engine:
     # ------------------------------------------------------------------ the thread
 
     def start_thread(self) -> None:
+        # A full garbage collection stops every thread while it scans every object: 40-90 ms in
+        # a serve process (its modules, Flask, numpy, PyAV), long enough for a fade's next gain to
+        # come one or two ticks late and step by a decibel. What exists now lives as long as the
+        # process: frozen, it is never scanned again (docs/engine.md, Clock and thread).
+        gc.freeze()
         self._running = True
         self._thread = threading.Thread(target=self._run, name="soundscape-engine", daemon=True)
         self._thread.start()

@@ -385,8 +385,9 @@ def test_deeper_now_is_heard_as_a_crossfade_within_the_rise_limit(sink, tmp_path
     steps, step_db, _ = rises(db[inside], -55)
     ramp = rise * WINDOW_S
     half = db[inside][10:] - db[inside][:-10]
-    print(f"\n  deeper now: the deeper track heard by {heard_after_ms:.0f} ms after the tap, louder "
-          f"than the gentle one {run.session_of(cross) - run.session_of(onset):.2f} s after its "
+    crossed_s = run.session_of(cross) - run.session_of(onset)
+    print(f"\n  deeper now: the deeper track heard by {heard_after_ms:.0f} ms after the tap, "
+          f"louder than the gentle one {crossed_s:.2f} s after its "
           f"onset (half the {xf:g} s crossfade: {xf / 2:.2f}), at its level after "
           f"{full - onset:.2f} s; the room's largest rise {steps.max():+.2f} dB per 50 ms "
           f"(limit {ramp:.1f} + one volume step), {half.max():+.2f} dB per 0.5 s; level range "

@@ -109,7 +109,8 @@ def test_ban_crossfades_away_what_plays_and_it_never_comes_back(rig_factory):
     assert rig.do("ban", path=str(MUSIC / "m1.wav")).ok
     state = rig.run(8)
     assert rig.heard() == ["m2.wav"] and state.banned[0]["title"] == "m1"
-    assert rig.do("play_next", path=str(MUSIC / "m1.wav")).reason == "'m1' is banned for this session"
+    refused = rig.do("play_next", path=str(MUSIC / "m1.wav"))
+    assert refused.reason == "'m1' is banned for this session"
     for _ in range(6):  # a repeating phase: m1 never plays again
         rig.run(60)
         assert "m1.wav" not in rig.heard()

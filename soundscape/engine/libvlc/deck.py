@@ -1,4 +1,6 @@
-"""The libVLC deck: plays one file at a time on a fresh MediaPlayer, with cubic-corrected gain.
+"""The libVLC deck: plays one file at a time on a fresh MediaPlayer, with cubic-corrected gain:
+on pulse through its stream's own volume, 1/65536 of a step (streamgain.py), else libVLC's
+integer volume.
 
 Facts it relies on (docs/libvlc.md): VLC volume is cubic, volume set before ``play()`` on a fresh
 player applies from the first sample, a stopped player cannot be given a volume again, the time is
@@ -16,11 +18,15 @@ from pathlib import Path
 import vlc
 
 from soundscape.engine.deck import DeckEvent, DeckStatus, Notify
+from soundscape.engine.libvlc.streamgain import StreamVolumes, stream_units
 
 MAX_VOLUME = 200  # VLC's ceiling: (200/100)^3 = 8x amplitude
 # libVLC reports the time only every ~250 ms; between reports the position is extrapolated on the
 # monotonic clock, but never further than this past the last report (a stalled stream).
 MAX_EXTRAPOLATION_S = 0.5
+# A fresh player's PulseAudio stream appears ~10-20 ms after play(); it is looked for on each
+# gain change until then, for this long at most (then libVLC's volume serves that file).
+FIND_STREAM_S = 2.0
 
 
 # libVLC's own FLAC demuxer seeks a file without a seek table by its average bit rate: into a
@@ -43,8 +49,14 @@ class VlcDeck:
     """One deck of the deck protocol on a libVLC instance; driven from the engine thread only."""
 
     def __init__(self, instance: vlc.Instance, name: str, notify: Notify,
-                 device: str | None = None):
+                 device: str | None = None, volumes: StreamVolumes | None = None,
+                 tag: str | None = None):
         self.name = name
+        self._volumes = volumes if tag else None  # fine gain: the stream tagged ``tag``
+        self._tag = tag
+        self._stream: tuple[int, int] | None = None  # (index, channels) of this player's stream
+        self._units: int | None = None  # the stream volume last set
+        self._find_until: float | None = None  # monotonic deadline for finding the stream
         self._instance = instance
         self._notify = notify
         self._device = device
@@ -82,6 +94,7 @@ class VlcDeck:
             player.audio_output_device_set(None, self._device)
         self._volume = vlc_volume(gain)
         player.audio_set_volume(self._volume)
+        self._stream, self._units, self._find_until = None, None, None
         events = player.event_manager()
         callbacks = [
             (vlc.EventType.MediaPlayerEndReached, self._on_end),
@@ -114,6 +127,7 @@ class VlcDeck:
             self._player.set_pause(0)
         else:
             self._player.play()
+            self._find_until = time.monotonic() + FIND_STREAM_S
 
     def pause(self) -> None:
         """Pause now (set_pause(1), idempotent). A pause is a hard cut: the engine fades first."""
@@ -133,13 +147,40 @@ class VlcDeck:
             self._status = DeckStatus.IDLE
 
     def set_gain(self, gain: float) -> None:
-        """Set linear gain; identical VLC volumes are not re-sent (a fade sends many)."""
+        """Set linear gain: on the stream's own volume once it is found, else libVLC's integer
+        volume; identical values are not re-sent (a fade sends many)."""
+        if self._player is not None and self._fine(stream_units(gain)):
+            return
         volume = vlc_volume(gain)
         if volume == self._volume:
             return
         self._volume = volume
         if self._player is not None:
             self._player.audio_set_volume(volume)
+
+    def _fine(self, units: int) -> bool:
+        """Set the stream volume; False when there is no stream to set (yet, or any more)."""
+        if self._volumes is None:
+            return False
+        if self._stream is None:
+            if self._find_until is None or time.monotonic() > self._find_until:
+                return False
+            self._stream = self._volumes.find(self._tag)
+            if self._stream is None:
+                return False
+        if units == self._units:
+            return True
+        if not self._volumes.set(self._stream, units):
+            self._stream, self._units, self._find_until = None, None, None
+            return False
+        self._units = units
+        self._volume = None  # libVLC now follows the stream: its own volume is not ours to trust
+        return True
+
+    @property
+    def fine_gain(self) -> bool:
+        """Whether the gain goes to the stream's own volume now (for tests and the bench)."""
+        return self._stream is not None
 
     def position_s(self) -> float | None:
         """Where playback is: libVLC's time report (every ~250 ms) extrapolated on the clock.
@@ -184,6 +225,7 @@ class VlcDeck:
         """Stop and free the current player; events it still sends carry a stale generation."""
         player, events, callbacks = self._player, self._events, self._callbacks
         self._player = self._media = self._events = None
+        self._stream, self._units, self._find_until = None, None, None
         if player is None:
             return
         for event_type, _ in callbacks:

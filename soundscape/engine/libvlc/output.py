@@ -13,6 +13,7 @@ import vlc
 
 from soundscape.engine.deck import Notify
 from soundscape.engine.libvlc.deck import VlcDeck
+from soundscape.engine.libvlc.streamgain import StreamVolumes, fine_gain_wanted, stream_tag
 from soundscape.errors import SoundscapeError
 
 # How long after a volume change it is heard (measured with the e2e kit on a null sink,
@@ -21,7 +22,7 @@ from soundscape.errors import SoundscapeError
 LATENCY_S = {"pulse": 0.03, "alsa": 0.35}
 
 
-def _instance(kind: str) -> vlc.Instance:
+def _instance(kind: str, tag: str | None = None) -> vlc.Instance:
     # --file-caching=0 shortens the alsa read-ahead (~1.2 s -> ~0.35 s) and costs nothing on local
     # files; --no-volume-save stops a new player inheriting the last volume of another.
     args = ["--no-video", "--quiet", "--no-volume-save", "--file-caching=0", f"--aout={kind}"]
@@ -29,6 +30,8 @@ def _instance(kind: str) -> vlc.Instance:
     if instance is None:
         raise SoundscapeError(f"libVLC could not start with the {kind} output "
                               "(are the vlc-plugin-base packages installed?)")
+    if tag:  # the PulseAudio stream's application.name: how a deck finds its own stream
+        instance.set_user_agent(tag, tag)
     return instance
 
 
@@ -63,7 +66,10 @@ def _text(value) -> str:
 
 
 class VlcOutput:
-    """Decks on one libVLC instance, all routed to ``device`` (None: the output's default)."""
+    """Decks routed to ``device`` (None: the output's default). On pulse each deck has a libVLC
+    instance of its own (~10 ms to make), tagged so that its stream's volume can be set finely
+    (streamgain.py; ``SOUNDSCAPE_GAIN=vlc`` keeps libVLC's integer volume, for comparison);
+    on alsa the decks share one instance."""
 
     def __init__(self, kind: str = "pulse", device: str | None = None,
                  health_check: Callable[[], bool] | None = None):
@@ -75,13 +81,25 @@ class VlcOutput:
         self._health_check = health_check
         self._instance = _instance(kind)
         self._decks: list[VlcDeck] = []
+        self._volumes = StreamVolumes() if kind == "pulse" and fine_gain_wanted() else None
+        self._own: list[vlc.Instance] = []  # the decks' own instances (fine gain)
 
     def make_deck(self, name: str, notify: Notify) -> VlcDeck:
         if self._instance is None:
             raise SoundscapeError(f"the {self.name} output is closed")
-        deck = VlcDeck(self._instance, name, notify, self.device)
+        if self._volumes is None:
+            deck = VlcDeck(self._instance, name, notify, self.device)
+        else:
+            tag = stream_tag(name)
+            instance = _instance(self.name, tag)
+            self._own.append(instance)
+            deck = VlcDeck(instance, name, notify, self.device, volumes=self._volumes, tag=tag)
         self._decks.append(deck)
         return deck
+
+    @property
+    def decks(self) -> tuple[VlcDeck, ...]:
+        return tuple(self._decks)
 
     def meter(self, settings):
         """What the room hears: a PulseAudio sink's peak, mute and volume (engine/pulsemeter.py);
@@ -105,6 +123,11 @@ class VlcOutput:
         for deck in self._decks:
             deck.release()
         self._decks.clear()
+        for instance in self._own:
+            instance.release()
+        self._own.clear()
+        if self._volumes is not None:
+            self._volumes.close()
         if self._instance is not None:
             self._instance.release()
             self._instance = None
