@@ -322,3 +322,31 @@ def test_devices_command_lists_the_room_sink(pulse, capsys):
     assert main(["devices", "--output", "pulse"]) == 0
     # columns widen with the longest sink name (other sinks may exist): compare the words
     assert ["room", "Null", "Output"] in [line.split() for line in capsys.readouterr().out.splitlines()]
+
+
+def _connections_of_this_process() -> list[str]:
+    """The names of this process's PulseAudio client connections."""
+    import pulsectl
+
+    with pulsectl.Pulse("soundscape-test-clients") as pulse:
+        return [client.name for client in pulse.client_list()
+                if client.proplist.get("application.process.id") == str(os.getpid())
+                and client.name != "soundscape-test-clients"]
+
+
+def test_a_closed_output_leaves_no_pulseaudio_connection_behind(pulse, tones):
+    """The server refuses its 65th client: a session, a test suite or a long-running box that
+    left one connection per output (or per deck) behind would lose its sound."""
+    before = sorted(_connections_of_this_process())
+    for _ in range(3):
+        output = open_output("pulse")
+        decks = [output.make_deck(name, lambda event: None) for name in ("a", "b")]
+        for deck in decks:
+            for freq in (440, 660):
+                deck.load(tones(freq), 0.0, 0.5)
+                deck.play()
+                time.sleep(0.1)
+                deck.set_gain(0.25)
+        assert len(_connections_of_this_process()) > len(before)  # playing: connections held
+        output.close()
+    assert sorted(_connections_of_this_process()) == before

@@ -61,7 +61,6 @@ class VlcDeck:
         self._notify = notify
         self._device = device
         self._player: vlc.MediaPlayer | None = None
-        self._media: vlc.Media | None = None
         self._events: vlc.EventManager | None = None
         self._callbacks: list = []  # keeps the callables handed to libVLC alive
         self._generation = 0
@@ -88,8 +87,13 @@ class VlcDeck:
             media.add_option(f":start-time={start_s:.3f}")
             if self._path.suffix.lower() in SEEK_BY_AVFORMAT:
                 media.add_option(":demux=avformat,any")
+        if self._tag:  # the player's PulseAudio stream is named by the user agent at its making
+            self._instance.set_user_agent(self._tag, self._tag)
         player = self._instance.media_player_new()
         player.set_media(media)
+        # The player holds the media now; an unreleased media keeps the whole instance (and its
+        # PulseAudio connection) alive after the output is closed.
+        media.release()
         if self._device:
             player.audio_output_device_set(None, self._device)
         self._volume = vlc_volume(gain)
@@ -107,7 +111,7 @@ class VlcDeck:
         with self._lock:
             self._status = DeckStatus.IDLE
             self._audio_seen = False
-        self._player, self._media, self._events = player, media, events
+        self._player, self._events = player, events
         self._callbacks = callbacks
         self._start_s = max(0.0, start_s)
         self._anchor, self._last_position_s = None, None
@@ -224,7 +228,7 @@ class VlcDeck:
     def _drop_player(self) -> None:
         """Stop and free the current player; events it still sends carry a stale generation."""
         player, events, callbacks = self._player, self._events, self._callbacks
-        self._player = self._media = self._events = None
+        self._player = self._events = None
         self._stream, self._units, self._find_until = None, None, None
         if player is None:
             return

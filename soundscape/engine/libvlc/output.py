@@ -22,7 +22,7 @@ from soundscape.errors import SoundscapeError
 LATENCY_S = {"pulse": 0.03, "alsa": 0.35}
 
 
-def _instance(kind: str, tag: str | None = None) -> vlc.Instance:
+def _instance(kind: str) -> vlc.Instance:
     # --file-caching=0 shortens the alsa read-ahead (~1.2 s -> ~0.35 s) and costs nothing on local
     # files; --no-volume-save stops a new player inheriting the last volume of another.
     args = ["--no-video", "--quiet", "--no-volume-save", "--file-caching=0", f"--aout={kind}"]
@@ -30,8 +30,6 @@ def _instance(kind: str, tag: str | None = None) -> vlc.Instance:
     if instance is None:
         raise SoundscapeError(f"libVLC could not start with the {kind} output "
                               "(are the vlc-plugin-base packages installed?)")
-    if tag:  # the PulseAudio stream's application.name: how a deck finds its own stream
-        instance.set_user_agent(tag, tag)
     return instance
 
 
@@ -66,10 +64,12 @@ def _text(value) -> str:
 
 
 class VlcOutput:
-    """Decks routed to ``device`` (None: the output's default). On pulse each deck has a libVLC
-    instance of its own (~10 ms to make), tagged so that its stream's volume can be set finely
-    (streamgain.py; ``SOUNDSCAPE_GAIN=vlc`` keeps libVLC's integer volume, for comparison);
-    on alsa the decks share one instance."""
+    """Decks on one libVLC instance, all routed to ``device`` (None: the output's default). On
+    pulse each deck tags its players' streams so that their volume can be set finely
+    (streamgain.py; ``SOUNDSCAPE_GAIN=vlc`` keeps libVLC's integer volume, for comparison).
+
+    PulseAudio connections: the instance holds one and each live player one (docs/libvlc.md);
+    an instance is only freed once every media made on it is released, which the deck does."""
 
     def __init__(self, kind: str = "pulse", device: str | None = None,
                  health_check: Callable[[], bool] | None = None):
@@ -82,7 +82,6 @@ class VlcOutput:
         self._instance = _instance(kind)
         self._decks: list[VlcDeck] = []
         self._volumes = StreamVolumes() if kind == "pulse" and fine_gain_wanted() else None
-        self._own: list[vlc.Instance] = []  # the decks' own instances (fine gain)
 
     def make_deck(self, name: str, notify: Notify) -> VlcDeck:
         if self._instance is None:
@@ -90,10 +89,8 @@ class VlcOutput:
         if self._volumes is None:
             deck = VlcDeck(self._instance, name, notify, self.device)
         else:
-            tag = stream_tag(name)
-            instance = _instance(self.name, tag)
-            self._own.append(instance)
-            deck = VlcDeck(instance, name, notify, self.device, volumes=self._volumes, tag=tag)
+            deck = VlcDeck(self._instance, name, notify, self.device, volumes=self._volumes,
+                           tag=stream_tag(name))
         self._decks.append(deck)
         return deck
 
@@ -123,9 +120,6 @@ class VlcOutput:
         for deck in self._decks:
             deck.release()
         self._decks.clear()
-        for instance in self._own:
-            instance.release()
-        self._own.clear()
         if self._volumes is not None:
             self._volumes.close()
         if self._instance is not None:

@@ -8,10 +8,11 @@ That volume is a 16-bit integer on the same cubic scale, so setting it ourselves
 path and the same delay with steps of ~0.004 dB at 10 %. libVLC follows (it reads the new volume
 back from the server) and never puts its own back while it is not told to.
 
-Which stream is a deck's: every deck has a libVLC instance of its own whose user agent (the
-stream's ``application.name``) is ``soundscape <pid> <n> <deck>``. A fresh player makes a new stream
-~10-20 ms after ``play()``; until it is found, and if the server cannot be asked, the deck uses
-libVLC's integer volume as before.
+Which stream is a deck's: libVLC names a player's PulseAudio connection, and so its stream's
+``application.name``, by the instance's user agent at the moment the player is made; a deck sets it
+to its tag, ``soundscape <pid> <n> <deck>``, just before making each player. A fresh player makes a
+new stream ~10-20 ms after ``play()``; until it is found, and if the server cannot be asked, the
+deck uses libVLC's integer volume as before.
 
 One connection per output, used from the engine thread only (pulsectl is not thread-safe).
 """
