@@ -24,7 +24,7 @@ from soundscape.engine.beds import AMBIENCE_CHANGE_S, Beds
 from soundscape.engine.commands import Command, CommandResult
 from soundscape.engine.cuebook import CueBook
 from soundscape.engine.deck import BrokenDeck, Deck, Notify, Output
-from soundscape.engine.fades import TICK_S
+from soundscape.engine.fades import TICK_S, follow_tick_s
 from soundscape.engine.levels import Levels
 from soundscape.engine.music import End, Music, NextPhase, Situation
 from soundscape.engine.settings import RoomSettings
@@ -290,11 +290,12 @@ class SessionCore:
     def apply_gains(self, s: float) -> None:
         """Send each deck its gain: while anything moves, the value for the middle of the tick.
 
-        A gain holds until the next tick, TICK_S later; the mid-point halves the staircase's error
-        against the curve, and a command's first step is heard at once rather than a tick later.
+        A gain holds until the next tick (TICK_S later, sooner where a gain moves fast); the
+        mid-point halves the staircase's error against the curve, and a command's first step is
+        heard at once rather than a tick later.
         """
-        moving = self.next_wake_s(s) <= TICK_S
-        t = s + TICK_S / 2 if moving else s
+        wake = self.next_wake_s(s)
+        t = s + wake / 2 if wake <= TICK_S else s
         for voice in self.music.voices + self.beds.voices:
             if not voice.released and not voice.failed:
                 voice.deck.set_gain(self.levels.gain(voice, t))
@@ -315,7 +316,8 @@ class SessionCore:
             return 1.0
         voices = self.music.voices + self.beds.voices
         if self.levels.moving(s) or any(v.env.moving(s) for v in voices):
-            return TICK_S
+            return follow_tick_s([(self.levels.gain(v, s), self.levels.gain(v, s + TICK_S))
+                                  for v in voices if not v.released and not v.failed])
         due = [self.timeline.end_s() - self.phase.fade_out_s, self.timeline.end_s(), self.end_at,
                self.music.pause_decks_at, *self.music.due, *self.beds.due]
         due += [v.natural_end for v in voices] + self.cuebook.next_due(self)

@@ -15,6 +15,13 @@ SILENT_DB = -60.0  # level 10 on the cubic scale; quieter than a quiet room's ow
 # The engine ticks at 50 Hz while anything fades: measured on pulse, a crossfade stepped this often
 # stays within 0.0063 of full scale of its curve (docs/libvlc.md); it is also the shortest fade.
 TICK_S = 0.02
+# Where a gain moves faster than STEP_DB per TICK_S (the quiet ends of a crossfade's sin/cos, a
+# fast duck), the tick shortens so that each step moves about STEP_DB, down to MIN_TICK_S: the
+# 20 ms staircase steps there by several dB. Gains below FOLLOW_FLOOR_DB (under the room's noise
+# whatever the music) are not followed more finely. (fades.follow_tick_s, engine/core.py.)
+STEP_DB = 0.25
+MIN_TICK_S = 0.002
+FOLLOW_FLOOR_DB = -50.0
 
 
 def level_to_db(level_pct: float) -> float:
@@ -40,6 +47,20 @@ def db_to_gain(db: float) -> float:
 def gain_db_to_gain(gain_db: float) -> float:
     """A track's gain in dB (-30..+12) to linear amplitude, with no silent floor."""
     return 10 ** (gain_db / 20.0)
+
+
+def follow_tick_s(gains: list[tuple[float, float]]) -> float:
+    """How long the next tick may be, given each deck's gain (now, TICK_S later): TICK_S, or
+    shorter so that no deck's gain moves more than ~STEP_DB in one step (not below MIN_TICK_S)."""
+    floor = 10 ** (FOLLOW_FLOOR_DB / 20.0)
+    fastest = 0.0
+    for now, later in gains:
+        if max(now, later) <= floor:
+            continue
+        fastest = max(fastest, abs(20.0 * math.log10(max(later, floor) / max(now, floor))))
+    if fastest <= STEP_DB:
+        return TICK_S
+    return max(MIN_TICK_S, TICK_S * STEP_DB / fastest)
 
 
 def equal_power_in(x: float) -> float:

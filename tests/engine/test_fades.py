@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from soundscape.engine.fades import (SILENT_DB, Envelope, Ramp, db_to_gain, db_to_level,
-                                     equal_power_in, equal_power_out, gain_db_to_gain,
-                                     level_to_db, ramp_to, steady)
+from soundscape.engine.fades import (FOLLOW_FLOOR_DB, MIN_TICK_S, SILENT_DB, STEP_DB, TICK_S,
+                                     Envelope, Ramp, db_to_gain, db_to_level, equal_power_in,
+                                     equal_power_out, follow_tick_s, gain_db_to_gain, level_to_db,
+                                     ramp_to, steady)
 
 
 def test_levels_are_on_the_cubic_scale_and_silence_is_a_floor():
@@ -76,3 +77,14 @@ def test_an_envelope_rises_and_falls_equal_power_and_keeps_the_earlier_fade_out(
     assert Envelope(0.0, 0.0, 5.0, 5.0).gain(5.0) == 0.0  # a cut is silence at once
     moved = out.shifted(3.0)
     assert (moved.in_t0, moved.in_t1, moved.out_t0, moved.out_t1) == (3.0, 7.0, 13.0, 15.0)
+
+
+def test_the_tick_shortens_only_where_a_gain_moves_faster_than_a_step():
+    assert follow_tick_s([]) == TICK_S
+    assert follow_tick_s([(0.5, 0.5 * 10 ** (0.2 / 20))]) == TICK_S  # 0.2 dB a tick: as it was
+    one_db = follow_tick_s([(0.5, 0.5 * 10 ** (-1.0 / 20)), (0.3, 0.3)])
+    assert one_db == pytest.approx(TICK_S * STEP_DB / 1.0)  # the fastest deck decides
+    assert follow_tick_s([(0.0, 1e-4)]) == TICK_S  # below the floor: nobody hears the steps
+    assert follow_tick_s([(0.0, 0.1)]) == MIN_TICK_S  # from silence: as fast as it goes
+    floor = 10 ** (FOLLOW_FLOOR_DB / 20)
+    assert follow_tick_s([(floor, floor * 10 ** (STEP_DB * 4 / 20))]) == pytest.approx(TICK_S / 4)
