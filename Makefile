@@ -23,9 +23,10 @@ RUN_PKGS := vlc-bin vlc-plugin-base pulseaudio-utils
 # Chromium drives the browser tests (Playwright uses the system's; it downloads none). Ubuntu
 # calls it chromium-browser. Playwright's own driver (a Node.js binary in its wheel) needs
 # libatomic1, which a minimal Debian lacks. systemd-analyze (systemd) checks the service unit;
-# zbarimg (zbar-tools) reads the room card's QR codes, pdftoppm (poppler-utils) renders its PDF.
+# zbarimg (zbar-tools) reads the room card's QR codes, pdftoppm (poppler-utils) renders its PDF;
+# snapserver and snapclient: the snapcast output's end-to-end test (several speakers).
 TEST_PKGS := vlc-bin vlc-plugin-base pulseaudio pulseaudio-utils 'chromium|chromium-browser' \
-	libatomic1 systemd zbar-tools poppler-utils
+	libatomic1 systemd zbar-tools poppler-utils snapserver snapclient
 # The baselines the benchmarks compare against: MPD (crossfade, MixRamp), loudgain (loudness), and
 # ffmpeg (its ebur128 filter; it also encodes the benches' test library).
 BENCH_PKGS := mpd loudgain ffmpeg

@@ -9,6 +9,8 @@ A failure here costs a minute before the session instead of a silence in the mid
 
 from __future__ import annotations
 
+import functools
+
 import os
 import time
 from dataclasses import dataclass
@@ -282,7 +284,10 @@ def run_preflight(playlist_path: str | os.PathLike, output: str | None = None,
             add([Check("libVLC", False, f"cannot check the files: {exc}")])
     if opener is None:
         from soundscape.engine.outputs import open_output as opener
-    opened, check = output_check(output or room.output or "auto", device or room.device, opener)
+    kind = output or room.output or "auto"
+    if kind == "snapcast":
+        opener = functools.partial(opener, snapcast=room.snapcast())
+    opened, check = output_check(kind, device or room.device, opener)
     add([check])
     if opened is not None:
         try:

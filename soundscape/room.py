@@ -13,19 +13,21 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from yaml.nodes import Node
+from yaml.nodes import Node, SequenceNode
 
 from soundscape import paths
 from soundscape.config import values
 from soundscape.config.readers import ValueReader
 from soundscape.config.yamlnodes import (NULL_TAG, Report, is_bare, mapping, read_bounded,
                                          read_nodes, scalar, text)
+from soundscape.engine import snapcast
 from soundscape.engine.settings import OUTPUT_KINDS, RoomSettings
 from soundscape.errors import PlaylistError, Problem
 
 ROOM_KEYS = ("name", "output", "device", "ceiling", "rise_rate", "fall_rate", "hush_level", "pause_fade",
              "stop_fade", "fade_out", "extend", "port", "log_dir", "loudness_target",
-             "speaker_volume")
+             "speaker_volume", "snapcast_format", "snapcast_control", "snapcast_buffer",
+             "speakers")
 RATE_PATTERN = r"^\d+(?:\.\d+)? ?dB/s$"
 LOUDNESS_PATTERN = r"^-\d+(?:\.\d+)? ?LUFS$"
 MIN_LOUDNESS_LUFS = -70.0
@@ -51,6 +53,16 @@ class Room:
     log_dir: Path | None = None  # absolute: ~ expanded, relative to the room file's folder
     loudness_target_lufs: float | None = None
     speaker_volume_pct: float | None = None  # soundscape owns the sink: its volume is kept here
+    snapcast_format: str | None = None  # the Snapcast server's sample format (48000:16:2)
+    snapcast_control: str | None = None  # host:port of its JSON-RPC
+    snapcast_buffer_s: float | None = None  # its stream buffer, as configured there
+    speakers: tuple[str, ...] | None = None  # the Snapcast clients the room expects
+
+    def snapcast(self):
+        """The snapcast output's settings: this room's values over Snapcast's defaults."""
+        given = {"sample_format": self.snapcast_format, "control": self.snapcast_control,
+                 "buffer_s": self.snapcast_buffer_s, "speakers": self.speakers}
+        return snapcast.SnapcastSettings(**{k: v for k, v in given.items() if v is not None})
 
     def settings(self) -> RoomSettings:
         """The engine's safety settings: this room's values over RoomSettings' defaults."""
@@ -164,6 +176,13 @@ class _RoomReader:
             "log_dir": ("log_dir", lambda n: self.folder_path(n, "log_dir")),
             "loudness_target": ("loudness_target_lufs", self.loudness),
             "speaker_volume": ("speaker_volume_pct", self.speaker_volume),
+            "snapcast_format": ("snapcast_format", lambda n: self._checked(
+                n, "snapcast_format", snapcast.parse_format)),
+            "snapcast_control": ("snapcast_control", lambda n: self._checked(
+                n, "snapcast_control", snapcast.parse_control)),
+            "snapcast_buffer": ("snapcast_buffer_s", lambda n: read.duration(
+                n, "snapcast_buffer")),
+            "speakers": ("speakers", self._speakers),
         }
         out = {}
         for key, (field, read_value) in readers.items():
@@ -172,6 +191,30 @@ class _RoomReader:
                 if value is not None:
                     out[field] = value
         return out
+
+    def _checked(self, node: Node, what: str, parse) -> str | None:
+        """Text checked by ``parse``; bare YAML is taken as written (48000:16:2 is an integer
+        in base 60 to YAML 1.1)."""
+        node = scalar(node, what, self.report)
+        if node is None:
+            return None
+        written = node.value
+        try:
+            parse(written.strip())
+        except ValueError as exc:
+            self.report.error(node, str(exc))
+            return None
+        return written.strip()
+
+    def _speakers(self, node: Node) -> tuple[str, ...] | None:
+        if not isinstance(node, SequenceNode):
+            self.report.error(node, "speakers must be a list of the Snapcast clients' names, "
+                                    "e.g. [corner-left, corner-right]")
+            return None
+        names = [text(item, "a speaker's name", self.report) for item in node.value]
+        if any(name is None for name in names):
+            return None
+        return tuple(name.strip() for name in names)
 
     def _minutes(self, node: Node) -> float | None:
         seconds = self.read.duration(node, "extend", positive=True)

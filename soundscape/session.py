@@ -70,7 +70,7 @@ def open_session(playlist_path, *, output: str | None = None, device: str | None
         facts.take(learned(path, found, loudness_target, path in tracks))
     warnings: list[str] = []
     try:
-        out = open_output(output, device, clock=clock)
+        out = open_output(output, device, clock=clock, snapcast=room.snapcast())
     except SoundscapeError as exc:
         warnings.append(f"NO SOUND: the audio output could not be opened ({exc}); "
                         "the session runs silently")

@@ -55,7 +55,7 @@ def test_vlc_volume_is_the_nearest_integer_step(gain):
 def test_unknown_output_kind_is_refused_with_the_choices():
     with pytest.raises(SoundscapeError) as err:
         open_output("jack")
-    assert str(err.value) == "unknown output 'jack'; expected one of auto, pulse, alsa, none"
+    assert str(err.value) == "unknown output 'jack'; expected one of auto, pulse, alsa, snapcast, none"
 
 
 def test_pulse_without_a_server_says_where_it_looked(no_pulse):

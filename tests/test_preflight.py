@@ -283,7 +283,7 @@ def test_command_refuses_a_room_file_with_mistakes(room_dir, capsys):
     out = capsys.readouterr()
     assert out.out == ""
     assert out.err == (
-        "room.yaml:1:9: output must be one of auto, pulse, alsa, none, not 'speakers'\n"
+        "room.yaml:1:9: output must be one of auto, pulse, alsa, snapcast, none, not 'speakers'\n"
         "room.yaml:2:10: ceiling must be a number 0-100 or a percentage like 70%, not 'loud'\n")
 
 

@@ -101,7 +101,7 @@ def test_every_mistake_is_located(write):
         ceiling: 0%
     """)
     assert problems(name) == [
-        "room.yaml:1:9: output must be one of auto, pulse, alsa, none, not 'speakers'",
+        "room.yaml:1:9: output must be one of auto, pulse, alsa, snapcast, none, not 'speakers'",
         "room.yaml:2:9: device must be text; write it in quotes: '3'",
         "room.yaml:3:10: ceiling must be a number 0-100 or a percentage like 70%, not 'loud'",
         "room.yaml:4:12: rise_rate must look like 6dB/s, not 'fast'",

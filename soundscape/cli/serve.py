@@ -244,7 +244,8 @@ def wait_for_sound(room, output: str | None, device: str | None, notifier,
     while True:
         try:
             ready = outputs.pulse_answers() and (
-                not device or any(d.name == device for d in outputs.list_devices("pulse")))
+                not device or kind == "snapcast"  # its device is a FIFO, not a sink
+                or any(d.name == device for d in outputs.list_devices("pulse")))
         except Exception:  # noqa: BLE001 - not ready yet, whatever it said
             ready = False
         if ready or clock() >= deadline:

@@ -26,6 +26,7 @@ from soundscape.engine.core import SessionCore
 from soundscape.engine.deck import DeckEvent, Output
 from soundscape.engine.sessionlog import SessionLog, session_id_for
 from soundscape.engine.settings import RoomSettings
+from soundscape.engine.snapcast import SpeakerWatch
 from soundscape.engine.state import State, Status
 from soundscape.engine.intake import AnalysisDone, Facts, Learned, Progress
 from soundscape.engine.watch import LISTEN_EVERY_S, Watch, guard
@@ -64,6 +65,9 @@ class Engine:
         self._plan_stale = False  # analysis results came in: the plan is rebuilt at the next tick
         self._closers: list = []  # what shutdown stops too (the analyser)
         self.watch = Watch()
+        # the speakers behind the output (snapcast only), looked at with the output's health
+        self.speakers = SpeakerWatch(getattr(output, "speakers", None),
+                                     getattr(getattr(output, "settings", None), "control", ""))
         self._meter = None
         self._meter_tried = False
         self._next_listen = 0.0
@@ -88,6 +92,7 @@ class Engine:
         else:
             self._write("session_open", playlist=str(playlist.path), title=playlist.title,
                         seed=self.seed, output=getattr(output, "name", "?"),
+                        output_latency_s=round(float(getattr(output, "latency_s", 0.0)), 3),
                         planned_total_s=round(self.plan.total_s, 3))
         for message in warnings:
             self.core.warn(message)
@@ -96,7 +101,7 @@ class Engine:
         s = self.session_s()
         self._published = snapshot.Publisher(
             self._build_state(1), (snapshot.signature(self.core, s), self._output_ok,
-                                   self.watch.step()),
+                                   self.watch.step(), self.speakers.step()),
             self.clock.now())
 
     def _new_core(self) -> SessionCore:
@@ -268,6 +273,8 @@ class Engine:
                            "AUDIO OUTPUT LOST: the speaker or sound server is not answering")
             if ok and self.core.status in (Status.PLAYING, Status.PAUSED) and not self.core.ending:
                 self._rebuild("output back")
+        for message in self.speakers.check():
+            self.core.warn(message)
 
     # ------------------------------------------------------------------ snapshots
 
@@ -275,7 +282,9 @@ class Engine:
         return snapshot.SessionInfo(self.session_id, self.seed, getattr(self.output, "name", ""),
                                     self._output_ok, str(self.log_path or ""), self.resumed,
                                     self.analysis, self.watch.room(), self.epoch,
-                                    self.interruption_s)
+                                    self.interruption_s,
+                                    round(float(getattr(self.output, "latency_s", 0.0)), 3),
+                                    self.speakers.state())
 
     # ------------------------------------------------------------------ background analysis
 
@@ -348,7 +357,7 @@ class Engine:
         s = self.session_s()
         self._published.offer(
             self.clock.now(), (snapshot.signature(self.core, s), self._output_ok,
-                               self.watch.step()),
+                               self.watch.step(), self.speakers.step()),
             self.core.levels.level_now(s), self.core.status not in (Status.READY, Status.ENDED),
             self._build_state, force)
 

@@ -1,4 +1,4 @@
-"""Choosing the audio output (pulse, alsa or none) and listing its devices.
+"""Choosing the audio output (pulse, alsa, snapcast or none) and listing its devices.
 
 libVLC is imported only when a libVLC output is asked for, so ``none`` works without it. Whether an
 output is usable is decided here before libVLC sees it, because libVLC quietly falls back from a
@@ -30,13 +30,16 @@ class Device(NamedTuple):
 
 
 def open_output(kind: str = "auto", device: str | None = None,
-                clock: Clock | None = None) -> Output:
+                clock: Clock | None = None, snapcast=None) -> Output:
     """The output to play on; raises SoundscapeError saying why when it cannot be used.
 
     ``clock`` drives the silent output, which only keeps time; libVLC outputs keep their own.
+    ``snapcast``: the room's SnapcastSettings (engine/snapcast.py) for the snapcast output.
     """
     if kind == "none":
         return NullOutput(clock)
+    if kind == "snapcast":
+        return _open_snapcast(device, snapcast)
     if kind == "auto":
         kind = "pulse" if pulse_answers() else "alsa"
     if kind == "pulse":
@@ -48,7 +51,7 @@ def open_output(kind: str = "auto", device: str | None = None,
 
 def list_devices(kind: str = "auto") -> list[Device]:
     """Devices the ``kind`` output can play on; empty for outputs without devices."""
-    if kind == "none":
+    if kind in ("none", "snapcast"):  # snapcast's device is the server's FIFO
         return []
     if kind == "auto":
         kind = "pulse" if pulse_answers() else "alsa"
@@ -129,6 +132,17 @@ def _open_pulse(device: str | None) -> Output:
     if device:
         _require_device("pulse", device)
     return VlcOutput("pulse", device, health_check=_pulse_health_check())
+
+
+def _open_snapcast(fifo: str | None, settings) -> Output:
+    from soundscape.engine.snapcast import SnapcastOutput, SnapcastSettings
+
+    if not fifo:
+        raise SoundscapeError("the snapcast output needs --device: the FIFO the Snapcast "
+                              "server's pipe source reads (e.g. /tmp/snapfifo)")
+    _require_pulse()
+    return SnapcastOutput(fifo, settings or SnapcastSettings(),
+                          health_check=_pulse_health_check())
 
 
 # -- ALSA ---------------------------------------------------------------------------------------

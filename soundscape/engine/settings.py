@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Every output a room can be given (--output, the room config's output:); outputs.py opens them.
-# ``auto`` is PulseAudio when a server answers, else ALSA; ``none`` keeps time in silence.
-OUTPUT_KINDS = ("auto", "pulse", "alsa", "none")
+# ``auto`` is PulseAudio when a server answers, else ALSA; ``snapcast`` plays into a Snapcast
+# server's pipe (through a PulseAudio pipe sink, engine/snapcast.py); ``none`` keeps time in silence.
+OUTPUT_KINDS = ("auto", "pulse", "alsa", "snapcast", "none")
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ class SessionInfo:
     room: dict | None = None  # what the room hears (engine/watch.py), None: not listened to
     epoch: str = ""  # new on every start of the engine's process
     interruption_s: float | None = None  # the downtime before this resume (None: not resumed)
+    output_latency_s: float = 0.0  # the output's delay from a change to the room hearing it
+    speakers: dict | None = None  # the snapcast output's speakers (None on other outputs)
 
 
 def target_pct(core: SessionCore) -> float:
@@ -133,6 +135,7 @@ def build(core: SessionCore, s: float, revision: int, info: SessionInfo) -> Stat
         ending_kind=core.ending if core.status is not Status.ENDED else "",
         medicine=_medicine(core), resumed=info.resumed, analysis=info.analysis, room=info.room,
         epoch=info.epoch, interruption_s=info.interruption_s, level_return=return_pct(core),
+        output_latency_s=info.output_latency_s, speakers=info.speakers,
         level_set_by_hand=core.levels.override_pct is not None and core.status is not Status.ENDED,
         total_s=total_s(core, s, phases), total_open=bool(open_end),
         **_steering(core, s, phases),

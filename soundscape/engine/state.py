@@ -86,6 +86,9 @@ class State:
     # due_s, acked_by, acked_at_s
     banned: tuple[dict, ...] = ()  # path, title of each track banned for the session
     notes: tuple[dict, ...] = ()  # the last few notes: text, by, at_s, phase
+    output_latency_s: float = 0.0  # how long after a change the room hears it (the output's)
+    speakers: dict | None = None  # snapcast: reachable, clients (id, name, connected,
+    # latency_ms, expected), error; None on other outputs
     extras: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:

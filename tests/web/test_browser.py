@@ -610,3 +610,50 @@ def test_a_refusal_shows_its_reason(browser, faked):
         wait_text(page, "#msg", "Not done: the session has already started", 2)
     finally:
         context.close()
+
+
+def test_the_speakers_and_the_delay_are_shown_on_every_phone(browser, faked):
+    """Snapcast: each speaker's connection on both phones, a lost one marked, its return."""
+    from playwright.sync_api import expect
+
+    server, engine = faked
+
+    def speakers(right: bool, reachable: bool = True) -> dict:
+        return {"reachable": reachable, "error": "", "clients": [
+            {"id": "a", "name": "corner-left", "connected": True, "latency_ms": 0,
+             "expected": True},
+            {"id": "b", "name": "corner-right", "connected": right, "latency_ms": 40,
+             "expected": True}]}
+
+    playing_in_the_room(engine)
+    phones = [open_phone(browser, server.url, []) for _ in range(2)]
+    try:
+        for _, page in phones:
+            wait_text(page, "#conn", "Live", 5)
+            expect(page.locator("#speakers")).to_be_hidden()  # pulse: no speakers to show
+        engine.set_state(output="snapcast", output_latency_s=1.03, speakers=speakers(True))
+        for _, page in phones:
+            expect(page.locator("#spkhead")).to_have_text(
+                "Speakers · every change is heard 1.0 s after it is made", timeout=2000)
+            expect(page.locator("#spklist li")).to_have_text(
+                ["corner-left · connected", "corner-right · connected · latency 40 ms"])
+            expect(page.locator("#spklist li.lost")).to_have_count(0)
+        engine.set_state(speakers=speakers(False),
+                         warnings=("SPEAKER LOST: corner-right dropped from the Snapcast server: "
+                                   "that speaker is silent",))
+        for _, page in phones:
+            lost = page.locator("#spklist li.lost")
+            expect(lost).to_have_text(["corner-right · NOT CONNECTED · latency 40 ms"],
+                                      timeout=2000)
+            expect(page.locator("#warnlist")).to_contain_text("SPEAKER LOST: corner-right")
+        engine.set_state(speakers=speakers(True, reachable=False))
+        for _, page in phones:
+            expect(page.locator("#spkhead")).to_contain_text(
+                "the Snapcast server is not answering", timeout=2000)
+            expect(page.locator("#spklist li.lost")).to_have_count(2)  # not seen: not claimed
+        engine.set_state(speakers=speakers(True))
+        for _, page in phones:
+            expect(page.locator("#spklist li.lost")).to_have_count(0, timeout=2000)
+    finally:
+        for context, _ in phones:
+            context.close()

@@ -23,14 +23,15 @@ def page(anon) -> str:
     return response.get_data(as_text=True)
 
 
-def test_page_is_under_55_kb_in_total():
+def test_page_is_under_57_kb_in_total():
     total = sum(path.stat().st_size for path in PAGE_FILES)
     # 40 KB until issue 14 added steering the music live (intensity, the queue and its track
     # picker, cues due on every phone, notes): about 11.5 KB of markup, code and style, so 52 KB;
     # 55 KB since its review (about 3.4 KB): Play next and Ban saying what the engine will really
     # do (a full queue, a queued track, the last track of a phase, paused, a "now" heard as
-    # nothing), buttons named by their track, one due cue in a place kept so nothing moves
-    assert total < 55 * 1024, f"page is {total} bytes"
+    # nothing), buttons named by their track, one due cue in a place kept so nothing moves;
+    # 57 KiB with the Snapcast speakers (about 1.2 KB: each speaker's connection, the delay)
+    assert total < 57 * 1024, f"page is {total} bytes"
 
 
 def test_page_has_no_inline_script_or_style(page):

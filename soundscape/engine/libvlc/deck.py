@@ -24,9 +24,13 @@ MAX_VOLUME = 200  # VLC's ceiling: (200/100)^3 = 8x amplitude
 # libVLC reports the time only every ~250 ms; between reports the position is extrapolated on the
 # monotonic clock, but never further than this past the last report (a stalled stream).
 MAX_EXTRAPOLATION_S = 0.5
-# A fresh player's PulseAudio stream appears ~10-20 ms after play(); it is looked for on each
-# gain change until then, for this long at most (then libVLC's volume serves that file).
-FIND_STREAM_S = 2.0
+# A fresh player's PulseAudio stream appears ~10-20 ms after play(); until it is found it is
+# looked for on each gain change, at most every FIND_EVERY_S for FIND_SOON_S, then every
+# FIND_LATER_S (a file that plays at one gain for a while still gets the fine path at its next
+# change); libVLC's volume serves meanwhile.
+FIND_SOON_S = 2.0
+FIND_EVERY_S = 0.01
+FIND_LATER_S = 0.5
 
 
 # libVLC's own FLAC demuxer seeks a file without a seek table by its average bit rate: into a
@@ -56,7 +60,8 @@ class VlcDeck:
         self._tag = tag
         self._stream: tuple[int, int] | None = None  # (index, channels) of this player's stream
         self._units: int | None = None  # the stream volume last set
-        self._find_until: float | None = None  # monotonic deadline for finding the stream
+        self._played_at: float | None = None  # monotonic time of play() (None: not playing)
+        self._next_find = 0.0  # monotonic time the stream may be looked for again
         self._instance = instance
         self._notify = notify
         self._device = device
@@ -98,7 +103,7 @@ class VlcDeck:
             player.audio_output_device_set(None, self._device)
         self._volume = vlc_volume(gain)
         player.audio_set_volume(self._volume)
-        self._stream, self._units, self._find_until = None, None, None
+        self._stream, self._units, self._played_at = None, None, None
         events = player.event_manager()
         callbacks = [
             (vlc.EventType.MediaPlayerEndReached, self._on_end),
@@ -131,7 +136,7 @@ class VlcDeck:
             self._player.set_pause(0)
         else:
             self._player.play()
-            self._find_until = time.monotonic() + FIND_STREAM_S
+            self._played_at = self._next_find = time.monotonic()
 
     def pause(self) -> None:
         """Pause now (set_pause(1), idempotent). A pause is a hard cut: the engine fades first."""
@@ -167,15 +172,19 @@ class VlcDeck:
         if self._volumes is None:
             return False
         if self._stream is None:
-            if self._find_until is None or time.monotonic() > self._find_until:
+            now = time.monotonic()
+            if self._played_at is None or now < self._next_find:
                 return False
             self._stream = self._volumes.find(self._tag)
             if self._stream is None:
+                soon = now - self._played_at < FIND_SOON_S
+                self._next_find = now + (FIND_EVERY_S if soon else FIND_LATER_S)
                 return False
         if units == self._units:
             return True
-        if not self._volumes.set(self._stream, units):
-            self._stream, self._units, self._find_until = None, None, None
+        if not self._volumes.set(self._stream, units):  # gone: look again later
+            self._stream, self._units = None, None
+            self._next_find = time.monotonic() + FIND_LATER_S
             return False
         self._units = units
         self._volume = None  # libVLC now follows the stream: its own volume is not ours to trust
@@ -229,7 +238,7 @@ class VlcDeck:
         """Stop and free the current player; events it still sends carry a stale generation."""
         player, events, callbacks = self._player, self._events, self._callbacks
         self._player = self._events = None
-        self._stream, self._units, self._find_until = None, None, None
+        self._stream, self._units, self._played_at = None, None, None
         if player is None:
             return
         for event_type, _ in callbacks:

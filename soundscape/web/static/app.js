@@ -169,6 +169,7 @@ function draw() {
   }
   renderAnalysis(s);
   renderRoom(room);
+  renderSpeakers(s);
   renderPhases(s);
   $("medicine").hidden = !m;
   if (m) {
@@ -399,6 +400,23 @@ function renderRoom(r) {
   const meter = $("heardmeter");
   meter.setAttribute("aria-valuenow", String(Math.round(db)));
   meter.setAttribute("aria-valuetext", label);
+}
+
+// Snapcast's speakers, each one's connection, and how late every change reaches them.
+function renderSpeakers(s) {
+  const sp = s.speakers, late = s.output_latency_s || 0;
+  $("speakers").hidden = !sp;
+  if (!sp) return;
+  text("spkhead", (sp.reachable ? "Speakers" : "Speakers: the Snapcast server is not answering") +
+    (late >= 0.3 ? " · every change is heard " + late.toFixed(1) + " s after it is made" : ""));
+  const rows = sp.clients.map((c) => [c.name + " · " + (!sp.reachable ? "not seen" : c.connected ? "connected" : "NOT CONNECTED") +
+    (c.latency_ms ? " · latency " + c.latency_ms + " ms" : ""), !sp.reachable || !c.connected]);
+  const list = $("spklist");
+  if (list.dataset.rows === JSON.stringify(rows)) return;
+  list.dataset.rows = JSON.stringify(rows);
+  list.replaceChildren(...rows.map(([line, lost]) => {
+    const li = document.createElement("li"); li.textContent = line; li.classList.toggle("lost", lost); return li;
+  }));
 }
 
 // Between events the clocks run locally; past a planned end they count the overrun up.

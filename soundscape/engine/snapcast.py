@@ -1,0 +1,339 @@
+"""Playing into a Snapcast server, and watching its speakers (docs/rooms.md).
+
+The route: soundscape loads a PulseAudio ``module-pipe-sink`` of its own that writes into the
+server's pipe source (the FIFO), in the server's sample format, and plays on that sink exactly as
+on any other pulse sink: the decks' gains, the stream-volume gain path, the room meter (the pipe
+sink's monitor) and the rise limit are the same. The sink is unloaded when the output closes.
+libVLC's own file output would ignore the volume (docs/libvlc.md).
+
+The speakers: Snapcast's JSON-RPC control port (``Server.GetStatus``, newline-delimited JSON over
+TCP, 1705 by default) is asked every POLL_S on a thread of its own; the engine reads the last
+answer (``speakers()``, never blocking) and warns when one drops and when it is back.
+
+Every change reaches the speakers the server's buffer later (1000 ms by default): the output's
+``latency_s`` includes it, so the page can say when a change will be heard.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import stat
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from soundscape.errors import SoundscapeError
+
+DEFAULT_FORMAT = "48000:16:2"  # Snapcast's own default sample format
+DEFAULT_CONTROL = "127.0.0.1:1705"
+DEFAULT_BUFFER_S = 1.0  # snapserver's default end-to-end buffer (stream.buffer = 1000 ms)
+POLL_S = 1.0  # how often the server is asked for its clients
+RPC_TIMEOUT_S = 2.0
+FORMAT_PATTERN = r"^(\d{4,6}):(16|24|32):([12])$"
+PULSE_FORMATS = {"16": "s16le", "24": "s24le", "32": "s32le"}
+
+
+@dataclass(frozen=True)
+class SnapcastSettings:
+    """The room config's snapcast keys (None: Snapcast's defaults)."""
+
+    sample_format: str = DEFAULT_FORMAT
+    control: str = DEFAULT_CONTROL  # host:port of the server's JSON-RPC (TCP)
+    buffer_s: float = DEFAULT_BUFFER_S  # the server's stream.buffer, as it is configured there
+    speakers: tuple[str, ...] = ()  # the speakers the room expects (names or host names)
+
+    def __post_init__(self):
+        parse_format(self.sample_format)
+        parse_control(self.control)
+
+
+def parse_format(text: str) -> tuple[int, int, int]:
+    """(rate, bits, channels) of a Snapcast sample format such as ``48000:16:2``."""
+    found = re.match(FORMAT_PATTERN, text or "")
+    if not found:
+        raise ValueError(f"snapcast_format must look like 48000:16:2 (rate:bits:channels, "
+                         f"bits 16, 24 or 32, 1 or 2 channels), not {text!r}")
+    return int(found.group(1)), int(found.group(2)), int(found.group(3))
+
+
+def parse_control(text: str) -> tuple[str, int]:
+    """(host, port) of ``host:port``."""
+    host, _, port = (text or "").rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"snapcast_control must look like 127.0.0.1:1705 (host:port), "
+                         f"not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+@dataclass
+class Speaker:
+    """One Snapcast client as the server last reported it."""
+
+    id: str
+    name: str
+    connected: bool
+    latency_ms: int
+    expected: bool = False
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "connected": self.connected,
+                "latency_ms": self.latency_ms, "expected": self.expected}
+
+
+def speakers_from_status(status: dict, expected: tuple[str, ...] = ()) -> list[Speaker]:
+    """The clients of a ``Server.GetStatus`` result, plus an absent one for each expected name
+    the server does not know; sorted by name."""
+    clients = [client for group in (status.get("server") or {}).get("groups") or []
+               for client in group.get("clients") or []]
+    hosts = [(c.get("host") or {}).get("name") for c in clients]
+    found: list[Speaker] = []
+    names: list[set[str]] = []
+    for client in clients:
+        config, host = client.get("config") or {}, client.get("host") or {}
+        cid = str(client.get("id") or "")
+        # the name given in Snapcast, else the host's when no other client shares it (several
+        # clients on one box: headphone stations), else the client's id (--hostID)
+        host_name = host.get("name") if hosts.count(host.get("name")) == 1 else None
+        name = config.get("name") or host_name or cid or "?"
+        found.append(Speaker(cid, str(name), bool(client.get("connected")),
+                             int(config.get("latency") or 0)))
+        names.append({str(n).lower() for n in (name, cid, host.get("name")) if n})
+    wanted = {n.lower() for n in expected}
+    for speaker, known in zip(found, names):
+        speaker.expected = bool(known & wanted)
+    every = set().union(*names) if names else set()
+    for name in expected:
+        if name.lower() not in every:
+            found.append(Speaker("", name, False, 0, expected=True))
+    return sorted(found, key=lambda s: (s.name.lower(), s.id))
+
+
+class SnapcastControl:
+    """Asks the server's JSON-RPC for its clients every POLL_S, on a daemon thread of its own."""
+
+    def __init__(self, control: str, expected: tuple[str, ...] = (), poll_s: float = POLL_S):
+        self.host, self.port = parse_control(control)
+        self._expected = tuple(expected)
+        self._poll_s = poll_s
+        self._lock = threading.Lock()
+        self._speakers: list[Speaker] | None = None  # None: the server has not answered yet
+        self._reachable = False
+        self._error = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_id = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="snapcast-control", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(RPC_TIMEOUT_S + 1.0)
+
+    def snapshot(self) -> tuple[bool, list[dict], str]:
+        """(server answered last time, the speakers, why not) from the last poll."""
+        with self._lock:
+            speakers = [s.as_dict() for s in self._speakers or []]
+            if self._speakers is None:  # never answered: the expected ones are not there either
+                speakers = [Speaker("", n, False, 0, True).as_dict() for n in self._expected]
+            return self._reachable, speakers, self._error
+
+    def poll_once(self) -> None:
+        try:
+            status = self.request("Server.GetStatus")
+        except (OSError, ValueError) as exc:
+            with self._lock:
+                self._reachable = False
+                self._error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                if self._speakers is not None:
+                    for speaker in self._speakers:
+                        speaker.connected = False
+            return
+        speakers = speakers_from_status(status, self._expected)
+        with self._lock:
+            self._reachable, self._error, self._speakers = True, "", speakers
+
+    def request(self, method: str, params: dict | None = None) -> dict:
+        """One JSON-RPC call on a fresh connection; the result, or OSError/ValueError."""
+        self._next_id += 1
+        call = {"id": self._next_id, "jsonrpc": "2.0", "method": method}
+        if params:
+            call["params"] = params
+        with socket.create_connection((self.host, self.port), timeout=RPC_TIMEOUT_S) as sock:
+            sock.sendall((json.dumps(call) + "\r\n").encode())
+            deadline = time.monotonic() + RPC_TIMEOUT_S
+            buffer = b""
+            while True:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("no answer")
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("the server closed the connection")
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    if not line.strip():
+                        continue
+                    answer = json.loads(line)
+                    if answer.get("id") != call["id"]:  # a notification: not our answer
+                        continue
+                    if "error" in answer:
+                        raise ValueError(f"the server refused {method}: {answer['error']}")
+                    return answer.get("result") or {}
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll_once()
+            self._stop.wait(self._poll_s)
+
+
+@dataclass
+class PipeSink:
+    """A PulseAudio ``module-pipe-sink`` writing into ``fifo``; unloaded by ``close``."""
+
+    fifo: Path
+    sample_format: str
+    name: str = field(default_factory=lambda: f"soundscape_snapcast_{os.getpid()}")
+    module: int | None = None
+
+    def open(self) -> None:
+        rate, bits, channels = parse_format(self.sample_format)
+        if self.fifo.exists() and not stat.S_ISFIFO(self.fifo.stat().st_mode):
+            raise SoundscapeError(f"{self.fifo} is not a FIFO: give --device the pipe the "
+                                  "Snapcast server reads (its stream source pipe:///...)")
+        if not self.fifo.parent.is_dir():
+            raise SoundscapeError(f"no folder {self.fifo.parent} for the Snapcast FIFO")
+        import pulsectl
+
+        args = (f"file={self.fifo} sink_name={self.name} format={PULSE_FORMATS[str(bits)]} "
+                f"rate={rate} channels={channels} use_system_clock_for_timing=yes "
+                f"sink_properties=device.description=soundscape-snapcast")
+        try:
+            with pulsectl.Pulse("soundscape-snapcast") as pulse:
+                self.module = pulse.module_load("module-pipe-sink", args)
+        except Exception as exc:  # noqa: BLE001 - pulsectl raises its own kinds
+            raise SoundscapeError(f"PulseAudio could not make a pipe sink into {self.fifo} "
+                                  f"({type(exc).__name__}: {exc})") from exc
+
+    def close(self) -> None:
+        if self.module is None:
+            return
+        import pulsectl
+
+        try:
+            with pulsectl.Pulse("soundscape-snapcast") as pulse:
+                pulse.module_unload(self.module)
+        except Exception:  # noqa: BLE001 - the server is gone, and the sink with it
+            pass
+        self.module = None
+
+
+class SnapcastOutput:
+    """Decks on a pulse sink that feeds the Snapcast server (see the module's docstring)."""
+
+    def __init__(self, fifo: str, settings: SnapcastSettings, health_check=None):
+        from soundscape.engine.libvlc.output import VlcOutput
+
+        self.name = "snapcast"
+        self.device = fifo
+        self.settings = settings
+        self.sink = PipeSink(Path(fifo), settings.sample_format)
+        self.sink.open()
+        try:
+            self._inner = VlcOutput("pulse", self.sink.name, health_check=health_check)
+        except Exception:
+            self.sink.close()
+            raise
+        # a change is heard the pulse sink's latency plus the server's buffer later
+        self.latency_s = self._inner.latency_s + settings.buffer_s
+        self.control = SnapcastControl(settings.control, settings.speakers)
+        self.control.start()
+
+    @property
+    def decks(self):
+        return self._inner.decks
+
+    def make_deck(self, name, notify):
+        return self._inner.make_deck(name, notify)
+
+    def meter(self, settings):
+        """The pipe sink's own peak: what goes to every speaker (not what each one plays)."""
+        return self._inner.meter(settings)
+
+    def healthy(self) -> bool:
+        return self._inner.healthy() and self.sink.module is not None
+
+    def speakers(self) -> tuple[bool, list[dict], str]:
+        return self.control.snapshot()
+
+    def close(self) -> None:
+        self.control.stop()
+        try:
+            self._inner.close()
+        finally:
+            self.sink.close()
+
+
+class SpeakerWatch:
+    """What the engine makes of the speakers it is shown (on its own thread, once a second):
+    warnings when a speaker drops, comes back, or an expected one is missing, and when the
+    server stops or starts answering. ``source`` is the output's ``speakers`` (None: no
+    speakers to watch, on every output but snapcast)."""
+
+    def __init__(self, source=None, control: str = ""):
+        self._source = source
+        self._control = control
+        self._connected: dict[str, bool] | None = None  # by speaker key; None: not answered yet
+        self._reachable: bool | None = None
+        self._last: dict | None = None
+
+    def state(self) -> dict | None:
+        return self._last
+
+    def step(self) -> tuple:
+        """What a phone must be told about when it changes."""
+        if self._last is None:
+            return ()
+        return (self._last["reachable"], tuple(
+            (s["id"], s["name"], s["connected"], s["latency_ms"]) for s in self._last["clients"]))
+
+    def check(self) -> list[str]:
+        if self._source is None:
+            return []
+        reachable, speakers, error = self._source()
+        self._last = {"reachable": reachable, "clients": speakers, "error": error}
+        out: list[str] = []
+        if reachable and self._reachable is False:
+            out.append("The Snapcast server answers again")
+        elif not reachable and self._reachable is not False:
+            out.append(f"SNAPCAST SERVER NOT ANSWERING at {self._control} ({error or 'no answer'})"
+                       ": the speakers cannot be seen")
+        self._reachable = reachable
+        if not reachable:
+            return out
+        now = {_key(s): s for s in speakers}
+        if self._connected is None:  # the first answer: only what is wrong is said
+            out += [f"SPEAKER MISSING: {s['name']} is expected but not connected to the Snapcast "
+                    "server" for s in speakers if s["expected"] and not s["connected"]]
+        else:
+            for key, speaker in now.items():
+                was = self._connected.get(key)
+                if was and not speaker["connected"]:
+                    out.append(f"SPEAKER LOST: {speaker['name']} dropped from the Snapcast server: "
+                               "that speaker is silent")
+                elif was is False and speaker["connected"]:
+                    out.append(f"Speaker {speaker['name']} is back")
+                elif was is None and speaker["connected"] and speaker["expected"]:
+                    out.append(f"Speaker {speaker['name']} is back")
+        self._connected = {key: s["connected"] for key, s in now.items()}
+        return out
+
+
+def _key(speaker: dict) -> str:
+    return speaker["id"] or speaker["name"].lower()
