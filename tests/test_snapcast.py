@@ -153,3 +153,18 @@ def test_the_room_config_takes_the_snapcast_keys_and_locates_mistakes(tmp_path):
     assert any(s.startswith("2:18: snapcast_format must look like 48000:16:2") for s in shown), shown
     assert any(s.startswith("3:11: speakers must be a list") for s in shown), shown
     assert any(s.startswith("4:19: snapcast_control must look like") for s in shown), shown
+
+
+def test_clients_the_server_only_remembers_are_left_out_and_nothing_is_said_before_it_is_asked():
+    server = FakeServer(status(("a", "left", True, 0), ("old", "gone-for-months", False, 0),
+                               ("c", "right", False, 0)))
+    control = SnapcastControl(f"127.0.0.1:{server.port}", expected=("right",))
+    assert control.snapshot()[0] is None
+    assert SpeakerWatch(control.snapshot).check() == []  # not asked yet: no false alarm
+    control.poll_once()
+    assert [s["name"] for s in control.snapshot()[1]] == ["left", "right"]
+    server.result = status(("a", "left", False, 0))
+    control.poll_once()
+    assert [(s["name"], s["connected"]) for s in control.snapshot()[1]] == [
+        ("left", False), ("right", False)]  # seen this session: its drop stays in sight
+    server.close()

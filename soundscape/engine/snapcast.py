@@ -121,7 +121,8 @@ class SnapcastControl:
         self._poll_s = poll_s
         self._lock = threading.Lock()
         self._speakers: list[Speaker] | None = None  # None: the server has not answered yet
-        self._reachable = False
+        self._reachable: bool | None = None  # None: not asked yet
+        self._seen: set[str] = set()  # clients seen connected since the start
         self._error = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -136,8 +137,8 @@ class SnapcastControl:
         if self._thread is not None:
             self._thread.join(RPC_TIMEOUT_S + 1.0)
 
-    def snapshot(self) -> tuple[bool, list[dict], str]:
-        """(server answered last time, the speakers, why not) from the last poll."""
+    def snapshot(self) -> tuple[bool | None, list[dict], str]:
+        """(server answered last time, None before the first try; the speakers; why not)."""
         with self._lock:
             speakers = [s.as_dict() for s in self._speakers or []]
             if self._speakers is None:  # never answered: the expected ones are not there either
@@ -156,6 +157,10 @@ class SnapcastControl:
                         speaker.connected = False
             return
         speakers = speakers_from_status(status, self._expected)
+        # The server remembers every client it ever had: one that has not been connected since
+        # the start, and is not expected, is not this room's news.
+        self._seen |= {s.id for s in speakers if s.connected}
+        speakers = [s for s in speakers if s.connected or s.expected or s.id in self._seen]
         with self._lock:
             self._reachable, self._error, self._speakers = True, "", speakers
 
@@ -307,6 +312,8 @@ class SpeakerWatch:
         if self._source is None:
             return []
         reachable, speakers, error = self._source()
+        if reachable is None:  # not asked yet: nothing known, nothing to say
+            return []
         self._last = {"reachable": reachable, "clients": speakers, "error": error}
         out: list[str] = []
         if reachable and self._reachable is False:
