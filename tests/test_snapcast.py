@@ -168,3 +168,41 @@ def test_clients_the_server_only_remembers_are_left_out_and_nothing_is_said_befo
     assert [(s["name"], s["connected"]) for s in control.snapshot()[1]] == [
         ("left", False), ("right", False)]  # seen this session: its drop stays in sight
     server.close()
+
+
+def two_rooms(fmt: str = "48000:16:2") -> dict:
+    """One server, one stream per room, a group of clients on each."""
+    def stream(name, path, sf):
+        return {"id": name, "uri": {"scheme": "pipe", "path": path,
+                                    "query": {"name": name, "sampleformat": sf}}}
+
+    def group(stream_id, cid, name):
+        return {"stream_id": stream_id, "clients": [
+            {"id": cid, "connected": True, "host": {"name": cid}, "config": {"name": name}}]}
+
+    return {"server": {"streams": [stream("big", "/tmp/big", fmt),
+                                   stream("quiet", "/tmp/quiet", "48000:16:2")],
+                       "groups": [group("big", "a", "corner"), group("quiet", "q", "sofa")]}}
+
+
+def test_one_server_for_two_rooms_shows_each_room_its_own_speakers_and_a_wrong_format():
+    server = FakeServer(two_rooms())
+    control = SnapcastControl(f"127.0.0.1:{server.port}", fifo="/tmp/quiet")
+    control.poll_once()
+    assert [s["name"] for s in control.snapshot()[1]] == ["sofa"]
+    watch = SpeakerWatch(control.snapshot)
+    assert watch.check() == []
+    server.result = two_rooms()
+    control = SnapcastControl(f"127.0.0.1:{server.port}", fifo="/tmp/big",
+                              sample_format="44100:16:2")
+    control.poll_once()
+    assert [s["name"] for s in control.snapshot()[1]] == ["corner"]
+    assert SpeakerWatch(control.snapshot).check() == [
+        "SNAPCAST: the Snapcast stream big reads 48000:16:2 and soundscape writes 44100:16:2: "
+        "set snapcast_format to 48000:16:2"]
+    control = SnapcastControl(f"127.0.0.1:{server.port}", fifo="/tmp/elsewhere")
+    control.poll_once()
+    assert SpeakerWatch(control.snapshot).check() == [
+        "SNAPCAST: no stream of the Snapcast server reads /tmp/elsewhere: the speakers hear "
+        "nothing of this room (docs/rooms.md)"]
+    server.close()

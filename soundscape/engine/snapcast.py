@@ -84,10 +84,23 @@ class Speaker:
                 "latency_ms": self.latency_ms, "expected": self.expected}
 
 
-def speakers_from_status(status: dict, expected: tuple[str, ...] = ()) -> list[Speaker]:
-    """The clients of a ``Server.GetStatus`` result, plus an absent one for each expected name
-    the server does not know; sorted by name."""
+def our_stream(status: dict, fifo: str | None) -> dict | None:
+    """The server's stream that reads ``fifo`` (None: none does, or no fifo given)."""
+    for stream in (status.get("server") or {}).get("streams") or []:
+        uri = stream.get("uri") or {}
+        if fifo and uri.get("scheme") == "pipe" and os.path.normpath(
+                "/" + str(uri.get("path", "")).lstrip("/")) == os.path.normpath(fifo):
+            return stream
+    return None
+
+
+def speakers_from_status(status: dict, expected: tuple[str, ...] = (),
+                         stream_id: str | None = None) -> list[Speaker]:
+    """The clients of a ``Server.GetStatus`` result (only those playing ``stream_id`` when it is
+    given: one server may serve several rooms), plus an absent one for each expected name the
+    server does not know; sorted by name."""
     clients = [client for group in (status.get("server") or {}).get("groups") or []
+               if stream_id is None or group.get("stream_id") == stream_id
                for client in group.get("clients") or []]
     hosts = [(c.get("host") or {}).get("name") for c in clients]
     found: list[Speaker] = []
@@ -115,8 +128,10 @@ def speakers_from_status(status: dict, expected: tuple[str, ...] = ()) -> list[S
 class SnapcastControl:
     """Asks the server's JSON-RPC for its clients every POLL_S, on a daemon thread of its own."""
 
-    def __init__(self, control: str, expected: tuple[str, ...] = (), poll_s: float = POLL_S):
+    def __init__(self, control: str, expected: tuple[str, ...] = (), poll_s: float = POLL_S,
+                 fifo: str | None = None, sample_format: str = DEFAULT_FORMAT):
         self.host, self.port = parse_control(control)
+        self._fifo, self._format = fifo, sample_format
         self._expected = tuple(expected)
         self._poll_s = poll_s
         self._lock = threading.Lock()
@@ -156,13 +171,24 @@ class SnapcastControl:
                     for speaker in self._speakers:
                         speaker.connected = False
             return
-        speakers = speakers_from_status(status, self._expected)
+        stream = our_stream(status, self._fifo)
+        problem = ""
+        if self._fifo and stream is None:
+            problem = (f"no stream of the Snapcast server reads {self._fifo}: the speakers "
+                       "hear nothing of this room (docs/rooms.md)")
+        elif stream is not None:
+            theirs = ((stream.get("uri") or {}).get("query") or {}).get("sampleformat")
+            if theirs and theirs != self._format:
+                problem = (f"the Snapcast stream {stream.get('id')} reads {theirs} and soundscape "
+                           f"writes {self._format}: set snapcast_format to {theirs}")
+        speakers = speakers_from_status(status, self._expected,
+                                        stream.get("id") if stream else None)
         # The server remembers every client it ever had: one that has not been connected since
         # the start, and is not expected, is not this room's news.
         self._seen |= {s.id for s in speakers if s.connected}
         speakers = [s for s in speakers if s.connected or s.expected or s.id in self._seen]
         with self._lock:
-            self._reachable, self._error, self._speakers = True, "", speakers
+            self._reachable, self._error, self._speakers = True, problem, speakers
 
     def request(self, method: str, params: dict | None = None) -> dict:
         """One JSON-RPC call on a fresh connection; the result, or OSError/ValueError."""
@@ -257,7 +283,8 @@ class SnapcastOutput:
             raise
         # a change is heard the pulse sink's latency plus the server's buffer later
         self.latency_s = self._inner.latency_s + settings.buffer_s
-        self.control = SnapcastControl(settings.control, settings.speakers)
+        self.control = SnapcastControl(settings.control, settings.speakers, fifo=fifo,
+                                       sample_format=settings.sample_format)
         self.control.start()
 
     @property
@@ -296,6 +323,7 @@ class SpeakerWatch:
         self._control = control
         self._connected: dict[str, bool] | None = None  # by speaker key; None: not answered yet
         self._reachable: bool | None = None
+        self._problem = ""
         self._last: dict | None = None
 
     def state(self) -> dict | None:
@@ -324,6 +352,9 @@ class SpeakerWatch:
         self._reachable = reachable
         if not reachable:
             return out
+        if error and error != self._problem:  # answering, but not as this room needs
+            out.append(f"SNAPCAST: {error}")
+        self._problem = error
         now = {_key(s): s for s in speakers}
         if self._connected is None:  # the first answer: only what is wrong is said
             out += [f"SPEAKER MISSING: {s['name']} is expected but not connected to the Snapcast "
