@@ -150,7 +150,8 @@ def test_the_room_config_takes_the_snapcast_keys_and_locates_mistakes(tmp_path):
     found, problems = check_room(room)
     assert found is None
     shown = [f"{p.line}:{p.col}: {p.message}" for p in problems]
-    assert any(s.startswith("2:18: snapcast_format must look like 48000:16:2") for s in shown), shown
+    assert any(s.startswith("2:18: snapcast_format must look like 48000:16:2")
+               for s in shown), shown
     assert any(s.startswith("3:11: speakers must be a list") for s in shown), shown
     assert any(s.startswith("4:19: snapcast_control must look like") for s in shown), shown
 

@@ -21,7 +21,8 @@ from soundscape.engine.commands import Action, Command
 from soundscape.engine.engine import Engine
 from soundscape.engine.outputs import open_output
 from soundscape.engine.snapcast import SnapcastSettings
-from soundscape.testing.audio import RATE, Recorder, null_sink, pulse_env, tone_amplitudes, write_tone
+from soundscape.testing.audio import (RATE, Recorder, null_sink, pulse_env, tone_amplitudes,
+                                      write_tone)
 
 pytestmark = pytest.mark.e2e
 
