@@ -20,7 +20,7 @@ from bench.report import render
 
 # (module, budget in seconds): run in this order, one at a time, so none disturbs another.
 BENCHES = [("latency", 110), ("gaps", 60), ("mpd_gaps", 300), ("fades", 120), ("timing", 90),
-           ("cost", 170), ("scale", 90), ("library", 360), ("soak", 330)]
+           ("cost", 170), ("scale", 90), ("library", 360), ("soak", 330), ("snapcast", 150)]
 OUTPUT = ROOT / "docs" / "benchmarks.md"
 
 

@@ -122,3 +122,30 @@ def test_a_new_file_looks_for_its_new_stream(deck, tmp_path):
     assert made.fine_gain
     made.load(write_tone(tmp_path / "b.wav", 400, 5.0, 0.5), gain=0.4)
     assert not made.fine_gain  # the old player's stream is not this file's
+
+
+def test_a_file_played_at_one_gain_for_a_while_finds_its_stream_at_its_next_change(deck,
+                                                                                  monkeypatch):
+    from types import SimpleNamespace
+
+    from soundscape.engine.libvlc import deck as deck_module
+
+    made, streams, sent = deck
+    now = [100.0]
+    monkeypatch.setattr(deck_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    streams.appear = 10 ** 6  # the stream is slow to appear: not found in the first seconds
+    made.play()
+    made.set_gain(0.5)
+    assert not made.fine_gain and streams.lookups == 1
+    now[0] += 5.0  # a long stretch at one gain, then a change
+    streams.appear = streams.lookups
+    made.set_gain(0.4)
+    assert made.fine_gain and streams.sets == [stream_units(0.4)]
+    streams.gone = True
+    made.set_gain(0.3)  # gone: libVLC's volume, and not looked for again at once
+    made.set_gain(0.2)
+    assert not made.fine_gain and streams.lookups == 2
+    now[0] += 0.6
+    streams.gone = False
+    made.set_gain(0.1)
+    assert made.fine_gain and streams.lookups == 3

@@ -13,7 +13,9 @@ HELP = "list audio output devices (name, then description), one per line"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", choices=[k for k in OUTPUT_KINDS if k != "none"], default="auto",
+    # snapcast's device is the Snapcast server's FIFO, not a device to list
+    kinds = [k for k in OUTPUT_KINDS if k not in ("none", "snapcast")]
+    parser.add_argument("--output", choices=kinds, default="auto",
                         help="which output's devices (auto: PulseAudio when a server answers, "
                              "else ALSA)")
 

@@ -73,6 +73,7 @@ class Output(Protocol):
 
     name: str  # "pulse", "alsa", "none", ...
     latency_s: float  # how long after set_gain the change is heard (alsa read-ahead)
+    # (optional) heard_latency_s: when the room hears it, if later (snapcast: + its buffer)
 
     def make_deck(self, name: str, notify: Notify) -> Deck: ...
 

@@ -65,6 +65,9 @@ class Engine:
         self._plan_stale = False  # analysis results came in: the plan is rebuilt at the next tick
         self._closers: list = []  # what shutdown stops too (the analyser)
         self.watch = Watch()
+        # from a change to the room hearing it (snapcast: its buffer too), for the page and log
+        self.heard_latency_s = round(float(getattr(output, "heard_latency_s",
+                                                   getattr(output, "latency_s", 0.0))), 3)
         # the speakers behind the output (snapcast only), looked at with the output's health
         self.speakers = SpeakerWatch(getattr(output, "speakers", None),
                                      getattr(getattr(output, "settings", None), "control", ""))
@@ -92,7 +95,7 @@ class Engine:
         else:
             self._write("session_open", playlist=str(playlist.path), title=playlist.title,
                         seed=self.seed, output=getattr(output, "name", "?"),
-                        output_latency_s=round(float(getattr(output, "latency_s", 0.0)), 3),
+                        output_latency_s=self.heard_latency_s,
                         planned_total_s=round(self.plan.total_s, 3))
         for message in warnings:
             self.core.warn(message)
@@ -283,7 +286,7 @@ class Engine:
                                     self._output_ok, str(self.log_path or ""), self.resumed,
                                     self.analysis, self.watch.room(), self.epoch,
                                     self.interruption_s,
-                                    round(float(getattr(self.output, "latency_s", 0.0)), 3),
+                                    self.heard_latency_s,
                                     self.speakers.state())
 
     # ------------------------------------------------------------------ background analysis

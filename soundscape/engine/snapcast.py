@@ -11,7 +11,7 @@ TCP, 1705 by default) is asked every POLL_S on a thread of its own; the engine r
 answer (``speakers()``, never blocking) and warns when one drops and when it is back.
 
 Every change reaches the speakers the server's buffer later (1000 ms by default): the output's
-``latency_s`` includes it, so the page can say when a change will be heard.
+``heard_latency_s`` includes it, so the page can say when a change will be heard.
 """
 
 from __future__ import annotations
@@ -281,8 +281,11 @@ class SnapcastOutput:
         except Exception:
             self.sink.close()
             raise
-        # a change is heard the pulse sink's latency plus the server's buffer later
-        self.latency_s = self._inner.latency_s + settings.buffer_s
+        # The engine's latency_s is the decks' read-ahead (what must play out before they pause
+        # or stop): the pipe sink's. What went into the server plays anyway; the room hears
+        # each change the server's buffer later still, which the page and the log say.
+        self.latency_s = self._inner.latency_s
+        self.heard_latency_s = self._inner.latency_s + settings.buffer_s
         self.control = SnapcastControl(settings.control, settings.speakers, fifo=fifo,
                                        sample_format=settings.sample_format)
         self.control.start()

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import time
 from contextlib import ExitStack
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,79 +18,23 @@ from soundscape.engine.commands import Action, Command
 from soundscape.engine.engine import Engine
 from soundscape.engine.outputs import open_output
 from soundscape.engine.snapcast import SnapcastSettings
-from soundscape.testing.audio import (RATE, Recorder, null_sink, pulse_env, tone_amplitudes,
-                                      write_tone)
+from soundscape.testing.audio import RATE, Recorder, null_sink, tone_amplitudes, write_tone
+from soundscape.testing.snapcast import BUFFER_MS, Snapcast
 
 pytestmark = pytest.mark.e2e
 
-BUFFER_MS = 1000  # Snapcast's default end-to-end buffer
 WINDOW_S = 0.01  # 6.6 cycles of 660 Hz: within 1 % of a whole-cycle window (measured)
 HOP_S = 44 / RATE  # ~1 ms in whole frames
 SYNC_WITHIN_S = 0.005  # the issue's bound on the offset between two speakers
 HEARD_WITHIN_S = 0.1  # a change reaches the speakers within the buffer plus this
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Snapcast:
-    """snapserver and two snapclients (a and b), each client on its own null sink."""
-
-    def __init__(self, work: Path, sinks: dict[str, str]):
-        for tool in ("snapserver", "snapclient"):
-            if not shutil.which(tool):
-                if os.environ.get("CI") == "true":
-                    pytest.fail(f"{tool} is not installed (make test installs it)")
-                pytest.skip(f"{tool} is not installed (make test installs it)")
-        self.work, self.sinks = work, sinks
-        self.fifo = work / "snapfifo"
-        self.stream_port, self.control_port = _free_port(), _free_port()
-        self.env = pulse_env()
-        self.server = subprocess.Popen(
-            ["snapserver", "-c", "/dev/null",
-             "--stream.source", f"pipe://{self.fifo}?name=room&sampleformat=48000:16:2",
-             "--stream.port", str(self.stream_port), "--stream.bind_to_address", "127.0.0.1",
-             "--tcp.port", str(self.control_port), "--tcp.bind_to_address", "127.0.0.1",
-             "--http.enabled", "false", "--stream.buffer", str(BUFFER_MS),
-             "--server.datadir", str(work), "--logging.sink", f"file:{work / 'server.log'}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
-        self.clients: dict[str, subprocess.Popen] = {}
-        deadline = time.monotonic() + 10
-        while not self.fifo.exists():
-            assert time.monotonic() < deadline, "snapserver made no pipe"
-            time.sleep(0.05)
-        for name in sinks:
-            self.start_client(name)
-
-    def start_client(self, name: str) -> None:
-        self.clients[name] = subprocess.Popen(
-            ["snapclient", "-h", "127.0.0.1", "-p", str(self.stream_port), "--hostID", name,
-             "--player", "pulse", "-s", self.sinks[name], "--logsink",
-             f"file:{self.work / f'client-{name}.log'}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=self.env)
-
-    def kill_client(self, name: str) -> None:
-        self.clients[name].kill()
-        self.clients[name].wait(5)
-
-    def close(self) -> None:
-        for proc in [*self.clients.values(), self.server]:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-
-
-def amps(rec: Recorder, freq: float) -> tuple[np.ndarray, np.ndarray]:
+def amps(rec: Recorder, freq: float, window_s: float | None = None,
+         hop_s: float = HOP_S) -> tuple[np.ndarray, np.ndarray]:
     """(monotonic time of each window's centre, the tone's amplitude): 1 ms hops."""
-    window = 0.05 if freq == 440 else WINDOW_S  # whole cycles of each tone
-    a = tone_amplitudes(rec.samples, [freq], window, hop_s=HOP_S)[freq]
-    return rec.start_s + np.arange(len(a)) * HOP_S + window / 2, a
+    window = window_s or (0.05 if freq == 440 else WINDOW_S)
+    a = tone_amplitudes(rec.samples, [freq], window, hop_s=hop_s)[freq]
+    return rec.start_s + np.arange(len(a)) * hop_s + window / 2, a
 
 
 def crossing(t: np.ndarray, a: np.ndarray, after: float, level: float, rising: bool) -> float:
@@ -128,6 +69,11 @@ def test_a_session_on_two_speakers_in_sync_with_the_buffer_accounted_for(pulse, 
     with ExitStack() as stack:
         sinks = {n: stack.enter_context(null_sink(f"snap-e2e-{os.getpid()}-{n}", settle_s=0.3))
                  for n in ("a", "b")}
+        for tool in ("snapserver", "snapclient"):
+            if not shutil.which(tool):
+                if os.environ.get("CI") == "true":
+                    pytest.fail(f"{tool} is not installed (make test installs it)")
+                pytest.skip(f"{tool} is not installed (make test installs it)")
         snap = Snapcast(tmp_path, sinks)
         stack.callback(snap.close)
         output = open_output("snapcast", str(snap.fifo), snapcast=SnapcastSettings(
@@ -143,7 +89,7 @@ def test_a_session_on_two_speakers_in_sync_with_the_buffer_accounted_for(pulse, 
             (c["name"], c["connected"]) for c in s.speakers["clients"]] == [("a", True),
                                                                             ("b", True)])
         latency = engine.snapshot().output_latency_s
-        assert latency == pytest.approx(BUFFER_MS / 1000 + output._inner.latency_s)
+        assert latency == pytest.approx(BUFFER_MS / 1000 + output.latency_s)
         opened = [e for e in engine.log_entries() if e["event"] == "session_open"]
         assert opened and opened[0]["output_latency_s"] == latency  # the log records it
 
@@ -172,7 +118,7 @@ def test_a_session_on_two_speakers_in_sync_with_the_buffer_accounted_for(pulse, 
         returned_at = time.monotonic()
         time.sleep(3.0)
         pause_at = submit(Action.PAUSE)
-        time.sleep(latency + 1.0)
+        time.sleep(latency + room.pause_fade_s + 0.5)
         for rec in recs.values():
             rec.__exit__(None, None, None)
 
@@ -190,6 +136,15 @@ def test_a_session_on_two_speakers_in_sync_with_the_buffer_accounted_for(pulse, 
             "hush": crossing(t, a, hush_at, steady * 10 ** (-0.5 / 20), rising=False) - hush_at,
             "pause": crossing(t, a, pause_at, steady * 10 ** (-0.5 / 20), rising=False) - pause_at,
         }
+        # the pause's fade reaches the speaker as the engine made it: a straight line in dB
+        # (50 ms windows: whole cycles of 660 Hz), down to silence
+        tf, af = amps(rec, 660, window_s=0.05, hop_s=0.01)
+        inside = (tf > pause_at + latency + 0.1) & (tf < pause_at + latency + room.pause_fade_s)
+        fade_db = 20 * np.log10(np.maximum(af[inside], 1e-6) / steady)
+        audible = fade_db > -40
+        line = np.polyfit(tf[inside][audible], fade_db[audible], 1)
+        off = np.abs(np.polyval(line, tf[inside][audible]) - fade_db[audible]).max()
+        assert off <= 1.0 and fade_db[-1] < -40, (name, off, fade_db[-1])
         if name == "b":  # heard again after its restart, at the session's level
             again = (t > returned_at + 2.0) & (t < pause_at)
             assert float(np.median(a[again])) == pytest.approx(TONE, abs=0.02)
