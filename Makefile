@@ -93,7 +93,7 @@ setup-test: system-test $(VENV)/.installed-test
 system:
 	@bash scripts/apt-ensure.sh $(RUN_PKGS)
 system-test:
-	@bash scripts/apt-ensure.sh $(TEST_PKGS)
+	@APT_ENSURE_NO_SERVICES="snapserver snapclient" bash scripts/apt-ensure.sh $(TEST_PKGS)
 
 # Debian's python3 makes venvs only with python3-venv installed: added when creation fails.
 $(VENV)/bin/python:

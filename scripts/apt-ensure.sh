@@ -47,3 +47,18 @@ for want in "${missing[@]}"; do
 done
 echo "Installing system packages: ${packages[*]}"
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${lock_wait[@]}" install -y --no-remove "${packages[@]}"
+
+# Packages named in $APT_ENSURE_NO_SERVICES that were installed just now get their systemd
+# services stopped and disabled: the tests start their own (Snapcast's on ports of their own),
+# and a Snapcast server enabled by a test install would listen on the clinic's LAN with no
+# password. A package that was already installed is left as its owner set it up.
+if [ -n "${APT_ENSURE_NO_SERVICES:-}" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    for pkg in "${packages[@]}"; do
+        for quiet in $APT_ENSURE_NO_SERVICES; do
+            if [ "$pkg" = "$quiet" ]; then
+                echo "Stopping and disabling the $pkg service the package enabled"
+                "${sudo[@]}" systemctl disable --now "$pkg" || true
+            fi
+        done
+    done
+fi

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 
 import pytest
 
@@ -57,13 +58,55 @@ def speakers(*clients, expected=()):
 def test_a_speaker_that_drops_is_a_warning_and_its_return_is_said():
     both = speakers(("a", "left", True, 0), ("b", "right", True, 0))
     right_gone = speakers(("a", "left", True, 0), ("b", "right", False, 0))
-    w = watch([(True, both, ""), (True, right_gone, ""), (True, right_gone, ""), (True, both, "")])
+    w = watch([(True, both, ""), (True, right_gone, ""), (True, both, ""), (True, right_gone, ""),
+               (True, right_gone, ""), (True, right_gone, ""), (True, both, "")])
     assert w.check() == []  # all there: nothing to say
+    assert w.check() == []  # away for one poll (a blip): shown, not yet a warning
+    assert [c["connected"] for c in w.state()["clients"]] == [True, False]
+    assert w.check() == []  # and back: nothing was said, nothing to take back
+    assert w.check() == []
     assert w.check() == ["SPEAKER LOST: right dropped from the Snapcast server: that speaker is "
-                         "silent"]
+                         "silent"]  # two polls in a row
     assert w.check() == []  # said once
     assert w.check() == ["Speaker right is back"]
     assert [c["connected"] for c in w.state()["clients"]] == [True, True]
+
+
+def test_a_speaker_that_leaves_the_list_is_lost_too():
+    both = speakers(("a", "left", True, 0), ("b", "right", True, 0))
+    alone = speakers(("a", "left", True, 0))
+    w = watch([(True, both, ""), (True, alone, ""), (True, alone, ""), (True, alone, "")])
+    assert w.check() == [] and w.check() == []
+    assert w.check() == ["SPEAKER LOST: right dropped from the Snapcast server: that speaker is "
+                         "silent"]
+    assert w.check() == []
+
+
+def test_headphone_stations_on_one_machine_are_known_by_their_host_id():
+    found = speakers_from_status(status(("headphones-2#2", "", True, 0),
+                                        ("headphones-3#3", "", True, 0)),
+                                 expected=("headphones-2", "headphones-3"))
+    assert [(s.name, s.expected) for s in found] == [("headphones-2", True),
+                                                     ("headphones-3", True)]
+
+
+def test_24_bit_audio_is_written_as_snapcast_reads_it():
+    from soundscape.engine.snapcast import PULSE_FORMATS
+
+    assert PULSE_FORMATS["24"] == "s24-32le"  # 24 bits in 4 bytes (Snapcast's sample_format)
+
+
+def test_a_fifo_path_with_a_space_or_that_is_no_fifo_is_refused_before_pulse_is_asked(tmp_path):
+    from soundscape.engine.snapcast import PipeSink
+    from soundscape.errors import SoundscapeError
+
+    with pytest.raises(SoundscapeError, match="space or a quote"):
+        PipeSink.shared(str(tmp_path / "snap fifo"), "48000:16:2")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SoundscapeError, match="is not a FIFO"):
+        PipeSink.shared(str(tmp_path / "file"), "48000:16:2")
+    with pytest.raises(SoundscapeError, match="no folder"):
+        PipeSink.shared(str(tmp_path / "none" / "fifo"), "48000:16:2")
 
 
 def test_expected_speakers_missing_at_the_start_are_said_and_then_their_arrival():
@@ -201,9 +244,33 @@ def test_one_server_for_two_rooms_shows_each_room_its_own_speakers_and_a_wrong_f
     assert SpeakerWatch(control.snapshot).check() == [
         "SNAPCAST: the Snapcast stream big reads 48000:16:2 and soundscape writes 44100:16:2: "
         "set snapcast_format to 48000:16:2"]
-    control = SnapcastControl(f"127.0.0.1:{server.port}", fifo="/tmp/elsewhere")
+    control = SnapcastControl(f"127.0.0.1:{server.port}", fifo="/tmp/elsewhere",
+                              expected=("door",))
     control.poll_once()
+    assert [s["name"] for s in control.snapshot()[1]] == ["door"]  # not the other rooms'
     assert SpeakerWatch(control.snapshot).check() == [
         "SNAPCAST: no stream of the Snapcast server reads /tmp/elsewhere: the speakers hear "
-        "nothing of this room (docs/rooms.md)"]
+        "nothing of this room (docs/rooms.md)",
+        "SPEAKER MISSING: door is expected but not connected to the Snapcast server"]
     server.close()
+
+
+def test_an_answer_of_an_unforeseen_shape_is_a_server_not_understood_not_a_dead_thread():
+    server = FakeServer({"server": {"groups": [{"clients": [{"id": "a", "connected": True,
+                                                               "config": {"latency": "x"}}]}]}})
+    control = SnapcastControl(f"127.0.0.1:{server.port}", poll_s=0.01)
+    control.start()
+    try:
+        deadline = time.monotonic() + 2
+        while control.snapshot()[0] is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        reachable, _, error = control.snapshot()
+        assert reachable is False and "cannot read" in error
+        server.result = status(("a", "left", True, 0))  # the thread lives on: next poll reads it
+        deadline = time.monotonic() + 2
+        while not control.snapshot()[0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert control.snapshot()[0] is True
+    finally:
+        control.stop()
+        server.close()

@@ -73,8 +73,22 @@ class Streams(StreamVolumes):
         return True
 
 
+class Ticking:
+    """The deck's clock: 11 ms pass at every look (gain changes of a fade, one per tick)."""
+
+    def __init__(self):
+        self.t = 100.0
+
+    def monotonic(self) -> float:
+        self.t += 0.011
+        return self.t
+
+
 @pytest.fixture
-def deck(tmp_path):
+def deck(tmp_path, monkeypatch):
+    from soundscape.engine.libvlc import deck as deck_module
+
+    monkeypatch.setattr(deck_module, "time", Ticking())
     instance = vlc.Instance(["--no-video", "--quiet", "--aout=adummy"])
     streams = Streams(appear=1)
     made = VlcDeck(instance, "music-1", lambda event: None, volumes=streams, tag="t")
@@ -149,3 +163,20 @@ def test_a_file_played_at_one_gain_for_a_while_finds_its_stream_at_its_next_chan
     streams.gone = False
     made.set_gain(0.1)
     assert made.fine_gain and streams.lookups == 3
+
+
+def test_a_stream_slow_to_appear_is_looked_for_at_most_every_10_ms(deck, monkeypatch):
+    from types import SimpleNamespace
+
+    from soundscape.engine.libvlc import deck as deck_module
+
+    made, streams, sent = deck
+    now = [100.0]
+    monkeypatch.setattr(deck_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    streams.appear = 10 ** 6
+    made.play()
+    for _ in range(50):  # a fade from silence: a gain every 2 ms for 0.1 s
+        made.set_gain(0.5)
+        made.set_gain(0.4)
+        now[0] += 0.002
+    assert 9 <= streams.lookups <= 11

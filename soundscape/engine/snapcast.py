@@ -23,7 +23,7 @@ import socket
 import stat
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from soundscape.errors import SoundscapeError
@@ -34,7 +34,9 @@ DEFAULT_BUFFER_S = 1.0  # snapserver's default end-to-end buffer (stream.buffer 
 POLL_S = 1.0  # how often the server is asked for its clients
 RPC_TIMEOUT_S = 2.0
 FORMAT_PATTERN = r"^(\d{4,6}):(16|24|32):([12])$"
-PULSE_FORMATS = {"16": "s16le", "24": "s24le", "32": "s32le"}
+# Snapcast keeps 24-bit samples in 4 bytes (its sample_format.cpp): PulseAudio's s24-32le
+PULSE_FORMATS = {"16": "s16le", "24": "s24-32le", "32": "s32le"}
+LOST_AFTER_POLLS = 2  # a speaker (or the server) missing this many polls in a row is said lost
 
 
 @dataclass(frozen=True)
@@ -108,13 +110,15 @@ def speakers_from_status(status: dict, expected: tuple[str, ...] = (),
     for client in clients:
         config, host = client.get("config") or {}, client.get("host") or {}
         cid = str(client.get("id") or "")
+        # a client started with --instance N (N > 1) has the id "<hostID>#N"
+        base = cid.rsplit("#", 1)[0] if re.fullmatch(r".+#\d+", cid) else cid
         # the name given in Snapcast, else the host's when no other client shares it (several
         # clients on one box: headphone stations), else the client's id (--hostID)
         host_name = host.get("name") if hosts.count(host.get("name")) == 1 else None
-        name = config.get("name") or host_name or cid or "?"
+        name = config.get("name") or host_name or base or "?"
         found.append(Speaker(cid, str(name), bool(client.get("connected")),
                              int(config.get("latency") or 0)))
-        names.append({str(n).lower() for n in (name, cid, host.get("name")) if n})
+        names.append({str(n).lower() for n in (name, cid, base, host.get("name")) if n})
     wanted = {n.lower() for n in expected}
     for speaker, known in zip(found, names):
         speaker.expected = bool(known & wanted)
@@ -142,6 +146,7 @@ class SnapcastControl:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_id = 0
+        self.keep = None  # called after each poll, on this thread (the output's pipe sink)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="snapcast-control", daemon=True)
@@ -181,8 +186,11 @@ class SnapcastControl:
             if theirs and theirs != self._format:
                 problem = (f"the Snapcast stream {stream.get('id')} reads {theirs} and soundscape "
                            f"writes {self._format}: set snapcast_format to {theirs}")
-        speakers = speakers_from_status(status, self._expected,
-                                        stream.get("id") if stream else None)
+        if self._fifo and stream is None:  # other rooms' speakers are not this room's
+            speakers = speakers_from_status({}, self._expected)
+        else:
+            speakers = speakers_from_status(status, self._expected,
+                                            stream.get("id") if stream else None)
         # The server remembers every client it ever had: one that has not been connected since
         # the start, and is not expected, is not this room's news.
         self._seen |= {s.id for s in speakers if s.connected}
@@ -220,49 +228,136 @@ class SnapcastControl:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.poll_once()
+            try:
+                self.poll_once()
+            except Exception as exc:  # noqa: BLE001 - an answer of a shape not foreseen
+                with self._lock:
+                    self._reachable = False
+                    self._error = f"an answer soundscape cannot read ({type(exc).__name__})"
+                    for speaker in self._speakers or []:
+                        speaker.connected = False
+            if self.keep is not None:
+                try:
+                    self.keep()
+                except Exception:  # noqa: BLE001 - tried again at the next poll
+                    pass
             self._stop.wait(self._poll_s)
 
 
-@dataclass
+_SINKS: dict[str, "PipeSink"] = {}  # this process's pipe sinks, by FIFO (shared, counted)
+_SINKS_LOCK = threading.Lock()
+_COUNT = iter(range(1, 1 << 30))
+
+
 class PipeSink:
-    """A PulseAudio ``module-pipe-sink`` writing into ``fifo``; unloaded by ``close``."""
+    """A PulseAudio ``module-pipe-sink`` writing into ``fifo``. One per FIFO in a process: a
+    second output on the same FIFO (the page's pre-flight beside the session) shares it, as two
+    writers would interleave their samples. ``release`` unloads it when the last user is done.
+    ``keep`` (on the control thread) loads it again if the sound server lost it."""
 
-    fifo: Path
-    sample_format: str
-    name: str = field(default_factory=lambda: f"soundscape_snapcast_{os.getpid()}")
-    module: int | None = None
+    def __init__(self, fifo: Path, sample_format: str):
+        self.fifo, self.sample_format = fifo, sample_format
+        self.name = f"soundscape_snapcast_{os.getpid()}_{next(_COUNT)}"
+        self.module: int | None = None
+        self.ok = False  # the sink was there at the last look
+        self.reloads = 0  # how often it was loaded again after the server lost it
+        self.users = 0
+        self._lock = threading.Lock()
 
-    def open(self) -> None:
+    @classmethod
+    def shared(cls, fifo: str, sample_format: str) -> "PipeSink":
+        path = Path(fifo).expanduser().resolve()
+        if re.search(r"[\s\"'\\]", str(path)):
+            raise SoundscapeError(f"the Snapcast FIFO {path} has a space or a quote in its path; "
+                                  "give the server and soundscape a plain one (/tmp/snapfifo)")
+        if path.exists() and not stat.S_ISFIFO(path.stat().st_mode):
+            raise SoundscapeError(f"{path} is not a FIFO: give --device the pipe the Snapcast "
+                                  "server reads (its stream source pipe:///...)")
+        if not path.parent.is_dir():
+            raise SoundscapeError(f"no folder {path.parent} for the Snapcast FIFO")
+        with _SINKS_LOCK:
+            sink = _SINKS.get(str(path))
+            if sink is None:
+                sink = cls(path, sample_format)
+                sink.open()
+                _SINKS[str(path)] = sink
+            elif sink.sample_format != sample_format:
+                raise SoundscapeError(f"{path} is already written as {sink.sample_format}")
+            sink.users += 1
+            return sink
+
+    def _args(self) -> str:
         rate, bits, channels = parse_format(self.sample_format)
-        if self.fifo.exists() and not stat.S_ISFIFO(self.fifo.stat().st_mode):
-            raise SoundscapeError(f"{self.fifo} is not a FIFO: give --device the pipe the "
-                                  "Snapcast server reads (its stream source pipe:///...)")
-        if not self.fifo.parent.is_dir():
-            raise SoundscapeError(f"no folder {self.fifo.parent} for the Snapcast FIFO")
-        import pulsectl
-
-        args = (f"file={self.fifo} sink_name={self.name} format={PULSE_FORMATS[str(bits)]} "
+        return (f"file={self.fifo} sink_name={self.name} format={PULSE_FORMATS[str(bits)]} "
                 f"rate={rate} channels={channels} use_system_clock_for_timing=yes "
                 f"sink_properties=device.description=soundscape-snapcast")
+
+    def open(self) -> None:
+        import pulsectl
+
         try:
             with pulsectl.Pulse("soundscape-snapcast") as pulse:
-                self.module = pulse.module_load("module-pipe-sink", args)
+                self._unload_orphans(pulse)
+                with self._lock:
+                    self.module = pulse.module_load("module-pipe-sink", self._args())
+                    self.ok = True
         except Exception as exc:  # noqa: BLE001 - pulsectl raises its own kinds
             raise SoundscapeError(f"PulseAudio could not make a pipe sink into {self.fifo} "
                                   f"({type(exc).__name__}: {exc})") from exc
 
-    def close(self) -> None:
-        if self.module is None:
-            return
+    def _unload_orphans(self, pulse) -> None:
+        """Pipe sinks into this FIFO left by a soundscape that died (killed, crashed)."""
+        for module in pulse.module_list():
+            args = module.argument or ""
+            found = re.search(r"sink_name=soundscape_snapcast_(\d+)", args)
+            if (module.name == "module-pipe-sink" and found and f"file={self.fifo} " in args
+                    and not _alive(int(found.group(1)))):
+                pulse.module_unload(module.index)
+
+    def keep(self) -> None:
+        """Look for the sink; load it again if the sound server no longer has it."""
         import pulsectl
 
+        with pulsectl.Pulse("soundscape-snapcast-keep") as pulse:
+            there = any(sink.name == self.name for sink in pulse.sink_list())
+            with self._lock:
+                if self.module is None:  # released meanwhile
+                    return
+                if not there:
+                    self.module = pulse.module_load("module-pipe-sink", self._args())
+                    self.reloads += 1
+                self.ok = True
+
+    def lost(self) -> None:
+        self.ok = False
+
+    def release(self) -> None:
+        with _SINKS_LOCK:
+            self.users -= 1
+            if self.users > 0:
+                return
+            _SINKS.pop(str(self.fifo), None)
+        import pulsectl
+
+        with self._lock:
+            module, self.module, self.ok = self.module, None, False
+        if module is None:
+            return
         try:
             with pulsectl.Pulse("soundscape-snapcast") as pulse:
-                pulse.module_unload(self.module)
+                pulse.module_unload(module)
         except Exception:  # noqa: BLE001 - the server is gone, and the sink with it
             pass
-        self.module = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class SnapcastOutput:
@@ -274,21 +369,30 @@ class SnapcastOutput:
         self.name = "snapcast"
         self.device = fifo
         self.settings = settings
-        self.sink = PipeSink(Path(fifo), settings.sample_format)
-        self.sink.open()
+        self.sink = PipeSink.shared(fifo, settings.sample_format)
         try:
             self._inner = VlcOutput("pulse", self.sink.name, health_check=health_check)
         except Exception:
-            self.sink.close()
+            self.sink.release()
             raise
         # The engine's latency_s is the decks' read-ahead (what must play out before they pause
         # or stop): the pipe sink's. What went into the server plays anyway; the room hears
         # each change the server's buffer later still, which the page and the log say.
         self.latency_s = self._inner.latency_s
         self.heard_latency_s = self._inner.latency_s + settings.buffer_s
-        self.control = SnapcastControl(settings.control, settings.speakers, fifo=fifo,
+        self.control = SnapcastControl(settings.control, settings.speakers,
+                                       fifo=str(self.sink.fifo),
                                        sample_format=settings.sample_format)
+        self.control.keep = self._keep
+        self._reloads_seen = self.sink.reloads
         self.control.start()
+
+    def _keep(self) -> None:
+        try:
+            self.sink.keep()
+        except Exception:
+            self.sink.lost()  # no server, or it refused: unhealthy until it is back
+            raise
 
     @property
     def decks(self):
@@ -302,7 +406,12 @@ class SnapcastOutput:
         return self._inner.meter(settings)
 
     def healthy(self) -> bool:
-        return self._inner.healthy() and self.sink.module is not None
+        """The sound server answers and had the pipe sink at the last look (every second, on
+        the control thread, which loads it again after a server restart)."""
+        if self.sink.reloads != self._reloads_seen:  # a new sink: the decks must move to it,
+            self._reloads_seen = self.sink.reloads  # so the engine is told once it was lost
+            return False
+        return self._inner.healthy() and self.sink.ok
 
     def speakers(self) -> tuple[bool, list[dict], str]:
         return self.control.snapshot()
@@ -312,7 +421,7 @@ class SnapcastOutput:
         try:
             self._inner.close()
         finally:
-            self.sink.close()
+            self.sink.release()
 
 
 class SpeakerWatch:
@@ -328,6 +437,9 @@ class SpeakerWatch:
         self._reachable: bool | None = None
         self._problem = ""
         self._last: dict | None = None
+        self._said: set[str] = set()  # speakers said lost or missing (their return is said)
+        self._down: dict[str, int] = {}  # polls in a row a speaker seen before has been away
+        self._names: dict[str, str] = {}
 
     def state(self) -> dict | None:
         return self._last
@@ -360,21 +472,34 @@ class SpeakerWatch:
         self._problem = error
         now = {_key(s): s for s in speakers}
         if self._connected is None:  # the first answer: only what is wrong is said
-            out += [f"SPEAKER MISSING: {s['name']} is expected but not connected to the Snapcast "
-                    "server" for s in speakers if s["expected"] and not s["connected"]]
+            for key, s in now.items():
+                if s["expected"] and not s["connected"]:
+                    out.append(f"SPEAKER MISSING: {s['name']} is expected but not connected to "
+                               "the Snapcast server")
+                    self._said.add(key)
         else:
-            for key, speaker in now.items():
-                was = self._connected.get(key)
-                if was and not speaker["connected"]:
-                    out.append(f"SPEAKER LOST: {speaker['name']} dropped from the Snapcast server: "
-                               "that speaker is silent")
-                elif was is False and speaker["connected"]:
-                    out.append(f"Speaker {speaker['name']} is back")
-                elif was is None and speaker["connected"] and speaker["expected"]:
-                    out.append(f"Speaker {speaker['name']} is back")
+            # a speaker that stops being listed (deleted, moved to another stream) is lost too;
+            # one must be missing LOST_AFTER_POLLS polls in a row (a Wi-Fi blip is not news)
+            for key in sorted(set(self._connected) | set(now) | set(self._down)):
+                speaker = now.get(key)
+                name = speaker["name"] if speaker else self._names.get(key, key)
+                if speaker and speaker["connected"]:
+                    self._down.pop(key, None)
+                    if key in self._said:
+                        self._said.discard(key)
+                        out.append(f"Speaker {name} is back")
+                    continue
+                if not self._connected.get(key) and key not in self._down:
+                    continue  # never seen playing: nothing lost
+                self._down[key] = self._down.get(key, 0) + 1
+                if self._down[key] == LOST_AFTER_POLLS and key not in self._said:
+                    self._said.add(key)
+                    out.append(f"SPEAKER LOST: {name} dropped from the Snapcast server: that "
+                               "speaker is silent")
         self._connected = {key: s["connected"] for key, s in now.items()}
+        self._names.update({key: s["name"] for key, s in now.items()})
         return out
 
 
 def _key(speaker: dict) -> str:
-    return speaker["id"] or speaker["name"].lower()
+    return speaker["name"].lower()

@@ -25,10 +25,12 @@ MAX_VOLUME = 200  # VLC's ceiling: (200/100)^3 = 8x amplitude
 # monotonic clock, but never further than this past the last report (a stalled stream).
 MAX_EXTRAPOLATION_S = 0.5
 # A fresh player's PulseAudio stream appears ~10-20 ms after play(); until it is found it is
-# looked for on each gain change for FIND_SOON_S, then at most every FIND_LATER_S (a file that
-# plays at one gain for a while still gets the fine path at its next change); libVLC's volume
-# serves meanwhile.
+# looked for at a gain change at most every FIND_EVERY_S for FIND_SOON_S (a fade from silence
+# ticks every 2 ms: one round trip each would be too many), then at most every FIND_LATER_S (a
+# file that plays at one gain for a while still gets the fine path at its next change);
+# libVLC's volume serves meanwhile.
 FIND_SOON_S = 2.0
+FIND_EVERY_S = 0.01
 FIND_LATER_S = 0.5
 
 
@@ -176,8 +178,8 @@ class VlcDeck:
                 return False
             self._stream = self._volumes.find(self._tag)
             if self._stream is None:
-                if now - self._played_at >= FIND_SOON_S:
-                    self._next_find = now + FIND_LATER_S
+                soon = now - self._played_at < FIND_SOON_S
+                self._next_find = now + (FIND_EVERY_S if soon else FIND_LATER_S)
                 return False
         if units == self._units:
             return True
