@@ -411,11 +411,9 @@ function renderSpeakers(s) {
     (late >= 0.3 ? " · every change is heard " + late.toFixed(1) + " s after it is made" : ""));
   const rows = sp.clients.map((c) => [c.name + " · " + (!sp.reachable ? "not seen" : c.connected ? "connected" : "NOT CONNECTED") +
     (c.latency_ms ? " · latency " + c.latency_ms + " ms" : ""), !sp.reachable || !c.connected]);
-  const list = $("spklist");
-  if (list.dataset.rows === JSON.stringify(rows)) return;
-  list.dataset.rows = JSON.stringify(rows);
-  list.replaceChildren(...rows.map(([line, lost]) => {
-    const li = document.createElement("li"); li.textContent = line; li.classList.toggle("lost", lost); return li;
+  if (!changed("speakers", rows)) return;
+  $("spklist").replaceChildren(...rows.map(([line, lost]) => {
+    const li = mk("li"); li.textContent = line; li.classList.toggle("lost", lost); return li;
   }));
 }
 
