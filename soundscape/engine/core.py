@@ -36,6 +36,8 @@ from soundscape.schedule.handover import END_MARGIN_S
 from soundscape.schedule.plan import Plan
 
 MAX_WARNINGS = 10  # the state carries the last ones
+# a moving gain is looked at every TICK_S / FOLLOW_SAMPLES ahead to choose the tick (fades.py)
+FOLLOW_SAMPLES = 4
 
 
 class SessionCore:
@@ -316,7 +318,8 @@ class SessionCore:
             return 1.0
         voices = self.music.voices + self.beds.voices
         if self.levels.moving(s) or any(v.env.moving(s) for v in voices):
-            return follow_tick_s([(self.levels.gain(v, s), self.levels.gain(v, s + TICK_S))
+            return follow_tick_s([tuple(self.levels.gain(v, s + TICK_S * k / FOLLOW_SAMPLES)
+                                        for k in range(FOLLOW_SAMPLES + 1))
                                   for v in voices if not v.released and not v.failed])
         due = [self.timeline.end_s() - self.phase.fade_out_s, self.timeline.end_s(), self.end_at,
                self.music.pause_decks_at, *self.music.due, *self.beds.due]

@@ -19,8 +19,8 @@ import pytest
 
 from soundscape.engine.commands import Action
 from soundscape.engine.deck import DeckStatus
-from soundscape.engine.fades import level_to_db
-from soundscape.testing.audio import write_tone
+from soundscape.engine.fades import fade_in_gain, fade_out_gain, level_to_db
+from soundscape.testing.audio import tone_amplitudes, write_tone
 
 from engine_kit import TONE, dropouts, live_session, phase, playlist, private_sink, settings
 
@@ -117,3 +117,62 @@ def test_rise_hush_unhush_and_fade_out_follow_their_curves(sink, tmp_path, recor
             f"(load {load:.1f})")
     assert max(half) <= rise * 0.5 + HALF_S_TOLERANCE_DB, (
         f"the level rose {max(half):.2f} dB in 0.5 s (limit {rise * 0.5:.1f} dB)")
+
+
+def test_a_crossfade_follows_its_curve_down_to_its_quiet_ends(sink, tmp_path, record_property):
+    """A 6 s crossfade between a 400 Hz and a 600 Hz tone (10 ms windows hold whole cycles of
+    both): each tone, in every pair of 10 ms windows above -50 dBFS, steps as the engine's halves
+    do (fades.fade_in_gain, fade_out_gain), within 0.5 dB, the quiet ends included."""
+    xf = 6.0
+    old = write_tone(tmp_path / "old-400.wav", 400, 12.0, TONE)
+    new = write_tone(tmp_path / "new-600.wav", 600, 20.0, TONE)
+    pl = playlist(tmp_path, phase("one", 40.0, [old, new], crossfade_s=xf, when_short="silence"))
+    with live_session(pl, {old: 12.0, new: 20.0}, settings(), tmp_path, sink) as run:
+        planned_s = run.engine.plan.phases[0].tracks[1].start_s
+        run.sleep_until(planned_s + xf + 0.5)
+    amps = tone_amplitudes(run.rec.samples, [400, 600], WINDOW_S, hop_s=WINDOW_S)
+    t = run.centres_s(len(amps[400]), WINDOW_S, WINDOW_S)
+    around = (t > planned_s - 0.5) & (t < planned_s + xf + 0.5)
+    t, measured = t[around], {f: amps[f][around] for f in amps}
+
+    def ideal(f: int, offset_s: float) -> np.ndarray:
+        x = (t - planned_s - offset_s) / xf
+        half = fade_out_gain if f == 400 else fade_in_gain
+        return TONE * np.array([half(v, xf) for v in x])
+
+    floor = math.sqrt(2) * 10 ** (FLOOR_DBFS / 20)  # the amplitude of a -50 dBFS tone
+
+    def misfit_db(f: int, offset_s: float) -> float:
+        """RMS difference in dB from the curve, windows above the floor."""
+        c = ideal(f, offset_s)
+        ok = (measured[f] > floor) & (c > floor)
+        return float(np.sqrt(np.mean((20 * np.log10(measured[f][ok] / c[ok])) ** 2)))
+
+    # how late the room hears each deck's half: the offset that fits it best
+    offsets = {f: min(np.arange(-0.3, 0.3, 0.002), key=lambda off: misfit_db(f, off))
+               for f in measured}
+    curve = {f: ideal(f, offsets[f]) for f in measured}
+    fit_fs = max(float(np.abs(measured[f] - curve[f]).max()) for f in curve)
+    load = os.getloadavg()[0]
+    worst = {}
+    for f in curve:
+        m, c = measured[f], curve[f]
+        ok = (m[1:] > floor) & (m[:-1] > floor) & (c[1:] > floor) & (c[:-1] > floor)
+        error = np.abs(20 * np.log10(m[1:][ok] / m[:-1][ok]) - 20 * np.log10(c[1:][ok] /
+                                                                             c[:-1][ok]))
+        steepest = float(np.abs(20 * np.log10(c[1:][ok] / c[:-1][ok])).max())
+        worst[f] = (float(error.max()), int(ok.sum()), steepest)
+    print(f"\n  crossfade {xf:g} s: halves heard " + ", ".join(
+        f"{f} Hz {offsets[f] * 1000:.0f} ms late (RMS misfit {misfit_db(f, offsets[f]):.2f} dB)"
+        for f in offsets) + f", max error {fit_fs:.4f} FS; largest 10 ms step away from the "
+          "curve's: " + "; ".join(
+              f"{f} Hz {w:.3f} dB ({k} windows, curve's steepest {s:.2f} dB)"
+              for f, (w, k, s) in worst.items()) + f"; load {load:.1f}")
+    for f, (w, _, _) in worst.items():
+        record_property(f"crossfade_step_error_db {f} Hz", round(w, 3))
+    for f, (w, k, s) in worst.items():
+        assert k > 400, f"{f} Hz: only {k} windows above {FLOOR_DBFS} dBFS"
+        assert w <= STEP_TOLERANCE_DB, (
+            f"{f} Hz: a 10 ms window moved {w:.2f} dB away from the curve's step (the curve's "
+            f"steepest {s:.2f} dB; load {load:.1f})")
+    assert fit_fs < 0.02, f"the crossfade strays {fit_fs:.4f} of full scale from its curve"

@@ -1,4 +1,5 @@
-"""Fade maths as pure functions of time: the level scale, equal-power curves, ramps, envelopes."""
+"""Fade maths as pure functions of time: the level scale, the crossfade's halves, ramps,
+envelopes."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from soundscape.engine.fades import (FOLLOW_FLOOR_DB, MIN_TICK_S, SILENT_DB, STEP_DB, TICK_S,
-                                     Envelope, Ramp, db_to_gain, db_to_level, equal_power_in,
-                                     equal_power_out, follow_tick_s, gain_db_to_gain, level_to_db,
+from soundscape.engine.fades import (EQUAL_POWER_WITHIN_DB, FADE_SHAPE_S,
+                                     FADE_SLOPE_DB_PER_S, FOLLOW_FLOOR_DB,
+                                     MIN_TICK_S, SILENT_DB, STEP_DB, TICK_S, Envelope, Ramp,
+                                     db_to_gain, db_to_level, fade_in_db, fade_in_gain,
+                                     fade_out_gain, follow_tick_s, gain_db_to_gain, level_to_db,
                                      ramp_to, steady)
 
 
@@ -24,10 +27,55 @@ def test_levels_are_on_the_cubic_scale_and_silence_is_a_floor():
     assert gain_db_to_gain(-30.0) == pytest.approx(0.0316, abs=1e-4)  # track gains have no floor
 
 
-@given(st.floats(-1.0, 2.0))
-def test_equal_power_halves_keep_the_power(x):
-    assert equal_power_in(x) ** 2 + equal_power_out(x) ** 2 == pytest.approx(1.0)
-    assert 0.0 <= equal_power_in(x) <= 1.0
+def _curve(duration_s: float, points: int = 20001) -> list[tuple[float, float]]:
+    """(seconds, dB) along a fade-in of this length, every duration/(points-1) s."""
+    return [(duration_s * i / (points - 1), fade_in_db(i / (points - 1), duration_s))
+            for i in range(points)]
+
+
+@pytest.mark.parametrize("duration_s", [FADE_SHAPE_S, 6.0, 10.0, 30.0, 120.0])
+def test_a_fade_never_climbs_faster_than_its_bound_at_its_quiet_end(duration_s):
+    curve = _curve(duration_s)
+    steepest = max((b - a) / (tb - ta) for (ta, a), (tb, b) in zip(curve, curve[1:])
+                   if b > SILENT_DB)
+    assert steepest <= FADE_SLOPE_DB_PER_S * (1 + 1e-6)
+    # where the sine itself is gentler, the curve is the sine
+    for t, db in curve:
+        sine = 20 * math.log10(math.sin(t / duration_s * math.pi / 2)) if t else SILENT_DB
+        if t >= 1.1:  # at 50 dB/s the line from -60 dB has met the sine by 1.02 s
+            assert db == pytest.approx(sine, abs=1e-9)
+        else:  # below the sine, but for the sine's tangent under -40 dB in long fades
+            assert db_to_gain(db) <= db_to_gain(max(sine, SILENT_DB)) + 0.01
+
+
+def test_the_sine_alone_would_climb_a_6_s_fade_in_by_dbs_per_10_ms():
+    """Why the bound is there: 5 dB and more in one 10 ms step (faster than a volume follows)."""
+    assert 20 * math.log10(math.sin(0.02 / 6 * math.pi / 2) / math.sin(0.01 / 6 * math.pi / 2)) \
+        == pytest.approx(6.02, abs=0.01)
+    assert fade_in_db(0.02 / 6, 6.0) - fade_in_db(0.01 / 6, 6.0) == pytest.approx(0.5)
+    assert fade_in_db(0.5 / 6, 6.0) == pytest.approx(-35.0)  # where the sine is at -17.7 dB
+
+
+@pytest.mark.parametrize("duration_s", [0.02, 0.5, 1.0, 2.0, FADE_SHAPE_S, 6.0, 20.0])
+def test_the_two_halves_stay_within_half_a_db_of_equal_power(duration_s):
+    worst_dip = 0.0
+    for i in range(1, 20000):
+        x = i / 20000
+        power = fade_in_gain(x, duration_s) ** 2 + fade_out_gain(x, duration_s) ** 2
+        assert power <= 1.0 + 1e-5  # never louder than the two at full
+        worst_dip = max(worst_dip, -10 * math.log10(power))
+    assert worst_dip <= EQUAL_POWER_WITHIN_DB
+    if duration_s == FADE_SHAPE_S:
+        assert worst_dip > EQUAL_POWER_WITHIN_DB - 0.01  # the constant is the true worst
+    assert fade_in_gain(0.5, duration_s) == pytest.approx(fade_out_gain(0.5, duration_s))
+
+
+def test_a_short_fade_keeps_the_shape_of_the_shortest_bounded_one_squeezed():
+    for x in (0.001, 0.01, 0.1, 0.3, 0.7):
+        assert fade_in_db(x, 1.0) == fade_in_db(x, 0.1) == fade_in_db(x, FADE_SHAPE_S)
+    assert fade_in_gain(0.0, 6.0) == 0.0 and fade_in_gain(-1.0, 6.0) == 0.0
+    assert fade_in_gain(1.0, 6.0) == 1.0 and fade_in_gain(2.0, 6.0) == 1.0
+    assert fade_out_gain(1.0, 6.0) == 0.0 and fade_out_gain(0.0, 6.0) == 1.0
 
 
 def test_a_ramp_is_a_straight_line_in_db_and_flat_outside():
@@ -65,12 +113,14 @@ def test_a_new_ramp_starts_where_the_old_one_is_now():
     assert halfway.t1 == pytest.approx(5.0 + 20.0 / 6.0)
 
 
-def test_an_envelope_rises_and_falls_equal_power_and_keeps_the_earlier_fade_out():
+def test_an_envelope_rises_and_falls_along_the_halves_and_keeps_the_earlier_fade_out():
     env = Envelope(0.0, 4.0)
     assert env.gain(0.0) == 0.0 and env.gain(2.0) == pytest.approx(math.sin(math.pi / 4))
+    assert env.gain(1.0) == fade_in_gain(0.25, 4.0)
     assert env.gain(4.0) == 1.0 and not env.leaving
     out = env.with_fade_out(10.0, 2.0)
     assert out.leaving and out.gain(11.0) == pytest.approx(math.cos(math.pi / 4))
+    assert out.gain(11.5) == fade_out_gain(0.75, 2.0)
     assert out.gain(12.0) == pytest.approx(0.0, abs=1e-12) and out.done(12.0)
     assert not out.done(11.9)
     assert out.with_fade_out(11.0, 0.5) is out  # already fading: the gentler start stays
@@ -88,3 +138,7 @@ def test_the_tick_shortens_only_where_a_gain_moves_faster_than_a_step():
     assert follow_tick_s([(0.0, 0.1)]) == MIN_TICK_S  # from silence: as fast as it goes
     floor = 10 ** (FOLLOW_FLOOR_DB / 20)
     assert follow_tick_s([(floor, floor * 10 ** (STEP_DB * 4 / 20))]) == pytest.approx(TICK_S / 4)
+    # sampled more finely: the fastest stretch decides (a bend inside the 20 ms is seen)
+    bend = tuple(0.5 * 10 ** (db / 20) for db in (0.0, 0.4, 0.5, 0.6, 0.7))
+    assert follow_tick_s([bend]) == pytest.approx(TICK_S * STEP_DB / 1.6)
+    assert follow_tick_s([(bend[0], bend[-1])]) == pytest.approx(TICK_S * STEP_DB / 0.7)
