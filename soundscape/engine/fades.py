@@ -71,37 +71,45 @@ def follow_tick_s(gains: list[tuple[float, ...]]) -> float:
 
 
 # An equal-power crossfade's sine is steep in dB at its quiet end: a 6 s fade-in climbs from -60 to
-# -40 dB in its first 40 ms, 5 dB and more in one 10 ms step, faster than any volume control
-# follows (docs/libvlc.md). The engine's fades bound it: a fade leaves silence on a straight line
-# in dB rising FADE_SLOPE_DB_PER_S, and joins the sine where the sine grows no faster. A fade
-# shorter than FADE_SHAPE_S keeps the shape of a FADE_SHAPE_S fade, squeezed (no fade can climb
-# 60 dB in less than 1.2 s at that slope). A crossfade's two halves still sum to within
-# EQUAL_POWER_WITHIN_DB of equal power (a linear crossfade dips 3 dB); the price is that the
-# incoming track comes in a little later: 0.5 s into a 6 s crossfade it is at -35 dB, where the
-# sine is at -18 dB, and the curve is the sine from 0.93 s on.
+# -40 dB in its first 38 ms, 5 dB and more in one 10 ms step, faster than any volume control
+# follows (docs/libvlc.md). The engine's halves bound it: a fade leaves silence on a straight line
+# in dB rising FADE_SLOPE_DB_PER_S, and bends smoothly into the sine (a soft minimum of the two,
+# SMOOTH_DB wide) where the sine is gentler: within 0.05 dB of it from 1.13 s into a 6 s fade. A
+# fade shorter than FADE_SHAPE_S keeps the shape of a FADE_SHAPE_S fade, squeezed, and so rises
+# faster (100 dB/s for 2 s): no curve climbs 60 dB from silence at 50 dB/s in less than 1.2 s. A
+# crossfade's two halves sum to within EQUAL_POWER_WITHIN_DB of equal power (0.15 dB for 6 s; a
+# linear crossfade dips 3 dB) and never above it; the price is that the incoming track comes in a
+# little later: 0.5 s into a 6 s crossfade it is at -35 dB, where the sine is at -18 dB.
 FADE_SLOPE_DB_PER_S = 50.0
 FADE_SHAPE_S = 4.0
-EQUAL_POWER_WITHIN_DB = 0.41  # the pair's largest dip, at FADE_SHAPE_S and shorter
+SMOOTH_DB = 2.0
+EQUAL_POWER_WITHIN_DB = 0.42  # the pair's largest dip, at FADE_SHAPE_S and shorter
 _DB_PER_NEPER = 20.0 / math.log(10.0)
 
 
 def fade_in_db(x: float, duration_s: float) -> float:
     """The rising half of the engine's crossfade, in dB, at fraction ``x`` of a fade lasting
-    ``duration_s``: the sine sin(x*pi/2), but never rising faster than FADE_SLOPE_DB_PER_S
-    (SILENT_DB at x <= 0, 0 at x >= 1)."""
+    ``duration_s``: the sine sin(x*pi/2), but rising no faster than FADE_SLOPE_DB_PER_S for fades
+    of FADE_SHAPE_S and longer, and FADE_SHAPE_S / duration_s times that for shorter ones
+    (SILENT_DB at x <= 0, 0 at x >= 1; at or below SILENT_DB it is silence)."""
     if x <= 0.0:
         return SILENT_DB
     if x >= 1.0:
         return 0.0
     slope = FADE_SLOPE_DB_PER_S * max(duration_s, FADE_SHAPE_S)  # dB per unit of x
-    # where the sine's own slope, 20/ln10 * pi/2 * cot(x*pi/2) per unit of x, falls to the bound
+    # where the sine's own slope, 20/ln10 * pi/2 * cot(x*pi/2) per unit of x, falls to the bound;
+    # before it, the sine's tangent there (only above the line from silence for fades of ~100 s
+    # and more, whose line starts under the tangent)
     theta = math.atan(_DB_PER_NEPER * math.pi / (2.0 * slope))
     x_join = 2.0 * theta / math.pi
-    if x < x_join:  # the sine's tangent there: the gentlest curve above the sine
-        db = _DB_PER_NEPER * math.log(math.sin(theta)) - slope * (x_join - x)
+    if x < x_join:
+        sine = _DB_PER_NEPER * math.log(math.sin(theta)) - slope * (x_join - x)
     else:
-        db = _DB_PER_NEPER * math.log(math.sin(x * math.pi / 2.0))
-    return min(db, SILENT_DB + slope * x)
+        sine = _DB_PER_NEPER * math.log(math.sin(x * math.pi / 2.0))
+    line = SILENT_DB + slope * x
+    low = min(sine, line)  # the soft minimum: slopes blend, so no kink where they cross
+    return low - SMOOTH_DB * math.log(math.exp((low - sine) / SMOOTH_DB)
+                                      + math.exp((low - line) / SMOOTH_DB))
 
 
 def fade_in_gain(x: float, duration_s: float) -> float:

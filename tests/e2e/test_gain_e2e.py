@@ -6,7 +6,8 @@ to 90 % at the room's 6 dB/s, is hushed (ducked to 25 % over 2 s) and unhushed (
 then fades out over 10 s. Each segment is a straight line in dB, so every 10 ms window above
 -50 dBFS must move by the line's own step, within 0.5 dB, and no 0.5 s rises more than the limit
 allows plus 0.3 dB. With libVLC's integer volume the same session moved by up to 2.5 dB in one
-10 ms window at the bottom (docs/libvlc.md).
+10 ms window at the bottom (docs/libvlc.md). Two more sessions judge pause and resume the same
+way, and a 6 s crossfade against the engine's own halves, quiet ends included.
 """
 
 from __future__ import annotations
@@ -176,3 +177,57 @@ def test_a_crossfade_follows_its_curve_down_to_its_quiet_ends(sink, tmp_path, re
             f"{f} Hz: a 10 ms window moved {w:.2f} dB away from the curve's step (the curve's "
             f"steepest {s:.2f} dB; load {load:.1f})")
     assert fit_fs < 0.02, f"the crossfade strays {fit_fs:.4f} of full scale from its curve"
+    # the outgoing half is heard 110-130 ms ahead of the incoming one (docs/libvlc.md; its cause
+    # is not yet found): more than that is a new fault
+    skew = offsets[600] - offsets[400]
+    assert abs(skew) < 0.2, f"the halves are heard {skew * 1000:.0f} ms apart"
+
+
+def test_pause_and_resume_follow_their_curves(sink, tmp_path, record_property):
+    """Pause fades the room out along a straight line in dB over pause_fade_s (3 s); resume brings
+    it back from silence at the rise limit: every 10 ms step above -50 dBFS within 0.5 dB of the
+    line's own, and no 0.5 s of the resume rising more than the limit plus 0.3 dB."""
+    rise = 6.0
+    room = settings(rise_db_per_s=rise)
+    tone = write_tone(tmp_path / "tone-400.wav", 400, 60.0, TONE)
+    pl = playlist(tmp_path, phase("one", 60.0, [tone], level_pct=90.0, crossfade_s=1.0))
+    high_db = level_to_db(90.0)
+    resume_s = (high_db - (-60.0)) / rise  # from silence: 9.5 s
+    with live_session(pl, {tone: 60.0}, room, tmp_path, sink) as run:
+        run.sleep_until(resume_s + 0.5)  # the start rises from silence at the limit too
+        paused_s = run.submit(Action.PAUSE)
+        run.sleep_until(paused_s + room.pause_fade_s + 1.0)
+        resumed_s = run.submit(Action.RESUME)
+        run.sleep_until(resumed_s + resume_s + 0.5)
+    db = run.rms_dbfs(WINDOW_S)
+    t = run.centres_s(len(db), WINDOW_S, WINDOW_S)
+    curves = {
+        "pause (3 s to silence)": (paused_s + SETTLE_S, paused_s + room.pause_fade_s - SETTLE_S,
+                                   (-60.0 - high_db) / room.pause_fade_s * WINDOW_S),
+        "resume at 6 dB/s": (resumed_s + SETTLE_S, resumed_s + resume_s - SETTLE_S,
+                             rise * WINDOW_S),
+    }
+    load = os.getloadavg()[0]
+    worst = {}
+    for name, (a, b, step) in curves.items():
+        steps = segment(db, t, a, b)
+        assert len(steps) > 50, f"{name}: only {len(steps)} windows above {FLOOR_DBFS} dBFS"
+        worst[name] = (float(np.abs(steps - step).max()), len(steps), step)
+    inside = (t >= resumed_s) & (t <= resumed_s + resume_s + 0.6)
+    d = db[inside]
+    both = (d[50:] > FLOOR_DBFS) & (d[:-50] > FLOOR_DBFS)
+    half = float((d[50:] - d[:-50])[both].max())
+    silent = db[(t > paused_s + room.pause_fade_s + 0.3) & (t < resumed_s - 0.05)]
+    print("\n  pause/resume: largest 10 ms step away from the curve's: " + "; ".join(
+        f"{n} {w:.3f} dB (curve {s:+.3f}, {k} windows)" for n, (w, k, s) in worst.items())
+          + f"; largest rise over 0.5 s {half:.2f} dB (limit {rise * 0.5:.1f}); loudest window "
+          f"while paused {silent.max():.1f} dBFS; load {load:.1f}")
+    for name, (w, _, _) in worst.items():
+        record_property(f"gain_step_error_db {name}", round(w, 3))
+    assert silent.max() < -80.0, f"the paused room was heard at {silent.max():.1f} dBFS"
+    for name, (w, k, step) in worst.items():
+        assert w <= STEP_TOLERANCE_DB, (
+            f"{name}: a 10 ms window moved {w:.2f} dB away from the curve's {step:+.3f} dB "
+            f"(load {load:.1f})")
+    assert half <= rise * 0.5 + HALF_S_TOLERANCE_DB, (
+        f"the level rose {half:.2f} dB in 0.5 s (limit {rise * 0.5:.1f} dB)")

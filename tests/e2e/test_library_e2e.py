@@ -36,6 +36,7 @@ import numpy as np
 import pytest
 
 from soundscape.engine.commands import Action, Command
+from soundscape.engine.fades import fade_in_gain
 from soundscape.engine.sessionlog import read_log
 from soundscape.loudness.known import known
 from soundscape.playlist import load_playlist
@@ -94,6 +95,19 @@ def audible_s(track: LibraryTrack, level: float) -> float:
     heard_db = min(FADE_HEARD_DB, max(0.0, above_floor_db))
     unheard_fade_s = shape.fade_s * (1 - heard_db / -FADE_FLOOR_DB)
     return shape.audible_end_s - shape.audible_start_s - shape.gap_s - unheard_fade_s
+
+
+def quiet_edge_s(crossfade_s: float, level: float) -> float:
+    """How long a crossfade's half keeps a track heard at ``level`` (its amplitude at full gain,
+    less the wobble) below the room's silence: the engine's halves leave silence on a bounded
+    line in dB (fades.fade_in_gain), 0.3-0.5 s of a 2 s crossfade for a quiet track."""
+    if crossfade_s <= 0:
+        return 0.0
+    level *= 10 ** (-WOBBLE_DB / 20)
+    for i in range(1001):
+        if level * fade_in_gain(i / 1000, crossfade_s) >= HEARD_AMPLITUDE:
+            return crossfade_s * i / 1000
+    return crossfade_s
 
 
 # ------------------------------------------------------------------ fixtures and helpers
@@ -340,7 +354,9 @@ def judge(run: Run, started: Started, names: list[str], crossfade_s: float, plan
     dominant_min = {n: audible[n] - ov * ((i > 0) + (i < last)) - TOLERANCE_S
                     for i, n in enumerate(names)}
     edge_in, edge_out = (WINDOW_S, END_MARGIN_S + WINDOW_S) if crossfade_s > 0 else (0.0, 0.0)
-    present_min = {n: audible[n] - edge_in * (i > 0) - edge_out * (i < last) - TOLERANCE_S
+    quiet = {n: quiet_edge_s(crossfade_s, heard.level[n]) for n in names}
+    present_min = {n: audible[n] - (edge_in + quiet[n]) * (i > 0)
+                   - (edge_out + quiet[n]) * (i < last) - TOLERANCE_S
                    for i, n in enumerate(names)}
     started_at = {Path(e["path"]).name: e["actual_s"] for e in run.log("track_start")}
     windows = {t.path.name: t for p in run.engine.plan.phases for t in p.tracks}
@@ -349,7 +365,7 @@ def judge(run: Run, started: Started, names: list[str], crossfade_s: float, plan
         t0, window, shape = started_at.get(n), windows.get(n), BY_NAME[n].shape
         if t0 is None or window is None or heard.last_present_s[n] is None:
             continue
-        taken_s = END_MARGIN_S if crossfade_s > 0 and i < last else 0.0
+        taken_s = END_MARGIN_S + quiet[n] if crossfade_s > 0 and i < last else 0.0
         expected_end[n] = min(t0 + shape.lead_s + audible[n] - window.from_s,
                               t0 + window.duration_s - taken_s)
         lost_end[n] = expected_end[n] - heard.last_present_s[n]
