@@ -118,7 +118,8 @@ def fade_in_gain(x: float, duration_s: float) -> float:
 
 
 def fade_out_gain(x: float, duration_s: float) -> float:
-    """The falling half: the rising half backwards, so the two sum to equal power."""
+    """The falling half: the rising half backwards, so the two sum to within
+    EQUAL_POWER_WITHIN_DB of equal power."""
     return db_to_gain(fade_in_db(1.0 - x, duration_s))
 
 
