@@ -52,6 +52,26 @@ def segment(db: np.ndarray, t: np.ndarray, start_s: float, end_s: float) -> np.n
     return np.diff(d)[audible]
 
 
+def worst_steps(db: np.ndarray, t: np.ndarray,
+                curves: dict[str, tuple[float, float, float]]) -> dict[str, tuple]:
+    """For each curve (judged from, to, its step per window in dB): the largest 10 ms step away
+    from the curve's, how many steps were judged, and the curve's step."""
+    worst = {}
+    for name, (a, b, step) in curves.items():
+        steps = segment(db, t, a, b)
+        assert len(steps) > 50, f"{name}: only {len(steps)} windows above {FLOOR_DBFS} dBFS"
+        worst[name] = (float(np.abs(steps - step).max()), len(steps), step)
+    return worst
+
+
+def largest_rise_db(db: np.ndarray, t: np.ndarray, start_s: float, end_s: float) -> float:
+    """The largest rise over 0.5 s (50 windows, both above the floor) from a rise's start to
+    0.6 s past its planned end."""
+    d = db[(t >= start_s) & (t <= end_s + 0.6)]
+    both = (d[50:] > FLOOR_DBFS) & (d[:-50] > FLOOR_DBFS)
+    return float((d[50:] - d[:-50])[both].max())
+
+
 def test_rise_hush_unhush_and_fade_out_follow_their_curves(sink, tmp_path, record_property):
     rise = 6.0
     room = settings(rise_db_per_s=rise)
@@ -85,18 +105,9 @@ def test_rise_hush_unhush_and_fade_out_follow_their_curves(sink, tmp_path, recor
                           (-60.0 - high_db) / 10.0 * WINDOW_S),
     }
     load = os.getloadavg()[0]
-    worst = {}
-    for name, (a, b, step) in curves.items():
-        steps = segment(db, t, a, b)
-        assert len(steps) > 50, f"{name}: only {len(steps)} windows above {FLOOR_DBFS} dBFS"
-        worst[name] = (float(np.abs(steps - step).max()), len(steps), step)
-    rising = [(set_s, set_s + rise_s), (unhush_s_at, unhush_s_at + unhush_s)]
-    half = []
-    for a, b in rising:
-        inside = (t >= a) & (t <= b + 0.6)
-        d = db[inside]
-        both = (d[50:] > FLOOR_DBFS) & (d[:-50] > FLOOR_DBFS)
-        half.append(float((d[50:] - d[:-50])[both].max()))
+    worst = worst_steps(db, t, curves)
+    half = [largest_rise_db(db, t, set_s, set_s + rise_s),
+            largest_rise_db(db, t, unhush_s_at, unhush_s_at + unhush_s)]
     print("\n  gain: largest 10 ms step away from the curve's: " + "; ".join(
         f"{n} {w:.3f} dB (curve {s:+.3f}, {k} windows)" for n, (w, k, s) in worst.items())
           + f"; largest rise over 0.5 s {max(half):.2f} dB (limit {rise * 0.5:.1f}); fine gain "
@@ -208,15 +219,8 @@ def test_pause_and_resume_follow_their_curves(sink, tmp_path, record_property):
                              rise * WINDOW_S),
     }
     load = os.getloadavg()[0]
-    worst = {}
-    for name, (a, b, step) in curves.items():
-        steps = segment(db, t, a, b)
-        assert len(steps) > 50, f"{name}: only {len(steps)} windows above {FLOOR_DBFS} dBFS"
-        worst[name] = (float(np.abs(steps - step).max()), len(steps), step)
-    inside = (t >= resumed_s) & (t <= resumed_s + resume_s + 0.6)
-    d = db[inside]
-    both = (d[50:] > FLOOR_DBFS) & (d[:-50] > FLOOR_DBFS)
-    half = float((d[50:] - d[:-50])[both].max())
+    worst = worst_steps(db, t, curves)
+    half = largest_rise_db(db, t, resumed_s, resumed_s + resume_s)
     silent = db[(t > paused_s + room.pause_fade_s + 0.3) & (t < resumed_s - 0.05)]
     print("\n  pause/resume: largest 10 ms step away from the curve's: " + "; ".join(
         f"{n} {w:.3f} dB (curve {s:+.3f}, {k} windows)" for n, (w, k, s) in worst.items())
